@@ -1,0 +1,1 @@
+"""One module per `prescale` subcommand; each exposes `register(subparsers)` and `run(args)`."""

@@ -1,0 +1,1 @@
+"""Pure: demand series, forecasting models, backtests and quantile forecasts. No I/O."""
