@@ -1,4 +1,4 @@
-"""Shell: the `prescale` console script. Parses arguments, configures logging, maps errors to exit codes."""
+"""Shell: the `prescale` console script: arguments, logging, errors to exit codes."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ class InputError(PrescaleError):
         super().__init__("\n".join(self.problems))
 
 
-class SourceUnavailable(PrescaleError):
+class SourceUnavailableError(PrescaleError):
     """A metrics source could not be read this tick: skip the tick, keep the last targets."""
 
 

@@ -1,1 +1,1 @@
-"""Pure: from forecast demand to GPU replicas per capacity type, and the replay simulator. No I/O."""
+"""Pure: forecast demand to GPU replicas per capacity type, and the replay simulator."""
