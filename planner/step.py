@@ -1,0 +1,252 @@
+"""Pure: the per-tick decision. The daemon calls `plan_step` every tick, the simulator every
+simulated minute; `build_plan` computes the same thing for a whole horizon at once.
+
+One tick, in order (each step named by the `Reason` it can produce):
+  wanted  = max(forecast floor, reactive need from observed demand) + warm standby
+  bounded = clamp(wanted, min_replicas, cap)           cap = min(max_replicas, budget share)
+  held    = max of `bounded` over the last cooldown_s  (scale-in waits; scale-out never does)
+  base    = min(max(held, previous base - scale_in_step), cap)
+  targets = mix.split(base, reserved, ...) plus on-demand cover for missing spot replicas
+
+The cooldown is a stabilisation window like the Kubernetes HPA's scale-down window: a replica
+is released only once no tick in the last cooldown_s wanted it. So there is no scale-in within
+cooldown_s of a scale-out. Plain scalars only: this runs every minute of every replay.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from planner import capacity, mix, spec
+
+
+class Reason(StrEnum):
+    FORECAST_FLOOR = "forecast_floor"  # the need over the next lead time, from the forecast
+    REACTIVE = "reactive"  # observed demand above what the forecast floor covers
+    NO_SIGNAL = "no_signal"  # no forecast and no observation: hold
+    WARM_STANDBY = "warm_standby"  # only the warm standby is wanted
+    COOLDOWN_HOLD = "cooldown_hold"  # a higher want within cooldown_s holds the replicas
+    SCALE_IN_STEP = "scale_in_step"  # scale-in limited to scale_in_step per tick
+    MIN_REPLICAS = "min_replicas"
+    MAX_REPLICAS = "max_replicas"
+    BUDGET = "budget"  # the pool's GPU budget share binds
+    RESERVED_BASE = "reserved_base"  # the reserved replicas, paid every hour
+    SPOT_FALLBACK = "spot_fallback"  # on-demand covering spot replicas that are missing
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicaCounts:
+    reserved: int = 0
+    spot: int = 0
+    on_demand: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.reserved + self.spot + self.on_demand
+
+    def of(self, capacity_type: spec.CapacityType) -> int:
+        if capacity_type is spec.CapacityType.RESERVED:
+            return self.reserved
+        if capacity_type is spec.CapacityType.SPOT:
+            return self.spot
+        return self.on_demand
+
+
+@dataclass(frozen=True, slots=True)
+class StepInputs:
+    now: datetime  # tz-aware
+    forecast_floor: int | None  # Plan.targets.floor at now; None: no forecast yet
+    reserved: int  # the plan's reserved base
+    observed_demand: float | None  # current load in spec.unit; None: not observed
+    ready: ReplicaCounts  # replicas serving now, per capacity type
+    lead_time_s: int
+    replica_cap: int | None = None  # this workload's share of the pool budget; None: no budget
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyState:
+    """Policy memory, persisted by the shell between ticks."""
+
+    targets: ReplicaCounts
+    base: int | None  # last tick's base (before the mix); None before the first tick
+    # (epoch seconds, bounded want) at each change, covering the last cooldown_s
+    wants: tuple[tuple[float, int], ...]
+    # (epoch seconds, spot target) at each change, covering the last lead time
+    spot_targets: tuple[tuple[float, int], ...]
+    last_scale_out_s: float | None  # epoch seconds of the last increase of base
+
+    @classmethod
+    def initial(cls, current: ReplicaCounts | None = None) -> PolicyState:
+        """State before the first tick; `current` is what runs now (zero when unknown)."""
+        counts = current or ReplicaCounts()
+        return cls(
+            targets=counts,
+            base=counts.total if current is not None else None,
+            wants=(),
+            spot_targets=(),
+            last_scale_out_s=None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """The numbers behind a tick's decisions."""
+
+    forecast_floor: int | None
+    observed_demand: float | None
+    reactive_need: int | None  # replicas the observed demand needs at target utilisation
+    warm_standby: int
+    wanted: int
+    cap: int
+    bounded: int
+    held: int  # max of bounded over the cooldown window
+    base: int
+    reserved: int
+    spot_extra: int
+    expected_spot_ready: int  # lowest spot target over the last lead time
+    spot_fallback: int
+    lead_time_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    capacity_type: spec.CapacityType
+    target: int  # absolute and idempotent
+    reason: Reason
+    evidence: Evidence
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    decisions: tuple[Decision, ...]
+    state: PolicyState
+    total: int
+    targets: ReplicaCounts
+
+
+def plan_step(workload: spec.WorkloadSpec, inputs: StepInputs, state: PolicyState) -> StepResult:
+    """One tick: absolute targets per capacity type, with reasons and evidence, and new state."""
+    now_s = inputs.now.timestamp()
+    cap = workload.max_replicas
+    if inputs.replica_cap is not None:
+        cap = max(min(cap, inputs.replica_cap), 0)
+
+    reactive: int | None = None
+    if inputs.observed_demand is not None:
+        reactive = capacity.replicas_for(
+            inputs.observed_demand,
+            capacity.per_replica(workload),
+            workload.target_utilization,
+        )
+    signals = [v for v in (inputs.forecast_floor, reactive) if v is not None]
+    if signals:
+        need = max(signals)
+        wanted = need + workload.warm_standby
+    else:
+        need = -1
+        wanted = state.base if state.base is not None else workload.min_replicas
+    bounded = min(max(wanted, workload.min_replicas), cap)
+
+    wants = _window_append(state.wants, now_s, bounded, workload.cooldown_s)
+    held = max(v for _, v in wants)
+    stepped = held if state.base is None else max(held, state.base - workload.scale_in_step)
+    base = min(stepped, cap)
+
+    split = mix.split(workload, base, inputs.reserved, inputs.lead_time_s, cap)
+    spot_targets = _window_append(state.spot_targets, now_s, split.spot, inputs.lead_time_s)
+    # Spot ordered more than a lead time ago should be ready; what is not was interrupted or
+    # never granted, so on-demand covers it (within the cap) until spot is back.
+    expected_spot = min(v for _, v in spot_targets)
+    room = max(cap - split.total, 0)
+    fallback = min(max(expected_spot - inputs.ready.spot, 0), room)
+    targets = ReplicaCounts(split.reserved, split.spot, split.on_demand + fallback)
+
+    previous_base = state.base if state.base is not None else 0
+    scaled_out = base > previous_base
+    evidence = Evidence(
+        forecast_floor=inputs.forecast_floor,
+        observed_demand=inputs.observed_demand,
+        reactive_need=reactive,
+        warm_standby=workload.warm_standby,
+        wanted=wanted,
+        cap=cap,
+        bounded=bounded,
+        held=held,
+        base=base,
+        reserved=split.reserved,
+        spot_extra=split.spot_extra,
+        expected_spot_ready=expected_spot,
+        spot_fallback=fallback,
+        lead_time_s=inputs.lead_time_s,
+    )
+    reason = _total_reason(
+        workload, inputs, need=need, reactive=reactive, ev=evidence, stepped=stepped
+    )
+    decisions = tuple(
+        Decision(
+            capacity_type=t,
+            target=targets.of(t),
+            reason=_type_reason(t, reason, fallback),
+            evidence=evidence,
+        )
+        for t in workload.capacity_types
+    )
+    new_state = PolicyState(
+        targets=targets,
+        base=base,
+        wants=wants,
+        spot_targets=spot_targets,
+        last_scale_out_s=now_s if scaled_out else state.last_scale_out_s,
+    )
+    return StepResult(decisions=decisions, state=new_state, total=targets.total, targets=targets)
+
+
+def _window_append(
+    window: tuple[tuple[float, int], ...], now_s: float, value: int, span_s: float
+) -> tuple[tuple[float, int], ...]:
+    """Change points of a step function, pruned to those in force over [now - span, now]."""
+    if not window or window[-1][1] != value:
+        window = (*window, (now_s, value))
+    start = now_s - span_s
+    first = 0
+    # drop a point when the next one already took over at or before the window start
+    while first + 1 < len(window) and window[first + 1][0] <= start:
+        first += 1
+    return window[first:] if first else window
+
+
+def _total_reason(
+    workload: spec.WorkloadSpec,
+    inputs: StepInputs,
+    *,
+    need: int,
+    reactive: int | None,
+    ev: Evidence,
+    stepped: int,
+) -> Reason:
+    capped = Reason.BUDGET if ev.cap < workload.max_replicas else Reason.MAX_REPLICAS
+    if stepped > ev.cap or ev.wanted > ev.cap:
+        return capped
+    if stepped > ev.held:
+        return Reason.SCALE_IN_STEP
+    if ev.held > ev.bounded:
+        return Reason.COOLDOWN_HOLD
+    if ev.bounded > ev.wanted:
+        return Reason.MIN_REPLICAS
+    if need < 0:
+        return Reason.NO_SIGNAL
+    if need == 0 and workload.warm_standby > 0:
+        return Reason.WARM_STANDBY
+    if reactive is not None and (inputs.forecast_floor is None or reactive > inputs.forecast_floor):
+        return Reason.REACTIVE
+    return Reason.FORECAST_FLOOR
+
+
+def _type_reason(capacity_type: spec.CapacityType, reason: Reason, fallback: int) -> Reason:
+    if capacity_type is spec.CapacityType.RESERVED:
+        return Reason.RESERVED_BASE
+    if capacity_type is spec.CapacityType.ON_DEMAND and fallback > 0:
+        return Reason.SPOT_FALLBACK
+    return reason
