@@ -1,0 +1,1 @@
+"""Shell: the capacity report (model, content assembly, HTML / Markdown / JSON renderers)."""

@@ -1,0 +1,122 @@
+"""Shell: the warnings a capacity planner should read before trusting a workload's numbers.
+
+Each rule looks only at the report's own model, so it is checked on small hand-built values.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from actuator.report import model, units
+
+# The weekly cycle needs at least two weeks of history to be learned and backtested (one to
+# fit, one to hold out); the forecaster falls back to a daily profile below that.
+WEEKLY_HISTORY_DAYS = 14.0
+# A model less than 10 % better than repeating last week adds little over the naive baseline.
+LOW_ACCURACY_RATIO = 0.9
+# A calibrated P90 should cover about 90 % of held-out points; outside 85-95 % it is off.
+P90_COVERAGE_RANGE = (0.85, 0.95)
+P99_COVERAGE_MIN = 0.97
+# Above 95 % utilisation a replica has no headroom for bursts within a minute; below 50 %
+# half of every GPU is paid for nothing.
+TARGET_UTILIZATION_RANGE = (0.5, 0.95)
+# DESIGN.md: LLM cold starts run 5-15 min end to end, ViT under 10 s; outside 5 s - 30 min a
+# lead time is more likely a unit mistake than a measurement.
+LEAD_TIME_RANGE_S = (5.0, 1800.0)
+CONFIGURED_LEAD_TIME_SOURCES = frozenset({"configured", "fallback", "spec", "default"})
+
+_Add = Callable[[model.CaveatKind, str], None]
+
+
+def for_workload(w: model.WorkloadReport) -> tuple[model.Caveat, ...]:
+    """Every caveat for one workload, most important first."""
+    out: list[model.Caveat] = []
+
+    def add(kind: model.CaveatKind, message: str) -> None:
+        out.append(model.Caveat(kind=kind, workload=w.name, message=message))
+
+    days = w.forecast.history_days
+    if days < WEEKLY_HISTORY_DAYS:
+        add(
+            model.CaveatKind.short_history,
+            f"{w.name}: only {days:.1f} days of history (< {WEEKLY_HISTORY_DAYS:.0f}); the "
+            f"weekly cycle cannot be learned, the forecast uses {w.accuracy.model} "
+            f"({w.accuracy.reason}). Supply at least two weeks.",
+        )
+    ratio = w.accuracy.chosen_ratio_to_naive
+    if math.isfinite(ratio) and ratio > LOW_ACCURACY_RATIO:
+        add(
+            model.CaveatKind.low_accuracy,
+            f"{w.name}: forecast MAE is {ratio:.2f}x the weekly seasonal-naive MAE (> "
+            f"{LOW_ACCURACY_RATIO}); the model barely beats repeating last week, so keep "
+            "reactive headroom.",
+        )
+    _coverage(w, add)
+    _spec_ranges(w, add)
+    if w.budget_note:
+        add(model.CaveatKind.budget_binding, f"{w.name}: {w.budget_note}")
+    if w.lead_time.source in CONFIGURED_LEAD_TIME_SOURCES:
+        add(
+            model.CaveatKind.lead_time_fallback,
+            f"{w.name}: lead time {units.duration_text(w.lead_time.seconds)} is the configured "
+            "value, not measured cold starts; check it against real pod start-up times.",
+        )
+    return tuple(out)
+
+
+def _coverage(w: model.WorkloadReport, add: _Add) -> None:
+    p90, p99 = w.accuracy.coverage_p90, w.accuracy.coverage_p99
+    if p90 is None:
+        add(
+            model.CaveatKind.no_backtest,
+            f"{w.name}: no backtest could run on this history, so forecast accuracy and "
+            "quantile coverage are unmeasured.",
+        )
+        return
+    low, high = P90_COVERAGE_RANGE
+    if not low <= p90 <= high:
+        direction = "too narrow: more peaks than planned" if p90 < low else "too wide: paying"
+        add(
+            model.CaveatKind.coverage_off,
+            f"{w.name}: P90 covered {p90 * 100:.1f} % of held-out points (expected "
+            f"{low * 100:.0f}-{high * 100:.0f} %); the band is {direction}"
+            + (" for headroom that is rarely used." if p90 > high else "."),
+        )
+    if p99 is not None and p99 < P99_COVERAGE_MIN:
+        add(
+            model.CaveatKind.coverage_off,
+            f"{w.name}: P99 covered only {p99 * 100:.1f} % of held-out points (expected >= "
+            f"{P99_COVERAGE_MIN * 100:.0f} %).",
+        )
+
+
+def _spec_ranges(w: model.WorkloadReport, add: _Add) -> None:
+    low, high = TARGET_UTILIZATION_RANGE
+    if not low <= w.target_utilization <= high:
+        add(
+            model.CaveatKind.spec_range,
+            f"{w.name}: target_utilization {w.target_utilization} is outside {low}-{high}.",
+        )
+    low_s, high_s = LEAD_TIME_RANGE_S
+    if not low_s <= w.lead_time.seconds <= high_s:
+        add(
+            model.CaveatKind.spec_range,
+            f"{w.name}: lead time {units.duration_text(w.lead_time.seconds)} is outside "
+            f"{units.duration_text(low_s)}-{units.duration_text(high_s)}; check its unit.",
+        )
+    r = w.reservation
+    if r.price_reserved_per_gpu_hour >= r.price_on_demand_per_gpu_hour:
+        reserved = units.render(r.price_reserved_per_gpu_hour, units.Fmt.usd_rate)
+        on_demand = units.render(r.price_on_demand_per_gpu_hour, units.Fmt.usd_rate)
+        add(
+            model.CaveatKind.spec_range,
+            f"{w.name}: reserved price {reserved}/GPU-h is not below on-demand {on_demand}/GPU-h; "
+            "no reservation can pay off.",
+        )
+    if w.peak_needed > w.max_replicas:
+        add(
+            model.CaveatKind.spec_range,
+            f"{w.name}: the forecast peak needs {w.peak_needed} replicas but max_replicas is "
+            f"{w.max_replicas}; the plan is capped and will miss the peak.",
+        )

@@ -1,0 +1,214 @@
+"""Shell: `report.md`, the report's tables and headline numbers as GitHub-flavoured Markdown.
+
+Plots stay in report.html; numbers use the same formats as the HTML page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from actuator.report import model, units
+from actuator.report.units import Fmt
+
+LABELS = {
+    model.CapacityKind.reserved: "reserved",
+    model.CapacityKind.spot: "spot",
+    model.CapacityKind.on_demand: "on-demand",
+}
+
+
+def _r(value: float | int | None, fmt: Fmt) -> str:
+    return units.render(value, fmt)
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], numeric_from: int = 1) -> str:
+    align = ["---" if i < numeric_from else "---:" for i in range(len(header))]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
+    lines.extend("| " + " | ".join(row) + " |" for row in rows)
+    return "\n".join(lines)
+
+
+def render(report: model.Report) -> str:
+    f = report.fleet
+    out = [
+        "# Capacity report",
+        "",
+        f"Plan from {report.horizon_start:%Y-%m-%d %H:%M} UTC for "
+        f"{units.duration_text(report.horizon_hours * 3600)}; trace `{report.trace}`, workloads "
+        f"`{report.workload_file}`; schema {report.schema_version}. Plots: report.html.",
+        "",
+        "## Fleet next week",
+        "",
+        f"- Planned cost: **{_r(f.usd_per_week, Fmt.usd)} per week** "
+        f"({_r(f.gpu_hours_per_week, Fmt.gpu_hours)})",
+        f"- Saved vs all-on-demand: {_r(f.savings_vs_on_demand_usd_per_week, Fmt.usd)} "
+        f"({_r(f.savings_vs_on_demand_pct, Fmt.pct)} of "
+        f"{_r(f.all_on_demand_usd_per_week, Fmt.usd)})",
+        f"- Saved vs static peak: {_r(f.savings_vs_static_usd_per_week, Fmt.usd)} "
+        f"({_r(f.savings_vs_static_pct, Fmt.pct)} of {_r(f.static_peak_usd_per_week, Fmt.usd)})",
+        "- Budget: "
+        + (
+            "held back: " + ", ".join(f.budget_bound_workloads)
+            if f.budget_bound_workloads
+            else "no workload is held back by a GPU budget"
+        ),
+        "",
+        _table(
+            [
+                "GPU type",
+                "GPUs at peak",
+                "Reserved GPUs",
+                "GPU-hours / week",
+                "Planned $ / week",
+                "All-on-demand $ / week",
+                "Static peak $ / week",
+            ],
+            [
+                [
+                    g.gpu,
+                    _r(g.gpus_at_peak, Fmt.integer),
+                    _r(g.reserved_gpus, Fmt.integer),
+                    _r(g.gpu_hours_per_week, Fmt.gpu_hours),
+                    _r(g.usd_per_week, Fmt.usd),
+                    _r(g.all_on_demand_usd_per_week, Fmt.usd),
+                    _r(g.static_peak_usd_per_week, Fmt.usd),
+                ]
+                for g in f.gpu_types
+            ],
+        ),
+        "",
+        "### Warnings",
+        "",
+    ]
+    out.extend(f"- **{c.kind.value}**: {c.message}" for c in f.caveats)
+    if not f.caveats:
+        out.append("None.")
+    for w in report.workloads:
+        out.extend(["", *_workload(w)])
+    return "\n".join(out) + "\n"
+
+
+def _workload(w: model.WorkloadReport) -> list[str]:
+    a, c, r = w.accuracy, w.cost, w.reservation
+    out = [
+        f"## {w.name}",
+        "",
+        f"{w.kind}, {w.gpus_per_replica} x {w.gpu} per replica, "
+        f"{_r(w.capacity_per_replica, Fmt.decimal1)} {w.unit} per replica at "
+        f"{w.target_utilization * 100:.0f} % target utilisation, provisioned for "
+        f"{w.provisioning_quantile}, {w.min_replicas}-{w.max_replicas} replicas.",
+        "",
+        f"- Peak replicas: {w.peak_planned} planned, {w.peak_needed} needed ({w.peak_gpus} GPUs)",
+        f"- Reserve: **{r.reserved_replicas} replicas** ({r.reserved_gpus} x {w.gpu}); break-even "
+        f"{_r(r.break_even_fraction, Fmt.fraction_pct)} of hours = "
+        f"{_r(r.price_reserved_per_gpu_hour, Fmt.usd_rate)} reserved / "
+        f"{_r(r.price_on_demand_per_gpu_hour, Fmt.usd_rate)} on-demand per GPU-hour",
+        f"- Cost: **{_r(c.total_usd_per_week, Fmt.usd)} per week**; "
+        f"{_r(c.usd_per_million_requests, Fmt.usd_rate)} per 1M requests"
+        + (
+            f", {_r(c.usd_per_million_tokens, Fmt.usd_rate)} per 1M tokens"
+            if c.usd_per_million_tokens is not None
+            else ""
+        ),
+        f"- Lead time: {_r(w.lead_time.seconds, Fmt.minutes)} ({w.lead_time.source}): "
+        f"{w.lead_time.note}",
+        f"- Forecast: {a.model} ({a.reason}) on {_r(w.forecast.history_days, Fmt.decimal1)} days; "
+        f"P90 coverage {_r(a.coverage_p90, Fmt.fraction_pct)}, P99 coverage "
+        f"{_r(a.coverage_p99, Fmt.fraction_pct)}",
+    ]
+    if w.budget_note:
+        out.append(f"- GPU budget: {w.budget_note}")
+    out.extend(["", "### Forecast accuracy", ""])
+    out.append(
+        _table(
+            ["Model", f"MAE ({w.forecast.unit_label})", "MAE / weekly seasonal-naive"],
+            [
+                [
+                    m.model + (" (chosen)" if m.chosen else ""),
+                    _r(m.mae, Fmt.decimal2),
+                    _r(m.ratio_to_naive, Fmt.ratio),
+                ]
+                for m in a.candidates
+            ],
+        )
+        if a.candidates
+        else "No backtest candidates (history too short)."
+    )
+    out.extend(["", "### Cost by capacity type", ""])
+    rows = [
+        [
+            LABELS[line.capacity_type],
+            _r(line.peak_replicas, Fmt.integer),
+            _r(line.mean_replicas, Fmt.decimal1),
+            _r(line.gpu_hours, Fmt.gpu_hours),
+            _r(line.cost_usd, Fmt.usd),
+        ]
+        for line in c.lines
+    ]
+    rows.append(
+        [
+            "**planned per week**",
+            "",
+            "",
+            _r(c.total_gpu_hours_per_week, Fmt.gpu_hours),
+            _r(c.total_usd_per_week, Fmt.usd),
+        ]
+    )
+    rows.append(["all on-demand per week", "", "", "", _r(c.all_on_demand_usd_per_week, Fmt.usd)])
+    rows.append(["static peak per week", "", "", "", _r(c.static_peak_usd_per_week, Fmt.usd)])
+    out.append(
+        _table(["Capacity type", "Peak replicas", "Mean replicas", "GPU-hours", "Cost"], rows)
+    )
+    out.extend(["", "### Reservation duration curve", ""])
+    out.append(
+        _table(
+            ["k-th replica", "Fraction of hours needing >= k", "Reserve"],
+            [
+                [
+                    str(p.replicas),
+                    _r(p.fraction_of_hours, Fmt.fraction_pct),
+                    "yes" if p.reserve else "no",
+                ]
+                for p in r.duration_curve
+            ],
+        )
+    )
+    if w.simulation is not None:
+        s = w.simulation
+        out.extend(
+            [
+                "",
+                f"### What-if replay ({_r(s.replay_days, Fmt.decimal1)} days, seed {s.seed})",
+                "",
+                _table(
+                    [
+                        "Policy",
+                        "Minutes served",
+                        "Demand unserved",
+                        "GPU-hours",
+                        "Reserved $",
+                        "Spot $",
+                        "On-demand $",
+                        "Total $",
+                        "Scale events",
+                        "GPU-h vs oracle",
+                    ],
+                    [
+                        [
+                            p.policy,
+                            _r(p.served_minutes_pct, Fmt.pct),
+                            _r(p.unserved_demand_pct, Fmt.pct),
+                            _r(p.gpu_hours, Fmt.gpu_hours),
+                            _r(p.reserved_usd, Fmt.usd),
+                            _r(p.spot_usd, Fmt.usd),
+                            _r(p.on_demand_usd, Fmt.usd),
+                            _r(p.cost_usd, Fmt.usd),
+                            _r(p.scale_events, Fmt.integer),
+                            _r(p.gpu_hours_vs_oracle, Fmt.ratio),
+                        ]
+                        for p in s.policies
+                    ],
+                ),
+            ]
+        )
+    return out

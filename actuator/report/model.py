@@ -1,0 +1,251 @@
+"""Shell: the capacity report's data model, a frozen and versioned value the renderers share.
+
+The content module assembles a `Report` from the forecaster's, the planner's and the
+simulator's results; `html`, `markdown` and `jsondoc` only format it. Every number the HTML
+page shows lives in this model, so `report.json` carries all of them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+# Bump the major part when a field is renamed or removed, the minor part when one is added.
+SCHEMA_VERSION = "1.0"
+
+
+class CapacityKind(StrEnum):
+    """Capacity types as the report orders and colours them (same values as the planner's)."""
+
+    reserved = "reserved"
+    spot = "spot"
+    on_demand = "on_demand"
+
+
+class CaveatKind(StrEnum):
+    short_history = "short_history"
+    low_accuracy = "low_accuracy"
+    coverage_off = "coverage_off"
+    spec_range = "spec_range"
+    budget_binding = "budget_binding"
+    lead_time_fallback = "lead_time_fallback"
+    no_backtest = "no_backtest"
+
+
+@dataclass(frozen=True)
+class Caveat:
+    """One warning shown in the fleet summary (workload None: fleet-wide)."""
+
+    kind: CaveatKind
+    workload: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class Series:
+    """A regular series for a plot: value i is at start + i * step_s (NaN = no data)."""
+
+    start: datetime  # tz-aware UTC
+    step_s: int
+    values: tuple[float, ...]
+
+    def time_at(self, index: int) -> datetime:
+        return self.start + timedelta(seconds=self.step_s * index)
+
+    @property
+    def end(self) -> datetime:
+        return self.time_at(len(self.values))
+
+    def finite_max(self) -> float:
+        finite = [v for v in self.values if not math.isnan(v)]
+        return max(finite) if finite else math.nan
+
+
+@dataclass(frozen=True)
+class ForecastView:
+    """History and forecast in the input unit (e.g. requests per minute), bucket means."""
+
+    unit_label: str  # "requests per minute"
+    history: Series
+    p50: Series
+    p90: Series
+    p99: Series
+    history_points: int  # non-NaN input intervals used for the fit
+    history_days: float
+    resolution_s: int
+
+
+@dataclass(frozen=True)
+class Candidate:
+    model: str
+    mae: float  # input unit per input interval, mean over backtest folds
+    ratio_to_naive: float  # mae / weekly seasonal-naive mae (NaN when naive is unavailable)
+    chosen: bool
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    model: str
+    reason: str
+    candidates: tuple[Candidate, ...]
+    chosen_ratio_to_naive: float  # NaN when there was no naive baseline
+    coverage_p90: float | None  # fraction 0..1 of held-out points under P90; None = no backtest
+    coverage_p99: float | None
+
+
+@dataclass(frozen=True)
+class ReplicaView:
+    """Needed vs planned replicas for the plot, downsampled to step_s (row of max total)."""
+
+    needed: Series
+    reserved: Series
+    spot: Series
+    on_demand: Series
+
+
+@dataclass(frozen=True)
+class DurationPoint:
+    """k-th replica: the fraction of hours in which at least k replicas are needed."""
+
+    replicas: int
+    fraction_of_hours: float
+    reserve: bool  # fraction > break-even, so the k-th replica is cheaper reserved
+
+
+@dataclass(frozen=True)
+class Reservation:
+    reserved_replicas: int
+    reserved_gpus: int
+    price_reserved_per_gpu_hour: float
+    price_on_demand_per_gpu_hour: float
+    price_spot_per_gpu_hour: float
+    break_even_fraction: float  # price_reserved / price_on_demand
+    duration_curve: tuple[DurationPoint, ...]
+
+
+@dataclass(frozen=True)
+class CostLine:
+    """One capacity type's share of the planned week."""
+
+    capacity_type: CapacityKind
+    peak_replicas: int
+    mean_replicas: float
+    gpu_hours: float
+    cost_usd: float
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Cost over the plan horizon, scaled to a week where the horizon is shorter or longer."""
+
+    horizon_hours: float
+    lines: tuple[CostLine, ...]
+    total_gpu_hours_per_week: float
+    total_usd_per_week: float
+    all_on_demand_usd_per_week: float
+    static_peak_usd_per_week: float
+    savings_vs_on_demand_pct: float
+    savings_vs_static_pct: float
+    usd_per_million_requests: float | None
+    usd_per_million_tokens: float | None  # LLM workloads only
+
+
+@dataclass(frozen=True)
+class LeadTimeView:
+    seconds: float
+    source: str  # the planner's lead-time source ("configured", "learned", ...)
+    note: str
+
+
+@dataclass(frozen=True)
+class PolicyRow:
+    """One policy of the what-if replay."""
+
+    policy: str
+    served_minutes_pct: float
+    unserved_demand_pct: float
+    gpu_hours: float
+    cost_usd: float
+    reserved_usd: float
+    spot_usd: float
+    on_demand_usd: float
+    overflow_usd: float  # unserved demand priced at the API fallback rate (0 when unpriced)
+    scale_events: int
+    gpu_hours_vs_oracle: float | None  # None when the oracle was not run
+    cost_vs_oracle: float | None
+
+
+@dataclass(frozen=True)
+class Simulation:
+    replay_start: datetime
+    replay_days: float
+    seed: int
+    policies: tuple[PolicyRow, ...]
+
+
+@dataclass(frozen=True)
+class WorkloadReport:
+    name: str
+    kind: str
+    unit: str  # the planner's demand unit
+    gpu: str
+    gpus_per_replica: int
+    capacity_per_replica: float
+    target_utilization: float
+    provisioning_quantile: str
+    min_replicas: int
+    max_replicas: int
+    column: str
+    forecast: ForecastView
+    accuracy: Accuracy
+    replicas: ReplicaView
+    peak_needed: int
+    peak_planned: int
+    peak_gpus: int
+    reservation: Reservation
+    cost: Cost
+    lead_time: LeadTimeView
+    budget_note: str | None  # set when the pool's GPU budget cut this workload's plan
+    simulation: Simulation | None
+
+
+@dataclass(frozen=True)
+class GpuTypeTotal:
+    """Fleet totals per GPU type over the planned week."""
+
+    gpu: str
+    gpus_at_peak: int  # max over minutes of the sum of planned GPUs
+    reserved_gpus: int
+    gpu_hours_per_week: float
+    usd_per_week: float
+    all_on_demand_usd_per_week: float
+    static_peak_usd_per_week: float
+
+
+@dataclass(frozen=True)
+class Fleet:
+    gpu_types: tuple[GpuTypeTotal, ...]
+    gpu_hours_per_week: float
+    usd_per_week: float
+    all_on_demand_usd_per_week: float
+    static_peak_usd_per_week: float
+    savings_vs_on_demand_usd_per_week: float
+    savings_vs_on_demand_pct: float
+    savings_vs_static_usd_per_week: float
+    savings_vs_static_pct: float
+    budget_bound_workloads: tuple[str, ...]
+    caveats: tuple[Caveat, ...]
+
+
+@dataclass(frozen=True)
+class Report:
+    schema_version: str
+    generated_at: datetime
+    trace: str  # file name of the trace
+    workload_file: str
+    horizon_start: datetime
+    horizon_hours: float
+    fleet: Fleet
+    workloads: tuple[WorkloadReport, ...]

@@ -1,0 +1,77 @@
+"""report.html: self-contained, and every number on the page is the JSON's, formatted."""
+
+from __future__ import annotations
+
+import re
+
+import numbers_in_page
+import pytest
+import report_builders as build
+
+from actuator.report import html, jsondoc, model, plots, units
+
+
+@pytest.fixture(scope="module")
+def full_report() -> model.Report:
+    second = build.workload(
+        name="vision-vit",
+        kind="vision",
+        gpu="L4",
+        budget_note="pool shared holds 6 GPUs; cut from 9 to 6 replicas",
+    )
+    return build.report(build.workload(simulation=build.simulation()), second)
+
+
+def test_every_number_is_the_json_value(full_report: model.Report) -> None:
+    page = html.render(full_report)
+    document = jsondoc.to_document(full_report)
+    found = numbers_in_page.numbers(page)
+    assert len(found) > 80
+    for path, fmt, text in found:
+        value = jsondoc.resolve(document, path)
+        assert value is None or isinstance(value, int | float), path
+        assert text == units.render(value, units.Fmt(fmt)), path
+
+
+def test_headline_numbers_are_on_the_page(full_report: model.Report) -> None:
+    page = html.render(full_report)
+    paths = {p: t for p, _, t in numbers_in_page.numbers(page)}
+    assert paths["fleet.usd_per_week"] == "$1,886"
+    assert paths["fleet.savings_vs_on_demand_pct"] == "36.3 %"
+    assert paths["workloads.0.reservation.reserved_replicas"] == "3"
+    assert paths["workloads.0.simulation.policies.1.served_minutes_pct"] == "97.1 %"
+
+
+def test_page_is_self_contained(full_report: model.Report) -> None:
+    page = html.render(full_report)
+    assert "<script" not in page
+    assert "<link" not in page
+    assert "@import" not in page and "url(" not in page
+    # The only URL allowed is the SVG namespace, which browsers never fetch.
+    urls = set(re.findall(r"https?://[^\"' )]+", page))
+    assert urls <= {"http://www.w3.org/2000/svg"}
+
+
+def test_three_plots_per_workload_and_one_table_each(full_report: model.Report) -> None:
+    page = html.render(full_report)
+    for kind in ("forecast", "replicas", "duration"):
+        assert page.count(f'class="plot plot-{kind}"') == 2
+    assert page.count('<table class="cost">') == 2
+    assert page.count('<table class="simulation">') == 1  # only the first simulated
+
+
+def test_capacity_colours_match_between_css_and_plots(full_report: model.Report) -> None:
+    page = html.render(full_report)
+    for kind, colour in plots.COLOURS.items():
+        assert f"--{kind.value}:{colour}" in page
+        assert f'class="area area-{kind.value}" fill="{colour}"' in page
+
+
+def test_budget_and_caveats_in_fleet_summary(full_report: model.Report) -> None:
+    report = build.report(
+        *full_report.workloads,
+        caveats=(model.Caveat(model.CaveatKind.short_history, "x", "x: only 3.0 days"),),
+    )
+    page = html.render(report)
+    assert "held back by their pool's GPU budget: <strong>vision-vit</strong>" in page
+    assert "x: only 3.0 days" in page

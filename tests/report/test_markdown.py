@@ -1,0 +1,33 @@
+"""report.md: the same headline numbers and tables as the HTML page, in Markdown."""
+
+from __future__ import annotations
+
+import report_builders as build
+
+from actuator.report import markdown
+
+
+def test_headline_and_tables() -> None:
+    text = markdown.render(build.report(build.workload(simulation=build.simulation())))
+    assert "- Planned cost: **$1,886 per week** (806 GPU-h)" in text
+    assert "- Saved vs all-on-demand: $1,074 (36.3 % of $2,959)" in text
+    assert "| A100-80GB | 9 | 3 | 806 GPU-h | $1,886 | $2,959 | $4,932 |" in text
+    assert "| holt_winters (chosen) | 14.00 | 0.70x |" in text
+    assert "| reserved | 3 | 3.0 | 504 GPU-h | $1,109 |" in text
+    assert "| 4 | 55.0 % | no |" in text  # 0.55 < break-even 2.20 / 3.67 = 0.599
+    assert "| prescale | 99.8 % |" in text
+
+
+def test_tables_are_well_formed() -> None:
+    text = markdown.render(build.report(build.workload(simulation=build.simulation())))
+    blocks: list[list[str]] = [[]]
+    for line in text.splitlines():
+        if line.startswith("|"):
+            blocks[-1].append(line)
+        elif blocks[-1]:
+            blocks.append([])
+    tables = [b for b in blocks if b]
+    assert len(tables) == 5  # fleet, accuracy, cost, duration curve, replay
+    for table in tables:
+        widths = {line.count("|") for line in table}
+        assert len(widths) == 1, table[0]

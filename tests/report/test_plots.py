@@ -1,0 +1,57 @@
+"""The inline SVG plots: axis ticks, gaps, stacking and the break-even colouring."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+import report_builders as build
+
+from actuator.report import model, plots
+
+
+@pytest.mark.parametrize(
+    ("top", "ticks"),
+    [
+        (9.0, [0, 2, 4, 6, 8, 10]),
+        (250.0, [0, 50, 100, 150, 200, 250]),
+        (0.8, [0, 0.2, 0.4, 0.6000000000000001, 0.8]),
+        (0.0, [0, 1]),
+        (math.nan, [0, 1]),
+    ],
+    ids=["9-steps-of-2", "250-steps-of-50", "0.8-steps-of-0.2", "zero", "nan"],
+)
+def test_nice_ticks(top: float, ticks: list[float]) -> None:
+    assert plots.nice_ticks(top) == ticks
+
+
+def test_history_gap_splits_the_line() -> None:
+    """12 hourly values with hours 4-5 missing draw two history polylines, not one."""
+    history = build.series([10, 12, 14, 13, math.nan, math.nan, 9, 8, 7, 9, 10, 11])
+    view = build.forecast_view(history=history)
+    svg = plots.forecast_chart(view, "t")
+    assert svg.count('class="history"') == 2
+
+
+def test_stacked_areas_reach_the_total() -> None:
+    """Reserved 2 + spot 1 + on-demand 3 = 6 replicas at the peak; the top layer reaches y(6)."""
+    view = model.ReplicaView(
+        needed=build.series([2, 6, 3]),
+        reserved=build.series([2, 2, 2]),
+        spot=build.series([0, 1, 0]),
+        on_demand=build.series([0, 3, 1]),
+    )
+    svg = plots.replica_chart(view, "t")
+    assert 'data-peak-total="6"' in svg
+    (on_demand,) = re.findall(r'class="area area-on_demand"[^>]*points="([^"]+)"', svg)
+    top_y = min(float(p.split(",")[1]) for p in on_demand.split())
+    # ticks 0..6 step 1 (nice_ticks(6) = 0,2,4,6): y(6) is the top of the plot area
+    assert top_y == pytest.approx(plots.MARGIN_TOP, abs=0.05)
+
+
+def test_duration_bars_coloured_by_break_even() -> None:
+    svg = plots.duration_chart(build.reservation(), "t")
+    assert svg.count('class="bar bar-reserve"') == 3  # 1.0, 1.0, 0.8 > 0.599
+    assert svg.count('class="bar"') == 5
+    assert "break-even 59.9 %" in svg
