@@ -24,7 +24,7 @@ TARGET_UTILIZATION_RANGE = (0.5, 0.95)
 # DESIGN.md: LLM cold starts run 5-15 min end to end, ViT under 10 s; outside 5 s - 30 min a
 # lead time is more likely a unit mistake than a measurement.
 LEAD_TIME_RANGE_S = (5.0, 1800.0)
-CONFIGURED_LEAD_TIME_SOURCES = frozenset({"configured", "fallback", "spec", "default"})
+CONFIGURED_LEAD_TIME_SOURCES = frozenset({"spec_fallback", "configured"})
 
 _Add = Callable[[model.CaveatKind, str], None]
 

@@ -152,7 +152,7 @@ def workload(**overrides: Any) -> model.WorkloadReport:
         peak_gpus=9,
         reservation=reservation(),
         cost=cost(),
-        lead_time=model.LeadTimeView(600.0, "configured", "lead_time in the workload spec."),
+        lead_time=model.LeadTimeView(600.0, "spec_fallback", "the workload spec's lead_time."),
         budget_note=None,
         simulation=None,
     )
