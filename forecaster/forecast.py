@@ -1,0 +1,327 @@
+"""Pure: choose a model per series by backtest, and forecast quantiles of demand from it.
+
+`select` runs the rolling-origin backtest on a history and returns a `Selection`: the chosen
+model, why, every candidate's score and the residual calibration for quantiles. `forecast`
+refits only the selected model on a (possibly newer) history and applies that calibration; the
+simulator calls it every few hours of a replay, so it does no backtest when given a selection.
+
+Both work on bucket means (what is served on average) and bucket peaks (the largest input
+interval in each bucket: what the planner provisions for), in the input's own unit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+import pandas as pd
+
+from forecaster import backtest, calibration, candidates, errors, models, outliers, series
+
+ModelName = candidates.ModelName
+
+# Inputs finer than 5 minutes are modelled at 5 minutes: fine enough for a planner with 1-min
+# steps to follow the diurnal shape, coarse enough for statsmodels (DESIGN.md).
+DEFAULT_RESOLUTION_S = 300
+# The level fallback averages the last hour of data.
+LEVEL_WINDOW_S = 3600
+FRAME_COLUMNS = ("p50", "p90", "p99", "peak_p50", "peak_p90", "peak_p99")
+
+
+class ForecastReason(StrEnum):
+    BACKTEST_SELECTED = "backtest_selected"
+    INSUFFICIENT_HISTORY_DAILY = "insufficient_history_daily"
+    INSUFFICIENT_HISTORY_LEVEL = "insufficient_history_level"
+
+
+_REASONS = {
+    candidates.Regime.WEEKLY: ForecastReason.BACKTEST_SELECTED,
+    candidates.Regime.DAILY: ForecastReason.INSUFFICIENT_HISTORY_DAILY,
+    candidates.Regime.LEVEL: ForecastReason.INSUFFICIENT_HISTORY_LEVEL,
+}
+
+
+@dataclass(frozen=True)
+class CandidateScore:
+    model: ModelName
+    mae: float  # mean over folds, in the input unit per input interval
+    ratio_to_naive: float  # mae / weekly seasonal-naive mae (nan when naive is unavailable)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """A backtest's verdict for one series, reusable for cheap refits."""
+
+    model: ModelName
+    reason: ForecastReason
+    regime: candidates.Regime
+    resolution_s: int
+    input_interval_s: int
+    members: tuple[ModelName, ...]  # the ensemble's models (empty for single models)
+    candidates: tuple[CandidateScore, ...]
+    folds: int  # backtest folds run (0 = none)
+    calibration_mean: calibration.Calibration
+    calibration_peak: calibration.Calibration
+    coverage_p90: float | None  # leave-one-fold-out, fraction 0..1; None without a backtest
+    coverage_p99: float | None
+
+
+@dataclass(frozen=True)
+class Forecast:
+    model: ModelName
+    reason: ForecastReason
+    resolution_s: int
+    input_interval_s: int
+    frame: pd.DataFrame  # see FRAME_COLUMNS; UTC index at resolution_s, after the history
+    candidates: tuple[CandidateScore, ...]
+    coverage_p90: float | None
+    coverage_p99: float | None
+    selection: Selection
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    interval_s: int
+    resolution_s: int
+    season: models.Season
+    cleaned: pd.Series  # input intervals, dropouts masked
+    mean: np.ndarray  # complete buckets, in time order
+    peak: np.ndarray
+    first_forecast: pd.Timestamp
+    offset: int  # buckets between the end of `mean` and first_forecast (a dropped partial one)
+    history_s: float
+
+
+def resolution_for(interval_s: int, resolution_s: int | None) -> int:
+    """The model resolution: 5 min by default, never finer than the input, a multiple of it."""
+    wanted = DEFAULT_RESOLUTION_S if resolution_s is None else resolution_s
+    if wanted <= 0:
+        raise errors.InputError(
+            f"resolution_s ({wanted}) must be positive; use 300 or 900 (seconds)"
+        )
+    if wanted <= interval_s:
+        return interval_s
+    if wanted % interval_s != 0:
+        raise errors.InputError(
+            f"resolution_s ({wanted}) is not a multiple of the input interval ({interval_s} s); "
+            f"choose a multiple such as {interval_s * max(1, round(wanted / interval_s))}"
+        )
+    return wanted
+
+
+def _prepare(history: pd.Series, resolution_s: int | None) -> _Prepared:
+    if not isinstance(history.index, pd.DatetimeIndex):
+        raise errors.InputError(
+            f"history index is {type(history.index).__name__}; it must be a DatetimeIndex "
+            "(UTC interval starts); load the series with actuator.trace or set the index"
+        )
+    if history.empty or not np.isfinite(history.to_numpy(dtype=float)).any():
+        raise errors.InputError(
+            f"history has no data ({len(history)} points, none a finite number); a forecast "
+            "needs at least one observed interval; check the trace's column and time range"
+        )
+    interval_s = series.interval_of(history)
+    regular = series.regularise(history, interval_s).values
+    cleaned = outliers.clean(regular, interval_s).values
+    resolution = resolution_for(interval_s, resolution_s)
+    mean, peak, first_forecast = series.complete_buckets(cleaned, interval_s, resolution)
+    step = pd.Timedelta(seconds=resolution)
+    if len(mean) > 0:
+        offset = int((first_forecast - (mean.index[-1] + step)) / step)
+        observed = mean.index[np.isfinite(mean.to_numpy())]
+        start = observed[0] if len(observed) else mean.index[-1]
+        history_s = (mean.index[-1] + step - start).total_seconds()
+    else:
+        offset, history_s = 0, 0.0
+    return _Prepared(
+        interval_s=interval_s,
+        resolution_s=resolution,
+        season=models.season_for(resolution),
+        cleaned=cleaned,
+        mean=mean.to_numpy(dtype=float),
+        peak=peak.to_numpy(dtype=float),
+        first_forecast=first_forecast,
+        offset=offset,
+        history_s=history_s,
+    )
+
+
+def _candidate_scores(
+    result: backtest.Result, regime: candidates.Regime
+) -> tuple[CandidateScore, ...]:
+    weekly = regime is candidates.Regime.WEEKLY
+    return tuple(
+        CandidateScore(s.model, s.mae, s.ratio if weekly else math.nan) for s in result.scores
+    )
+
+
+def _level_selection(prepared: _Prepared) -> Selection:
+    return Selection(
+        model=ModelName.RECENT_LEVEL,
+        reason=ForecastReason.INSUFFICIENT_HISTORY_LEVEL,
+        regime=candidates.Regime.LEVEL,
+        resolution_s=prepared.resolution_s,
+        input_interval_s=prepared.interval_s,
+        members=(),
+        candidates=(),
+        folds=0,
+        calibration_mean=calibration.NO_CALIBRATION,
+        calibration_peak=calibration.NO_CALIBRATION,
+        coverage_p90=None,
+        coverage_p99=None,
+    )
+
+
+def _selection_for(
+    prepared: _Prepared,
+    result: backtest.Result,
+    regime: candidates.Regime,
+    model: ModelName,
+) -> Selection:
+    season = prepared.season
+    members = result.members if model is ModelName.ENSEMBLE else ()
+    mean_points = result.forecasts[model]
+    peak_points = backtest.fold_forecasts(
+        model, prepared.peak, result.folds, season, regime, members
+    )
+    ran = [i for i, p in enumerate(mean_points) if p is not None]
+    mean_actuals = backtest.actuals(prepared.mean, result.folds)
+    peak_actuals = backtest.actuals(prepared.peak, result.folds)
+    mean_fc = [np.asarray(mean_points[i]) for i in ran]
+    peak_fc = [np.asarray(peak_points[i]) for i in ran]
+    mean_actual = [mean_actuals[i] for i in ran]
+    peak_actual = [peak_actuals[i] for i in ran]
+    band = season.day
+    coverage_p90, coverage_p99 = calibration.coverage(mean_fc, mean_actual, band)
+    return Selection(
+        model=model,
+        reason=_REASONS[regime],
+        regime=regime,
+        resolution_s=prepared.resolution_s,
+        input_interval_s=prepared.interval_s,
+        members=members,
+        candidates=_candidate_scores(result, regime),
+        folds=len(ran),
+        calibration_mean=calibration.fit(mean_fc, mean_actual, band),
+        calibration_peak=calibration.fit(peak_fc, peak_actual, band),
+        coverage_p90=None if math.isnan(coverage_p90) else coverage_p90,
+        coverage_p99=None if math.isnan(coverage_p99) else coverage_p99,
+    )
+
+
+def _backtest(
+    history: pd.Series, resolution_s: int | None
+) -> tuple[_Prepared, candidates.Regime, backtest.Result | None]:
+    prepared = _prepare(history, resolution_s)
+    regime = candidates.regime_for(prepared.history_s)
+    if regime is candidates.Regime.LEVEL or prepared.mean.size == 0:
+        return prepared, candidates.Regime.LEVEL, None
+    result = backtest.run(prepared.mean, regime, prepared.season)
+    if not result.folds:
+        return prepared, candidates.Regime.LEVEL, None
+    return prepared, regime, result
+
+
+def select(history: pd.Series, *, resolution_s: int | None = None) -> Selection:
+    """Backtest the candidates on `history` and return the chosen model and its calibration."""
+    prepared, regime, result = _backtest(history, resolution_s)
+    if result is None:
+        return _level_selection(prepared)
+    return _selection_for(prepared, result, regime, backtest.choose(result, regime))
+
+
+def select_each(history: pd.Series, *, resolution_s: int | None = None) -> tuple[Selection, ...]:
+    """One selection per candidate that ran on any fold, the chosen one first.
+
+    For comparing models (bench/forecast.py): each carries its own calibration and coverage.
+    """
+    prepared, regime, result = _backtest(history, resolution_s)
+    if result is None:
+        return (_level_selection(prepared),)
+    chosen = backtest.choose(result, regime)
+    others = [s.model for s in result.scores if s.folds > 0 and s.model is not chosen]
+    return tuple(_selection_for(prepared, result, regime, m) for m in (chosen, *others))
+
+
+def _level_quantiles(prepared: _Prepared, steps: int) -> tuple[calibration.Quantiles, ...]:
+    values = prepared.cleaned.dropna()
+    recent = values[values.index > values.index[-1] - pd.Timedelta(seconds=LEVEL_WINDOW_S)]
+    level = float(recent.mean())
+    # The peak of a bucket of k intervals is at least the level; the largest recent interval
+    # is the evidence we have for how far above it goes.
+    peak = float(recent.max()) if prepared.resolution_s > prepared.interval_s else level
+    mean_q = calibration.poisson_spread(np.full(steps, level))
+    peak_q = calibration.poisson_spread(np.full(steps, peak))
+    return mean_q, peak_q
+
+
+def forecast(
+    history: pd.Series,
+    *,
+    horizon_s: int = 7 * 86400,
+    resolution_s: int | None = None,
+    selection: Selection | None = None,
+) -> Forecast:
+    """Quantile forecast of the bucket mean and peak for `horizon_s` after the history.
+
+    Without `selection` the backtest runs first (`select`); with one, only its model is refit.
+    """
+    if horizon_s <= 0:
+        raise errors.InputError(
+            f"horizon_s ({horizon_s}) must be positive; use e.g. 604800 for 7 days"
+        )
+    if selection is None:
+        selection = select(history, resolution_s=resolution_s)
+    prepared = _prepare(history, selection.resolution_s)
+    steps = max(1, math.ceil(horizon_s / prepared.resolution_s))
+    if selection.regime is candidates.Regime.LEVEL or prepared.mean.size == 0:
+        mean_q, peak_q = _level_quantiles(prepared, steps)
+    else:
+        total = steps + prepared.offset
+        mean_point = candidates.predict(
+            selection.model,
+            prepared.mean,
+            total,
+            prepared.season,
+            selection.regime,
+            selection.members,
+        )[prepared.offset :]
+        peak_point = candidates.predict(
+            selection.model,
+            prepared.peak,
+            total,
+            prepared.season,
+            selection.regime,
+            selection.members,
+        )[prepared.offset :]
+        mean_q = calibration.apply(mean_point, selection.calibration_mean)
+        peak_q = calibration.apply(peak_point, selection.calibration_peak)
+    index = pd.date_range(
+        prepared.first_forecast, periods=steps, freq=pd.Timedelta(seconds=prepared.resolution_s)
+    )
+    index.name = "timestamp"
+    frame = pd.DataFrame(
+        {
+            "p50": mean_q.p50,
+            "p90": mean_q.p90,
+            "p99": mean_q.p99,
+            # A bucket's peak is never below its mean.
+            "peak_p50": np.maximum(peak_q.p50, mean_q.p50),
+            "peak_p90": np.maximum(peak_q.p90, mean_q.p90),
+            "peak_p99": np.maximum(peak_q.p99, mean_q.p99),
+        },
+        index=index,
+    )
+    return Forecast(
+        model=selection.model,
+        reason=selection.reason,
+        resolution_s=prepared.resolution_s,
+        input_interval_s=prepared.interval_s,
+        frame=frame,
+        candidates=selection.candidates,
+        coverage_p90=selection.coverage_p90,
+        coverage_p99=selection.coverage_p99,
+        selection=selection,
+    )

@@ -1,0 +1,228 @@
+"""Pure: the point-forecast models, each a function of past bucket values and a step count.
+
+Every model takes `y` (bucket values in time order, NaN = no data, ending right before the
+first forecast step), the number of `steps` to forecast and the `season` (buckets per day and
+per week), and returns a float array of `steps` values. Models know nothing of timestamps: the
+caller keeps `y` aligned so that position n is the first forecast step.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from statsmodels.tools import sm_exceptions
+from statsmodels.tsa import holtwinters
+from statsmodels.tsa import seasonal as sm_seasonal
+
+# The multi-week profile takes the median of up to this many past weeks: enough to outvote one
+# odd week (a holiday, an outage), few enough to follow a changing pattern.
+PROFILE_WEEKS = 4
+# The daily profile (short history) takes the median of up to this many past days.
+PROFILE_DAYS = 7
+# The profile is scaled by the ratio of the last day's level to the profile's at the same
+# times, bounded so that one odd day cannot halve or double next week.
+LEVEL_RATIO_BOUNDS = (0.5, 2.0)
+# Fourier regression: daily harmonics up to 12 (shape down to two-hour features), weekly up to 6
+# (harmonic 7 of the week is the first daily one). Chosen as a small, common default; the
+# backtest decides whether the model is used at all.
+FOURIER_DAILY_ORDER = 12
+FOURIER_WEEKLY_ORDER = 6
+# The regression fits the last 4 weeks with weights halving every week, so drift is followed.
+FOURIER_WINDOW_WEEKS = 4
+FOURIER_HALF_LIFE_WEEKS = 1.0
+# MSTL is fitted on hourly means: at 5-min it takes minutes per series (DESIGN.md notes more than
+# 7 min at 1-min), at hourly well under a second.
+MSTL_STEP_S = 3600
+# Holt-Winters is fitted on at most this many weeks (older data carries little of next week).
+HOLT_WINTERS_WEEKS = 4
+
+
+@dataclass(frozen=True)
+class Season:
+    """Seasonal periods in model buckets."""
+
+    day: int
+    week: int
+    resolution_s: int
+
+
+def season_for(resolution_s: int) -> Season:
+    return Season(
+        day=max(1, 86400 // resolution_s),
+        week=max(1, 7 * 86400 // resolution_s),
+        resolution_s=resolution_s,
+    )
+
+
+def _level(y: np.ndarray) -> float:
+    finite = y[np.isfinite(y)]
+    return float(np.mean(finite)) if finite.size else 0.0
+
+
+def fill_gaps(y: np.ndarray, period: int) -> np.ndarray:
+    """Fill NaN from one period earlier (then later), then by interpolation, then the mean."""
+    out = y.astype(float).copy()
+    if not np.isnan(out).any():
+        return out
+    if period < out.size:
+        for i in range(period, out.size):
+            if np.isnan(out[i]):
+                out[i] = out[i - period]
+        for i in range(out.size - period - 1, -1, -1):
+            if np.isnan(out[i]):
+                out[i] = out[i + period]
+    missing = np.isnan(out)
+    if missing.any() and (~missing).any():
+        positions = np.arange(out.size)
+        out[missing] = np.interp(positions[missing], positions[~missing], out[~missing])
+    return np.asarray(np.nan_to_num(out, nan=0.0), dtype=float)
+
+
+def seasonal_naive(y: np.ndarray, steps: int, period: int) -> np.ndarray:
+    """Repeat the last `period` values (gaps filled from earlier periods)."""
+    if y.size < period:
+        return recent_level(y, steps, period)
+    filled = fill_gaps(y, period)
+    last = filled[-period:]
+    return np.resize(last, steps).astype(float)
+
+
+def recent_level(y: np.ndarray, steps: int, period: int) -> np.ndarray:
+    """A flat line at the mean of the most recent values (up to one hour-ish of buckets)."""
+    finite = y[np.isfinite(y)]
+    if finite.size == 0:
+        return np.zeros(steps)
+    recent = finite[-max(1, min(finite.size, period // 24 or 1)) :]
+    return np.full(steps, float(np.mean(recent)))
+
+
+def seasonal_profile(y: np.ndarray, steps: int, period: int, periods_back: int) -> np.ndarray:
+    """Median of the last `periods_back` periods at the same phase, scaled to the recent level.
+
+    The scale is last day's mean over the profile's mean at the same phases, within
+    LEVEL_RATIO_BOUNDS.
+    """
+    k = min(periods_back, y.size // period)
+    if k < 1:
+        return recent_level(y, steps, period)
+    stack = y[y.size - k * period :].reshape(k, period)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        profile = np.nanmedian(stack, axis=0)
+    profile = fill_gaps(profile, max(1, period // 7) if period > 7 else period)
+    recent_span = min(period, max(1, period // 7))
+    recent = y[-recent_span:]
+    reference = profile[-recent_span:]
+    ok = np.isfinite(recent)
+    ratio = 1.0
+    if ok.any() and np.sum(reference[ok]) > 0:
+        ratio = float(np.sum(recent[ok]) / np.sum(reference[ok]))
+        ratio = float(np.clip(ratio, *LEVEL_RATIO_BOUNDS))
+    return np.asarray(np.resize(profile * ratio, steps), dtype=float)
+
+
+def weekly_profile(y: np.ndarray, steps: int, season: Season) -> np.ndarray:
+    return seasonal_profile(y, steps, season.week, PROFILE_WEEKS)
+
+
+def daily_profile(y: np.ndarray, steps: int, season: Season) -> np.ndarray:
+    return seasonal_profile(y, steps, season.day, PROFILE_DAYS)
+
+
+def fourier_design(positions: np.ndarray, season: Season, weekly: bool) -> np.ndarray:
+    columns = [np.ones(positions.size)]
+    for order, period, use in (
+        (FOURIER_DAILY_ORDER, season.day, True),
+        (FOURIER_WEEKLY_ORDER, season.week, weekly),
+    ):
+        if not use:
+            continue
+        # A harmonic needs at least 2 buckets per cycle to be identifiable.
+        for k in range(1, min(order, period // 2) + 1):
+            angle = 2.0 * np.pi * k * positions / period
+            columns.append(np.sin(angle))
+            columns.append(np.cos(angle))
+    return np.column_stack(columns)
+
+
+def fourier(y: np.ndarray, steps: int, season: Season, *, weekly: bool = True) -> np.ndarray:
+    """Weighted least squares on daily (and weekly) harmonics over the last few weeks."""
+    window = min(y.size, FOURIER_WINDOW_WEEKS * season.week)
+    recent = y[y.size - window :]
+    positions = np.arange(y.size - window, y.size, dtype=float)
+    ok = np.isfinite(recent)
+    weekly = weekly and y.size >= season.week
+    design = fourier_design(positions, season, weekly)
+    if ok.sum() <= design.shape[1]:
+        return recent_level(y, steps, season.day)
+    age = (y.size - 1 - positions) / season.week
+    weights = np.sqrt(0.5 ** (age / FOURIER_HALF_LIFE_WEEKS))
+    coef, *_ = np.linalg.lstsq(design[ok] * weights[ok, None], recent[ok] * weights[ok], rcond=None)
+    future = fourier_design(np.arange(y.size, y.size + steps, dtype=float), season, weekly)
+    return np.asarray(future @ coef, dtype=float)
+
+
+def holt_winters(
+    y: np.ndarray, steps: int, season: Season, *, period: int | None = None
+) -> np.ndarray:
+    """Additive Holt-Winters (no trend) with a weekly season, fitted by statsmodels."""
+    period = period or season.week
+    window = min(y.size, HOLT_WINTERS_WEEKS * season.week)
+    if window < 2 * period:
+        return seasonal_naive(y, steps, min(period, season.day))
+    filled = fill_gaps(y[y.size - window :], period)
+    model = holtwinters.ExponentialSmoothing(
+        filled,
+        trend=None,
+        seasonal="add",
+        seasonal_periods=period,
+        initialization_method="heuristic",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sm_exceptions.ConvergenceWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        fitted = model.fit(optimized=True)
+    return np.asarray(fitted.forecast(steps), dtype=float)
+
+
+def mstl(y: np.ndarray, steps: int, season: Season) -> np.ndarray:
+    """MSTL (daily + weekly seasons) on hourly means; trend held at its last day's mean."""
+    factor = max(1, MSTL_STEP_S // season.resolution_s)
+    usable = y.size - y.size % factor
+    if usable == 0:
+        return recent_level(y, steps, season.day)
+    # Hourly buckets are aligned to the end of the history, so the last hour is complete.
+    blocks = y[y.size - usable :].reshape(-1, factor)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        hourly = np.nanmean(blocks, axis=1)
+    day = max(2, season.day // factor)
+    week = max(2, season.week // factor)
+    periods = tuple(sorted({p for p in (day, week) if hourly.size >= 2 * p}))
+    if not periods:
+        return seasonal_naive(y, steps, season.day)
+    filled = fill_gaps(hourly, periods[-1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # statsmodels' MSTL fails on a single period; STL is its one-season special case.
+        if len(periods) == 1:
+            result = sm_seasonal.STL(filled, period=periods[0]).fit()
+        else:
+            result = sm_seasonal.MSTL(filled, periods=periods).fit()
+    hourly_steps = -(-steps // factor) + 1
+    trend = float(np.mean(result.trend[-day:]))
+    out = np.full(hourly_steps, trend)
+    seasonal = np.asarray(result.seasonal).reshape(filled.size, -1)
+    for column, period in enumerate(periods):
+        last = seasonal[-period:, column]
+        out += np.resize(last, hourly_steps)
+    # Back to model buckets: hour h covers buckets [h*factor, (h+1)*factor); interpolate
+    # between hour centres so the forecast has no steps at each hour.
+    centres = np.arange(hourly_steps) * factor + (factor - 1) / 2.0
+    return np.asarray(np.interp(np.arange(steps, dtype=float), centres, out), dtype=float)
+
+
+ModelFunction = Callable[[np.ndarray, int, Season], np.ndarray]
