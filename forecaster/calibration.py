@@ -56,7 +56,7 @@ def _scale(point: np.ndarray) -> np.ndarray:
     finite = point[np.isfinite(point)]
     mean = float(np.mean(np.abs(finite))) if finite.size else 0.0
     floor = max(FLOOR_FRACTION * mean, 1e-9)
-    return np.maximum(point, floor)
+    return np.asarray(np.maximum(point, floor), dtype=float)
 
 
 def relative_residuals(point: np.ndarray, actual: np.ndarray) -> np.ndarray:
