@@ -6,6 +6,7 @@ Every number is written by `_num`, which tags it with the JSON path it came from
 
 from __future__ import annotations
 
+import math
 from html import escape
 
 from actuator.report import model, plots, units
@@ -321,6 +322,11 @@ def _forecast(w: model.WorkloadReport, p: str) -> str:
         if rows
         else "<p>No backtest candidates (history too short).</p>"
     )
+    if rows and not any(math.isfinite(c.ratio_to_naive) for c in a.candidates):
+        table += (
+            "<p>Ratios are n/a: weekly seasonal-naive needs two weeks of history, so the "
+            "backtest compared daily models on one-day folds.</p>"
+        )
     coverage = (
         "<p>Held-out coverage: P90 "
         + _num(a.coverage_p90, Fmt.fraction_pct, f"{p}.accuracy.coverage_p90")

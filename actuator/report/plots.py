@@ -125,6 +125,8 @@ def _time_axis(frame: _Frame, start: datetime, end: datetime) -> list[str]:
     every = max(1, math.ceil(len(ticks) / 11))
     for t in ticks[::every]:
         x = frame.px(_epoch(t))
+        if x > WIDTH - MARGIN_RIGHT - 40:  # a label there would run off the plot
+            continue
         label = t.strftime("%a %d %b") if daily else t.strftime("%d %b %H:%M")
         out.append(
             f'<line class="xtick" x1="{x:.1f}" x2="{x:.1f}" y1="{MARGIN_TOP}" '
@@ -263,7 +265,7 @@ def duration_chart(reservation: model.Reservation, title: str) -> str:
                 f'<text class="tick" x="{frame.px(p.replicas):.1f}" '
                 f'y="{HEIGHT - MARGIN_BOTTOM + 16}" text-anchor="middle">{p.replicas}</text>'
             )
-    body = [_axes(frame, ticks, "fraction of hours", x_ticks)]
+    body = [_axes(frame, ticks, "share of time", x_ticks)]
     body.append(
         f'<text class="tick" x="{(MARGIN_LEFT + WIDTH - MARGIN_RIGHT) / 2:.0f}" '
         f'y="{HEIGHT - 6}" text-anchor="middle">k-th replica</text>'

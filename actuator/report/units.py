@@ -14,7 +14,7 @@ MISSING = "n/a"
 
 class Fmt(StrEnum):
     usd = "usd"  # $12,345 (whole dollars; cents below $100)
-    usd_rate = "usd_rate"  # unit prices: cents, e.g. $3.67; 3 significant digits below $1
+    usd_rate = "usd_rate"  # unit prices: $3.67; $2,558 from $100; $0.0017 below $1
     pct = "pct"  # 0..100 value: 12.3 %
     fraction_pct = "fraction_pct"  # 0..1 value shown as percent: 0.123 -> 12.3 %
     integer = "integer"  # 1,234
@@ -34,6 +34,8 @@ def render(value: float | int | None, fmt: Fmt) -> str:
         return f"${v:,.0f}" if abs(v) >= 100 else f"${v:,.2f}"
     if fmt is Fmt.usd_rate:
         # Per-token prices are fractions of a cent: keep three significant digits there.
+        if abs(v) >= 100:
+            return f"${v:,.0f}"
         return f"${v:,.2f}" if abs(v) >= 1 or v == 0 else f"${v:.3g}"
     if fmt is Fmt.pct:
         return f"{v:.1f} %"

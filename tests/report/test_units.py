@@ -16,6 +16,7 @@ from actuator.report.units import Fmt
         pytest.param(1885.96, Fmt.usd, "$1,886", id="usd-whole-dollars-from-100"),
         pytest.param(42.5, Fmt.usd, "$42.50", id="usd-cents-below-100"),
         pytest.param(3.67, Fmt.usd_rate, "$3.67", id="rate-cents"),
+        pytest.param(2558.45, Fmt.usd_rate, "$2,558", id="rate-whole-dollars-from-100"),
         pytest.param(0.0017, Fmt.usd_rate, "$0.0017", id="rate-per-token-3-significant"),
         pytest.param(0.0, Fmt.usd_rate, "$0.00", id="rate-zero"),
         pytest.param(36.27, Fmt.pct, "36.3 %", id="pct"),
