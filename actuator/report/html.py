@@ -23,6 +23,8 @@ h1 { font-size: 26px; margin: 0 0 4px; }
 h2 { font-size: 20px; margin: 0 0 2px; }
 h3 { font-size: 15px; margin: 22px 0 8px; color: var(--accent); }
 p.meta, p.sub { color: var(--muted); margin: 0 0 14px; }
+p.lead { font-size: 16px; margin: 4px 0 12px; }
+p.lead .unit { color: var(--muted); }
 section.panel { background: var(--card); border: 1px solid var(--line); border-radius: 10px;
   padding: 18px 20px; margin: 18px 0; }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(170px, 1fr)); gap: 10px;
@@ -110,6 +112,7 @@ def render(report: model.Report) -> str:
         f"{report.generated_at:%Y-%m-%d %H:%M} UTC &middot; schema {report.schema_version}</p>",
         f"<nav>{nav}</nav></header>",
         _fleet(report.fleet),
+        _overview(report.workloads),
     ]
     body.extend(_workload(w, f"workloads.{i}") for i, w in enumerate(report.workloads))
     body.append(
@@ -216,9 +219,60 @@ def _fleet(fleet: model.Fleet) -> str:
         if caveats
         else "<h3>Warnings</h3><p>None.</p>"
     )
+    lead = (
+        f'<p class="lead">The plan needs up to {peaks or "0"} GPUs at once. Commit to '
+        f"{reserved or '0'} reserved GPUs and run the rest on spot and on-demand: "
+        + _num(fleet.usd_per_week, Fmt.usd, "fleet.usd_per_week")
+        + " per week, "
+        + _num(
+            fleet.savings_vs_on_demand_usd_per_week,
+            Fmt.usd,
+            "fleet.savings_vs_on_demand_usd_per_week",
+        )
+        + " less than the same plan all on-demand.</p>"
+    )
     return (
         '<section class="panel fleet-summary"><h2>Fleet next week</h2>'
-        f'<div class="cards">{"".join(cards)}</div>{table}<p>{bound}</p>{warnings}</section>'
+        f'{lead}<div class="cards">{"".join(cards)}</div>{table}<p>{bound}</p>{warnings}'
+        "</section>"
+    )
+
+
+def _overview(workloads: tuple[model.WorkloadReport, ...]) -> str:
+    """One row per workload, so a planner with many of them sees where the money goes."""
+    rows = []
+    for i, w in enumerate(workloads):
+        p = f"workloads.{i}"
+        rows.append(
+            f'<tr><td><a href="#w-{escape(w.name)}">{escape(w.name)}</a></td>'
+            f"<td>{w.gpus_per_replica} x {escape(w.gpu)}</td>"
+            + _num(w.peak_planned, Fmt.integer, f"{p}.peak_planned", "td")
+            + _num(
+                w.reservation.reserved_replicas,
+                Fmt.integer,
+                f"{p}.reservation.reserved_replicas",
+                "td",
+            )
+            + _num(w.cost.total_usd_per_week, Fmt.usd, f"{p}.cost.total_usd_per_week", "td")
+            + _num(
+                w.cost.savings_vs_on_demand_pct, Fmt.pct, f"{p}.cost.savings_vs_on_demand_pct", "td"
+            )
+            + _num(
+                w.accuracy.chosen_ratio_to_naive,
+                Fmt.ratio,
+                f"{p}.accuracy.chosen_ratio_to_naive",
+                "td",
+            )
+            + _num(w.lead_time.seconds, Fmt.minutes, f"{p}.lead_time.seconds", "td")
+            + "</tr>"
+        )
+    return (
+        '<section class="panel overview"><h2>Workloads</h2>'
+        '<table class="overview"><thead><tr><th>Workload</th><th>Replica</th>'
+        '<th class="num">Peak replicas</th><th class="num">Reserve</th>'
+        '<th class="num">$ / week</th><th class="num">Saved vs on-demand</th>'
+        '<th class="num">Forecast MAE vs naive</th><th class="num">Lead time</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></section>"
     )
 
 
@@ -233,15 +287,15 @@ def _workload(w: model.WorkloadReport, p: str) -> str:
         f"<code>{escape(w.column)}</code></p>"
     )
     cost = w.cost
-    per_m = (
-        _num(cost.usd_per_million_requests, Fmt.usd_rate, f"{p}.cost.usd_per_million_requests")
-        + '<span class="per"> / 1M requests</span>'
+    per_request = _num(
+        cost.usd_per_million_requests, Fmt.usd_rate, f"{p}.cost.usd_per_million_requests"
     )
-    if cost.usd_per_million_tokens is not None:
-        per_m += "<br>" + (
-            _num(cost.usd_per_million_tokens, Fmt.usd_rate, f"{p}.cost.usd_per_million_tokens")
-            + '<span class="per"> / 1M tokens</span>'
-        )
+    per_token = (
+        _num(cost.usd_per_million_tokens, Fmt.usd_rate, f"{p}.cost.usd_per_million_tokens")
+        + " per 1M tokens"
+        if cost.usd_per_million_tokens is not None
+        else ""
+    )
     cards = (
         '<div class="cards">'
         + _card(
@@ -264,7 +318,7 @@ def _workload(w: model.WorkloadReport, p: str) -> str:
             + _num(cost.savings_vs_on_demand_pct, Fmt.pct, f"{p}.cost.savings_vs_on_demand_pct")
             + " vs all-on-demand",
         )
-        + _card("Unit cost", per_m)
+        + _card("Per 1M requests", per_request, per_token)
         + _card(
             "Lead time",
             _num(w.lead_time.seconds, Fmt.minutes, f"{p}.lead_time.seconds"),
