@@ -48,6 +48,7 @@ class CandidateScore:
     model: ModelName
     mae: float  # mean over folds, in the input unit per input interval
     ratio_to_naive: float  # mae / weekly seasonal-naive mae (nan when naive is unavailable)
+    folds: int = 0  # backtest folds this model ran on (MAE and ratio are over those folds)
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,8 @@ def _candidate_scores(
 ) -> tuple[CandidateScore, ...]:
     weekly = regime is candidates.Regime.WEEKLY
     return tuple(
-        CandidateScore(s.model, s.mae, s.ratio if weekly else math.nan) for s in result.scores
+        CandidateScore(s.model, s.mae, s.ratio if weekly else math.nan, s.folds)
+        for s in result.scores
     )
 
 

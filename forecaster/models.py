@@ -201,7 +201,8 @@ def mstl(y: np.ndarray, steps: int, season: Season) -> np.ndarray:
         hourly = np.nanmean(blocks, axis=1)
     day = max(2, season.day // factor)
     week = max(2, season.week // factor)
-    periods = tuple(sorted({p for p in (day, week) if hourly.size >= 2 * p}))
+    # statsmodels keeps only periods shorter than half the series.
+    periods = tuple(sorted({p for p in (day, week) if hourly.size > 2 * p}))
     if not periods:
         return seasonal_naive(y, steps, season.day)
     filled = fill_gaps(hourly, periods[-1])

@@ -97,7 +97,7 @@ def interval_of(series: pd.Series, default_s: int = 60) -> int:
         return int(pd.Timedelta(index.freq.nanos, unit="ns").total_seconds())
     if len(index) < 2:
         return default_s
-    steps = np.diff(index.asi8) // 1_000_000_000
+    steps = np.diff(index.as_unit("ns").asi8) // 1_000_000_000
     steps = steps[steps > 0]
     if steps.size == 0:
         return default_s

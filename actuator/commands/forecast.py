@@ -1,16 +1,172 @@
-"""Shell: `prescale forecast` (being built)."""
+"""Shell: `prescale forecast`: load a trace, pick a model by backtest, print and save quantiles."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
+import re
+import sys
+from pathlib import Path
 from typing import Any
+
+import pandas as pd
+
+from actuator import trace
+from actuator.commands import inputs
+from forecaster import errors
+from forecaster import forecast as forecasting
+
+EPILOG = """examples:
+  prescale forecast                                   (bundled NASA trace, 7 days ahead)
+  prescale forecast --trace traffic.csv.gz --column requests --horizon 3d --out forecast.csv
+  prescale forecast --trace metrics.csv --column value --format json > forecast.json
+
+The CSV written by --out has columns timestamp,p50,p90,p99,peak_p50,peak_p90,peak_p99 at the
+model resolution (5 min, or the input's own interval when coarser), starting right after the
+last input timestamp. p* forecast the bucket mean and peak_* the largest input interval in the
+bucket, both in the input's unit per input interval (e.g. requests per minute).
+"""
+
+_HORIZON = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_UNIT_S = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_horizon(text: str) -> int:
+    """'7d' -> 604800 seconds; units s, m, h, d, w (plain numbers are seconds)."""
+    match = _HORIZON.match(text)
+    if match is None or float(match.group(1)) <= 0:
+        raise errors.InputError(
+            f"--horizon {text!r} is not a positive duration; write e.g. 7d, 36h, 90m or 3600"
+        )
+    return math.ceil(float(match.group(1)) * _UNIT_S[match.group(2)])
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("forecast", help="(being built)")
+    parser = subparsers.add_parser(
+        "forecast",
+        help="forecast demand quantiles from a trace, with the model chosen by backtest",
+        description="Backtest the candidate models on a trace, pick the best by MAE (never "
+        "worse than weekly seasonal-naive) and forecast P50/P90/P99 of the bucket mean and "
+        "the within-bucket peak.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    inputs.add_trace_arguments(parser)
+    parser.add_argument(
+        "--horizon", default="7d", help="how far ahead: 7d (default), 36h, 90m, 3600 (seconds)"
+    )
+    parser.add_argument(
+        "--resolution",
+        type=int,
+        default=None,
+        help="model resolution in seconds (default 300; never finer than the input)",
+    )
+    parser.add_argument("--out", type=Path, default=None, help="write the forecast CSV here")
+    parser.add_argument(
+        "--format", choices=("table", "json"), default="table", help="stdout format"
+    )
     parser.set_defaults(run=run)
 
 
+def _number(value: float | None, digits: int = 4) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return round(float(value), digits)
+
+
+def to_json(result: forecasting.Forecast, source: str, column: str) -> dict[str, Any]:
+    frame = result.frame
+    return {
+        "trace": source,
+        "column": column,
+        "model": str(result.model),
+        "reason": str(result.reason),
+        "resolution_s": result.resolution_s,
+        "input_interval_s": result.input_interval_s,
+        "coverage_p90": _number(result.coverage_p90),
+        "coverage_p99": _number(result.coverage_p99),
+        "candidates": [
+            {
+                "model": str(c.model),
+                "mae": _number(c.mae),
+                "ratio_to_naive": _number(c.ratio_to_naive),
+                "folds": c.folds,
+            }
+            for c in result.candidates
+        ],
+        "forecast": [
+            {"timestamp": stamp}
+            | {col: _number(float(row[col])) for col in forecasting.FRAME_COLUMNS}
+            for stamp, (_, row) in zip(_stamps(frame), frame.iterrows(), strict=True)
+        ],
+    }
+
+
+def _stamps(frame: pd.DataFrame) -> list[str]:
+    return list(pd.DatetimeIndex(frame.index).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f} %"
+
+
+def to_table(result: forecasting.Forecast, source: str, column: str) -> str:
+    lines = [
+        f"trace       {source} (column {column}, {result.input_interval_s} s intervals)",
+        f"model       {result.model} ({result.reason}), resolution {result.resolution_s} s",
+        f"coverage    P90 {_percent(result.coverage_p90)}, P99 {_percent(result.coverage_p99)}"
+        " (backtest, leave one fold out)",
+        "            MAE and ratio are over the folds each model could run on; the choice is "
+        "the lowest ratio",
+        "",
+        f"{'candidate':<24}{'backtest MAE':>14}{'vs weekly naive':>17}{'folds':>7}",
+    ]
+    for c in sorted(result.candidates, key=lambda c: (math.isnan(c.mae), c.mae)):
+        mark = "*" if c.model == result.model else " "
+        ratio = "n/a" if math.isnan(c.ratio_to_naive) else f"{c.ratio_to_naive:.3f}"
+        mae = "n/a" if math.isnan(c.mae) else f"{c.mae:.3f}"
+        lines.append(f"{mark}{c.model!s:<23}{mae:>14}{ratio:>17}{c.folds:>7}")
+    frame = result.frame
+    daily = frame.groupby(pd.DatetimeIndex(frame.index).floor("D")).agg(
+        p50=("p50", "mean"), peak_p90=("peak_p90", "max"), peak_p99=("peak_p99", "max")
+    )
+    lines += [
+        "",
+        f"{'day (UTC)':<12}{'mean p50':>12}{'max peak_p90':>15}{'max peak_p99':>15}",
+    ]
+    for day, row in daily.iterrows():
+        lines.append(
+            f"{pd.Timestamp(str(day)).strftime('%Y-%m-%d'):<12}{row.p50:>12.1f}"
+            f"{row.peak_p90:>15.1f}{row.peak_p99:>15.1f}"
+        )
+    return "\n".join(lines)
+
+
+def write_csv(result: forecasting.Forecast, path: Path) -> None:
+    out = result.frame.copy()
+    out.index = pd.Index(_stamps(out))
+    out.index.name = "timestamp"
+    try:
+        out.to_csv(path, float_format="%.4f")
+    except OSError as exc:
+        raise errors.InputError(
+            f"--out {path}: cannot write ({exc}); choose a writable path"
+        ) from exc
+
+
 def run(args: argparse.Namespace) -> int:
-    print("prescale forecast: not built yet")
-    return 1
+    horizon_s = parse_horizon(args.horizon)
+    path = inputs.trace_path(args)
+    loaded = trace.load(path, args.column)
+    result = forecasting.forecast(loaded.values, horizon_s=horizon_s, resolution_s=args.resolution)
+    if args.out is not None:
+        write_csv(result, args.out)
+    if args.format == "json":
+        json.dump(to_json(result, str(path), loaded.column), sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        print(to_table(result, str(path), loaded.column))
+        if args.out is not None:
+            print(f"\nwrote {len(result.frame)} rows to {args.out}")
+    return 0
