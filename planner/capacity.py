@@ -34,7 +34,7 @@ def kv_capacity_tokens(
 
     Llama-3-8B bf16 on one A100-80GB at 0.9 utilisation with 2 GiB overhead:
     (80 GiB * 0.9 - 8.03e9 * 2 B - 2 GiB) / 128 KiB = (77309411328 - 16060000000 - 2147483648)
-    / 131072 = 450913.5 tokens. Zero when the weights do not fit.
+    / 131072 = 450911.9 tokens. Zero when the weights do not fit.
     """
     usable = gpu_memory_gib * catalog.GIB * model.gpu_memory_utilization * gpus_per_replica
     free = usable - model.weight_bytes - model.overhead_bytes_per_gpu * gpus_per_replica

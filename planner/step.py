@@ -15,6 +15,7 @@ cooldown_s of a scale-out. Plain scalars only: this runs every minute of every r
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -85,7 +86,8 @@ class PolicyState:
             targets=counts,
             base=counts.total if current is not None else None,
             wants=(),
-            spot_targets=(),
+            # what runs now has run "forever": only spot ordered from now on is still starting
+            spot_targets=((-math.inf, counts.spot),),
             last_scale_out_s=None,
         )
 
@@ -155,10 +157,12 @@ def plan_step(workload: spec.WorkloadSpec, inputs: StepInputs, state: PolicyStat
     base = min(stepped, cap)
 
     split = mix.split(workload, base, inputs.reserved, inputs.lead_time_s, cap)
+    # Spot ordered at least a lead time ago (and before this tick) should be ready; what is
+    # not was interrupted or never granted, so on-demand covers it (within the cap) until spot
+    # is back. The window is taken before this tick's target joins it.
+    earlier = _window_prune(state.spot_targets, now_s - inputs.lead_time_s)
+    expected_spot = min(min((v for _, v in earlier), default=0), split.spot)
     spot_targets = _window_append(state.spot_targets, now_s, split.spot, inputs.lead_time_s)
-    # Spot ordered more than a lead time ago should be ready; what is not was interrupted or
-    # never granted, so on-demand covers it (within the cap) until spot is back.
-    expected_spot = min(v for _, v in spot_targets)
     room = max(cap - split.total, 0)
     fallback = min(max(expected_spot - inputs.ready.spot, 0), room)
     targets = ReplicaCounts(split.reserved, split.spot, split.on_demand + fallback)
@@ -209,10 +213,15 @@ def _window_append(
     """Change points of a step function, pruned to those in force over [now - span, now]."""
     if not window or window[-1][1] != value:
         window = (*window, (now_s, value))
-    start = now_s - span_s
+    return _window_prune(window, now_s - span_s)
+
+
+def _window_prune(
+    window: tuple[tuple[float, int], ...], start_s: float
+) -> tuple[tuple[float, int], ...]:
+    """Drop change points superseded at or before `start_s` (the last one always stays)."""
     first = 0
-    # drop a point when the next one already took over at or before the window start
-    while first + 1 < len(window) and window[first + 1][0] <= start:
+    while first + 1 < len(window) and window[first + 1][0] <= start_s:
         first += 1
     return window[first:] if first else window
 

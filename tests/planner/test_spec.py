@@ -1,0 +1,178 @@
+"""Workload spec validation: defaults resolved once; every problem named with value, rule, fix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import planner_builders as build
+import pytest
+
+from forecaster import errors
+from planner import spec
+
+
+def test_issue_example_parses_with_defaults_resolved() -> None:
+    """The issue's example: lead_time 10m -> 600 s, request duration 0.5 + 200 * 0.02 = 4.5 s."""
+    parsed = build.workload(capacity_types=["reserved", "spot", "on_demand"])
+    assert parsed.lead_time_s == 600
+    assert parsed.request.duration_s == pytest.approx(4.5)
+    assert parsed.provisioning_quantile is spec.ProvisioningQuantile.P90
+    assert parsed.cooldown_s == 300
+    assert parsed.scale_in_step == parsed.max_replicas  # no step limit unless asked
+    assert parsed.spot_share == 0.5
+    assert parsed.prices.on_demand_per_gpu_hour == 3.67
+    assert parsed.prices.reserved_per_gpu_hour == 2.20
+    assert parsed.prices.spot_per_gpu_hour == pytest.approx(3.67 * 0.35)
+    assert parsed.gpu_memory_gib == 80.0
+    assert parsed.pool is None and parsed.pool_gpu_budget is None
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        pytest.param("10m", 600, id="minutes"),
+        pytest.param("90s", 90, id="seconds"),
+        pytest.param("1.5h", 5400, id="fractional-hours"),
+        pytest.param(120, 120, id="bare-number-is-seconds"),
+        pytest.param("45", 45, id="bare-string-is-seconds"),
+    ],
+)
+def test_durations(value: object, seconds: int) -> None:
+    assert build.workload(lead_time=value).lead_time_s == seconds
+
+
+def test_overrides_and_model_preset() -> None:
+    parsed = build.workload(
+        capacity_per_replica=None,
+        unit="kv_tokens",
+        model="llama-3-8b",
+        prices={"on_demand": 4.0, "reserved": 2.0, "spot": 1.0},
+        cooldown="2m",
+        scale_in_step=2,
+        warm_standby=1,
+        provisioning_quantile="p99",
+    )
+    assert parsed.model is not None and parsed.model.layers == 32
+    assert parsed.model.weight_bytes == pytest.approx(8.03e9 * 2)
+    assert parsed.prices.source == "workload spec"
+    assert (parsed.cooldown_s, parsed.scale_in_step, parsed.warm_standby) == (120, 2, 1)
+    assert parsed.provisioning_quantile is spec.ProvisioningQuantile.P99
+
+
+def _problems(data: Any) -> tuple[str, ...]:
+    with pytest.raises(errors.InputError) as caught:
+        spec.parse_workloads(data)
+    return caught.value.problems
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragments"),
+    [
+        pytest.param(
+            {"min_replicas": 4, "max_replicas": 2},
+            [
+                "max_replicas (2) is below min_replicas (4) for workload chat",
+                "raise max_replicas or lower min_replicas",
+            ],
+            id="max-below-min",
+        ),
+        pytest.param(
+            {"target_utilization": 1.5},
+            ["target_utilization (1.5) must be > 0 and <= 1", "set target_utilization"],
+            id="utilization-above-1",
+        ),
+        pytest.param(
+            {"lead_time": "ten minutes"},
+            ["lead_time ('ten minutes') is not a duration", "write lead_time like 90s"],
+            id="lead-time-not-duration",
+        ),
+        pytest.param(
+            {"unit": "watts"},
+            ["unit ('watts') is not one of concurrency|kv_tokens|tokens_per_s|requests_per_s"],
+            id="unknown-unit",
+        ),
+        pytest.param(
+            {"gpu": "TPU-v5", "prices": {}},
+            ["prices ({}) are incomplete for gpu TPU-v5", "set prices.on_demand"],
+            id="unknown-gpu-without-prices",
+        ),
+        pytest.param(
+            {"capacity_per_replica": None, "unit": "tokens_per_s"},
+            ["capacity_per_replica (None) is missing for unit tokens_per_s", "or give `model:`"],
+            id="capacity-not-derivable",
+        ),
+        pytest.param(
+            {"capacity_types": ["spot"]},
+            ["capacity_types (['spot']) has spot without on_demand", "add on_demand"],
+            id="spot-without-on-demand",
+        ),
+        pytest.param(
+            {"max_replica": 4},
+            ["max_replica (4) is not a known field", "fix its spelling"],
+            id="misspelt-field",
+        ),
+        pytest.param(
+            {"model": "gpt-9"},
+            ["model ('gpt-9') is not a built-in model (llama-3-8b, llama-3-70b)"],
+            id="unknown-model",
+        ),
+        pytest.param(
+            {"min_replicas": 1.5},
+            ["min_replicas (1.5) is not a whole number", "set min_replicas to an integer"],
+            id="fractional-replicas",
+        ),
+    ],
+)
+def test_each_problem_names_field_value_rule_and_fix(
+    overrides: dict[str, Any], fragments: list[str]
+) -> None:
+    message = "\n".join(_problems(build.workload_data(**overrides)))
+    for fragment in fragments:
+        assert fragment in message
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    """Three bad fields in one workload and a second workload's error: four problems, one raise."""
+    data = [
+        build.workload_data(min_replicas=4, max_replicas=2, target_utilization=0, unit="x"),
+        build.workload_data(name="other", gpus_per_replica=0),
+    ]
+    problems = _problems(data)
+    assert len(problems) == 4
+    assert any("workload other" in p for p in problems)
+
+
+def test_duplicate_names_are_refused() -> None:
+    problems = _problems([build.workload_data(), build.workload_data()])
+    assert problems == ("name ('chat') is used by two workloads; give each workload its own name",)
+
+
+def test_pools_give_each_member_its_budget() -> None:
+    data = {
+        "pools": {"a100": {"gpus": 8}},
+        "workloads": [
+            build.workload_data(name="a", pool="a100"),
+            build.workload_data(name="b", pool="a100", gpus_per_replica=2),
+        ],
+    }
+    a, b = spec.parse_workloads(data)
+    assert (a.pool, a.pool_gpu_budget, b.pool_gpu_budget) == ("a100", 8, 8)
+
+
+def test_pool_budget_below_the_minimums_is_refused() -> None:
+    """min_replicas 3 * 1 GPU + 3 * 2 GPUs = 9 GPUs > 8."""
+    data = {
+        "pools": {"a100": {"gpus": 8}},
+        "workloads": [
+            build.workload_data(name="a", pool="a100", min_replicas=3),
+            build.workload_data(name="b", pool="a100", min_replicas=3, gpus_per_replica=2),
+        ],
+    }
+    (problem,) = _problems(data)
+    assert problem.startswith("pools.a100.gpus (8) is below the 9 GPUs that min_replicas of a, b")
+
+
+def test_unknown_pool_is_refused() -> None:
+    data = {"pools": {"a100": {"gpus": 8}}, "workloads": [build.workload_data(pool="h100")]}
+    (problem,) = _problems(data)
+    assert "pool ('h100') is not defined under pools (a100)" in problem
