@@ -6,7 +6,7 @@ Each rule looks only at the report's own model, so it is checked on small hand-b
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from actuator.report import model, units
 
@@ -30,17 +30,54 @@ _Add = Callable[[model.CaveatKind, str], None]
 
 
 def for_workload(w: model.WorkloadReport) -> tuple[model.Caveat, ...]:
-    """Every caveat for one workload, most important first."""
+    """Every caveat for one workload, forecast ones first."""
+    return forecast_caveats(w.name, [w]) + workload_caveats(w)
+
+
+def for_fleet(sections: Sequence[model.WorkloadReport]) -> tuple[model.Caveat, ...]:
+    """The fleet's caveats, each said once: workloads forecast from the same column share one
+    forecast (and its caveats), and configured lead times are listed together."""
     out: list[model.Caveat] = []
+    by_column: dict[str, list[model.WorkloadReport]] = {}
+    for w in sections:
+        by_column.setdefault(w.column, []).append(w)
+    for group in by_column.values():
+        names = ", ".join(w.name for w in group)
+        out.extend(forecast_caveats(f"{names} ({group[0].column})", group))
+    for w in sections:
+        out.extend(
+            c for c in workload_caveats(w) if c.kind is not model.CaveatKind.lead_time_fallback
+        )
+    configured = [w for w in sections if w.lead_time.source in CONFIGURED_LEAD_TIME_SOURCES]
+    if configured:
+        listed = ", ".join(
+            f"{w.name} {units.duration_text(w.lead_time.seconds)}" for w in configured
+        )
+        out.append(
+            model.Caveat(
+                kind=model.CaveatKind.lead_time_fallback,
+                workload=configured[0].name if len(configured) == 1 else None,
+                message=f"lead times are the configured values, not measured cold starts "
+                f"({listed}); check them against real pod start-up times.",
+            )
+        )
+    return tuple(out)
+
+
+def forecast_caveats(who: str, group: Sequence[model.WorkloadReport]) -> tuple[model.Caveat, ...]:
+    """Caveats about the forecast the workloads in `group` share (history, accuracy, coverage)."""
+    out: list[model.Caveat] = []
+    w = group[0]
+    workload = w.name if len(group) == 1 else None
 
     def add(kind: model.CaveatKind, message: str) -> None:
-        out.append(model.Caveat(kind=kind, workload=w.name, message=message))
+        out.append(model.Caveat(kind=kind, workload=workload, message=message))
 
     days = w.forecast.history_days
     if days < WEEKLY_HISTORY_DAYS:
         add(
             model.CaveatKind.short_history,
-            f"{w.name}: only {days:.1f} days of history (< {WEEKLY_HISTORY_DAYS:.0f}); the "
+            f"{who}: only {days:.1f} days of history (< {WEEKLY_HISTORY_DAYS:.0f}); the "
             f"weekly cycle cannot be learned, the forecast uses {w.accuracy.model} "
             f"({w.accuracy.reason}). Supply at least two weeks.",
         )
@@ -48,11 +85,21 @@ def for_workload(w: model.WorkloadReport) -> tuple[model.Caveat, ...]:
     if math.isfinite(ratio) and ratio > LOW_ACCURACY_RATIO:
         add(
             model.CaveatKind.low_accuracy,
-            f"{w.name}: forecast MAE is {ratio:.2f}x the weekly seasonal-naive MAE (> "
+            f"{who}: forecast MAE is {ratio:.2f}x the weekly seasonal-naive MAE (> "
             f"{LOW_ACCURACY_RATIO}); the model barely beats repeating last week, so keep "
             "reactive headroom.",
         )
-    _coverage(w, add)
+    _coverage(who, w.accuracy, add)
+    return tuple(out)
+
+
+def workload_caveats(w: model.WorkloadReport) -> tuple[model.Caveat, ...]:
+    """Caveats about one workload's spec, budget and lead time."""
+    out: list[model.Caveat] = []
+
+    def add(kind: model.CaveatKind, message: str) -> None:
+        out.append(model.Caveat(kind=kind, workload=w.name, message=message))
+
     _spec_ranges(w, add)
     if w.budget_note:
         add(model.CaveatKind.budget_binding, f"{w.name}: {w.budget_note}")
@@ -65,12 +112,12 @@ def for_workload(w: model.WorkloadReport) -> tuple[model.Caveat, ...]:
     return tuple(out)
 
 
-def _coverage(w: model.WorkloadReport, add: _Add) -> None:
-    p90, p99 = w.accuracy.coverage_p90, w.accuracy.coverage_p99
+def _coverage(who: str, a: model.Accuracy, add: _Add) -> None:
+    p90, p99 = a.coverage_p90, a.coverage_p99
     if p90 is None:
         add(
             model.CaveatKind.no_backtest,
-            f"{w.name}: no backtest could run on this history, so forecast accuracy and "
+            f"{who}: no backtest could run on this history, so forecast accuracy and "
             "quantile coverage are unmeasured.",
         )
         return
@@ -79,14 +126,14 @@ def _coverage(w: model.WorkloadReport, add: _Add) -> None:
         direction = "too narrow: more peaks than planned" if p90 < low else "too wide: paying"
         add(
             model.CaveatKind.coverage_off,
-            f"{w.name}: P90 covered {p90 * 100:.1f} % of held-out points (expected "
+            f"{who}: P90 covered {p90 * 100:.1f} % of held-out points (expected "
             f"{low * 100:.0f}-{high * 100:.0f} %); the band is {direction}"
             + (" for headroom that is rarely used." if p90 > high else "."),
         )
     if p99 is not None and p99 < P99_COVERAGE_MIN:
         add(
             model.CaveatKind.coverage_off,
-            f"{w.name}: P99 covered only {p99 * 100:.1f} % of held-out points (expected >= "
+            f"{who}: P99 covered only {p99 * 100:.1f} % of held-out points (expected >= "
             f"{P99_COVERAGE_MIN * 100:.0f} %).",
         )
 

@@ -104,3 +104,16 @@ def test_caveat_message_names_workload_value_and_fix() -> None:
     assert caveat.workload == "chat-llama-8b"
     assert "10.0 days" in caveat.message
     assert "Supply at least two weeks" in caveat.message
+
+
+def test_fleet_says_each_shared_caveat_once() -> None:
+    """Two workloads forecast from one column with 10 days of history and configured lead
+    times: one short-history caveat naming both, one lead-time caveat listing both."""
+    short = build.forecast_view(history_days=10.0)
+    a = build.workload(forecast=short)
+    b = build.workload(name="vision-vit", forecast=short)
+    fleet = caveats.for_fleet([a, b])
+    assert [c.kind for c in fleet] == [K.short_history, K.lead_time_fallback]
+    assert fleet[0].message.startswith("chat-llama-8b, vision-vit (requests): only 10.0 days")
+    assert "(chat-llama-8b 10 min, vision-vit 10 min)" in fleet[1].message
+    assert all(c.workload is None for c in fleet)
