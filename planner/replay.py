@@ -1,0 +1,127 @@
+"""Pure: a trace on the simulator's 1-minute grid, split into warm-up and replayed period.
+
+The simulator decides once per minute, so every trace is brought to arrivals per minute first:
+
+- coarser traces (10-min, hourly) hold each interval's rate: an interval of `x` requests over
+  `k` minutes becomes `x / k` in each of its minutes (the rate within an interval is unknown,
+  so the flattest guess is used; the replay then cannot show peaks shorter than the interval);
+- finer traces (per-second) are summed per minute; a minute with no data at all stays NaN.
+
+The warm-up is everything before the replayed period: static and cron size themselves on it,
+prescale fits its forecast on it, and the replayed period is simulated minute by minute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from forecaster import errors, series
+
+MINUTE_S = 60
+MINUTES_PER_DAY = 1440
+
+
+@dataclass(frozen=True)
+class Replay:
+    """A minute-grid trace cut into the warm-up (training) part and the replayed part."""
+
+    warmup: series.Trace  # interval_s == 60, ends the minute before `replayed` starts
+    replayed: series.Trace  # interval_s == 60, the minutes the simulator steps through
+
+    @property
+    def start(self) -> pd.Timestamp:
+        return pd.Timestamp(self.replayed.values.index[0])
+
+    @property
+    def minutes(self) -> int:
+        return len(self.replayed.values)
+
+
+def minute_trace(trace: series.Trace) -> series.Trace:
+    """The trace as arrivals per minute on a 1-minute UTC grid (see the module docstring)."""
+    interval_s = trace.interval_s
+    if interval_s == MINUTE_S:
+        return trace
+    if interval_s > MINUTE_S and interval_s % MINUTE_S == 0:
+        per = interval_s // MINUTE_S
+        return _map(trace, lambda values: _hold(values, per))
+    if interval_s < MINUTE_S and MINUTE_S % interval_s == 0:
+        return _map(trace, _sum_per_minute)
+    raise errors.InputError(
+        f"trace interval ({interval_s} s) neither divides nor is a multiple of 60 s, so it "
+        "cannot be replayed on the 1-minute grid; resample the trace to 1 s, 1 min, 10 min or 1 h"
+    )
+
+
+def split(trace: series.Trace, replay_s: int) -> Replay:
+    """Replay the last `replay_s` seconds of `trace` (per minute); warm up on the rest."""
+    minutes = minute_trace(trace)
+    total = len(minutes.values)
+    replay_minutes = replay_s // MINUTE_S
+    span_days = total / MINUTES_PER_DAY
+    if replay_minutes <= 0:
+        raise errors.InputError(
+            f"--replay ({replay_s} s) must be at least one minute; pass e.g. --replay 7d"
+        )
+    if replay_minutes >= total:
+        raise errors.InputError(
+            f"--replay ({replay_s / 86400:g} d) leaves no warm-up: the trace spans "
+            f"{span_days:.2f} d and the warm-up is everything before the replayed period; "
+            "pass a shorter --replay or a longer trace"
+        )
+    cut = total - replay_minutes
+    warmup = _slice(minutes, 0, cut)
+    replayed = _slice(minutes, cut, total)
+    if not np.isfinite(warmup.values.to_numpy()).any():
+        raise errors.InputError(
+            f"the warm-up ({warmup.values.index[0].isoformat()} to "
+            f"{warmup.values.index[-1].isoformat()}) holds no data, only gaps; pass a shorter "
+            "--replay or a trace with history before the replayed period"
+        )
+    return Replay(warmup=warmup, replayed=replayed)
+
+
+def _map(trace: series.Trace, convert: Callable[[pd.Series], pd.Series]) -> series.Trace:
+    return series.Trace(
+        values=convert(trace.values),
+        interval_s=MINUTE_S,
+        column=trace.column,
+        prompt_tokens=None if trace.prompt_tokens is None else convert(trace.prompt_tokens),
+        completion_tokens=(
+            None if trace.completion_tokens is None else convert(trace.completion_tokens)
+        ),
+    )
+
+
+def _hold(values: pd.Series, per: int) -> pd.Series:
+    start = pd.Timestamp(values.index[0]) if len(values) else pd.Timestamp(0, tz="UTC")
+    index = pd.date_range(start, periods=len(values) * per, freq="min", tz="UTC")
+    held = np.repeat(values.to_numpy(dtype=float) / per, per)
+    return pd.Series(held, index=index, dtype=float)
+
+
+def _sum_per_minute(values: pd.Series) -> pd.Series:
+    summed = values.astype(float).resample("min", origin="epoch").sum(min_count=1)
+    return _on_minute_grid(summed)
+
+
+def _slice(trace: series.Trace, start: int, stop: int) -> series.Trace:
+    def cut(values: pd.Series) -> pd.Series:
+        return _on_minute_grid(values.iloc[start:stop])
+
+    return series.Trace(
+        values=cut(trace.values),
+        interval_s=MINUTE_S,
+        column=trace.column,
+        prompt_tokens=None if trace.prompt_tokens is None else cut(trace.prompt_tokens),
+        completion_tokens=None if trace.completion_tokens is None else cut(trace.completion_tokens),
+    )
+
+
+def _on_minute_grid(values: pd.Series) -> pd.Series:
+    index = pd.DatetimeIndex(values.index, freq="min")
+    return pd.Series(values.to_numpy(dtype=float), index=index, dtype=float)

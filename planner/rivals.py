@@ -1,0 +1,269 @@
+"""Pure: the baseline policies prescale is replayed against: reactive HPA, static, cron, oracle.
+
+Each is built the way its users run it, with the same capacity per replica, target
+utilisation, bounds and cold start as prescale:
+
+- `reactive`: the Kubernetes HPA algorithm on a per-replica utilisation metric.
+- `static`: a fixed fleet at the warm-up period's peak need.
+- `cron`: a weekly schedule at the warm-up weeks' hour-of-week maximum need, what a KEDA cron
+  scaler user writes by hand, switched on one lead time ahead of each hour.
+- `oracle`: the lead-time floor from the true demand, max need over [t, t + L] (DESIGN.md
+  "Lead time"): the cheapest fleet that keeps the target utilisation under this cold start.
+
+"Need" everywhere is the planner's: ceil(demand / (capacity_per_replica x target_utilization))
+clamped to [min_replicas, max_replicas]. A policy runs all on-demand, or splits its total with
+the planner's mix (`mix.split`: the reserved base, a spot share with spare replicas for the
+interruptions expected within one lead time, on-demand for the rest).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from planner import capacity, mix, plan, simulate, spec
+
+# Kubernetes HPA defaults (kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale):
+# --horizontal-pod-autoscaler-tolerance 0.1, and a scale-down stabilisation window of 300 s
+# with no window for scale-up. The default scale-up rate limit (+100 % or +4 pods per 15 s)
+# compounds to x16 or +16 per minute and never binds at our sizes, so it is not modelled.
+HPA_TOLERANCE = 0.1
+HPA_DOWNSCALE_WINDOW_S = 300
+SECONDS_PER_MINUTE = 60
+HOURS_PER_WEEK = 168
+
+# Demand within this much of a replica boundary counts as on it (float noise from unit
+# conversion must not buy a GPU); the same tolerance as capacity.replicas_for.
+_CEIL_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class Sizing:
+    """What every rival is sized with; the same numbers prescale uses."""
+
+    workload: spec.WorkloadSpec
+    capacity_per_replica: float  # spec unit, at full utilisation
+    lead_time_s: int  # what policies plan with: the oracle's look-ahead, spot spares, cron
+    mix: simulate.MixMode
+    reserved: int  # the reserved base under the planner's mix (ignored all on-demand)
+
+    def needed(self, demand: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+        """Replicas needed per minute at target utilisation, within [min, max]; gaps need min."""
+        raw = capacity.replicas_needed(
+            demand, self.capacity_per_replica, self.workload.target_utilization
+        )
+        clipped: npt.NDArray[np.int64] = np.clip(
+            raw, self.workload.min_replicas, self.workload.max_replicas
+        )
+        return clipped
+
+
+class Splitter:
+    """A total replica count as targets per capacity type (cached: a few distinct totals)."""
+
+    __slots__ = ("_cache", "_sizing")
+
+    def __init__(self, sizing: Sizing) -> None:
+        self._sizing = sizing
+        self._cache: dict[int, simulate.Replicas] = {}
+
+    @property
+    def reserved_commitment(self) -> int:
+        return self._sizing.reserved if self._sizing.mix is simulate.MixMode.PLANNER else 0
+
+    def split(self, total: int) -> simulate.Replicas:
+        found = self._cache.get(total)
+        if found is None:
+            found = self._split(total)
+            self._cache[total] = found
+        return found
+
+    def _split(self, total: int) -> simulate.Replicas:
+        sizing = self._sizing
+        if sizing.mix is simulate.MixMode.ON_DEMAND:
+            return simulate.Replicas(on_demand=total)
+        parts = mix.split(
+            sizing.workload,
+            total,
+            sizing.reserved,
+            sizing.lead_time_s,
+            sizing.workload.max_replicas,
+        )
+        return simulate.Replicas(parts.reserved, parts.spot, parts.on_demand)
+
+
+class Scheduled:
+    """A policy whose targets are fixed in advance, one per replayed minute (static, cron,
+    oracle): it ignores what it observes."""
+
+    def __init__(
+        self, name: simulate.PolicyName, totals: npt.NDArray[np.int64], sizing: Sizing
+    ) -> None:
+        self._name = name
+        self._splitter = Splitter(sizing)
+        self._targets = [self._splitter.split(total) for total in totals.tolist()]
+        self._mix = sizing.mix
+        self.totals = totals
+
+    @property
+    def name(self) -> simulate.PolicyName:
+        return self._name
+
+    @property
+    def mix(self) -> simulate.MixMode:
+        return self._mix
+
+    @property
+    def reserved_commitment(self) -> int:
+        return self._splitter.reserved_commitment
+
+    def initial(self, observation: simulate.Observation) -> simulate.Replicas:
+        return self.decide(observation)
+
+    def decide(self, observation: simulate.Observation) -> simulate.Replicas:
+        return self._targets[observation.minute]
+
+
+def static(sizing: Sizing, warmup_demand: pd.Series, minutes: int) -> Scheduled:
+    """A fixed fleet at the warm-up period's peak need (max over its minutes with data)."""
+    peak = int(sizing.needed(warmup_demand.to_numpy(dtype=np.float64)).max(initial=0))
+    peak = max(peak, sizing.workload.min_replicas)
+    return Scheduled(simulate.PolicyName.STATIC, np.full(minutes, peak, dtype=np.int64), sizing)
+
+
+def cron_schedule(sizing: Sizing, warmup_demand: pd.Series) -> npt.NDArray[np.int64]:
+    """Replicas per hour of the week (0 = Monday 00:00 UTC): the warm-up's maximum need.
+
+    An hour of the week the warm-up never observed (a gap, or less than a week of warm-up)
+    takes the maximum of the same hour of the day on the other days, else the overall maximum.
+    """
+    values = warmup_demand.to_numpy(dtype=np.float64)
+    present = np.isfinite(values)
+    index = pd.DatetimeIndex(warmup_demand.index)
+    hour_of_week = (index.day_of_week * 24 + index.hour).to_numpy()[present]
+    needed = sizing.needed(values[present])
+    floor = sizing.workload.min_replicas
+    schedule = np.full(HOURS_PER_WEEK, -1, dtype=np.int64)
+    np.maximum.at(schedule, hour_of_week, needed)
+    overall = int(needed.max(initial=floor))
+    by_hour_of_day = schedule.reshape(7, 24).max(axis=0)
+    for slot in np.nonzero(schedule < 0)[0]:
+        same_hour = int(by_hour_of_day[slot % 24])
+        schedule[slot] = same_hour if same_hour >= 0 else overall
+    return np.maximum(schedule, floor)
+
+
+def cron(sizing: Sizing, warmup_demand: pd.Series, timestamps: pd.DatetimeIndex) -> Scheduled:
+    """The hour-of-week schedule, switched on one lead time early: at minute t the target is
+    max(schedule at t, schedule at t + lead time), so each hour's fleet is ready when it starts
+    (a user who knows the cold start shifts the cron entries by it)."""
+    schedule = cron_schedule(sizing, warmup_demand)
+    now = _hour_of_week(timestamps)
+    ahead = _hour_of_week(timestamps + pd.Timedelta(seconds=sizing.lead_time_s))
+    totals = np.maximum(schedule[now], schedule[ahead])
+    return Scheduled(simulate.PolicyName.CRON, totals, sizing)
+
+
+def oracle(sizing: Sizing, demand: npt.NDArray[np.float64]) -> Scheduled:
+    """max(need(t') for t' in [t, t + L]) from the true replayed demand (plan.lookahead_max,
+    the same floor the planner holds on a forecast). Past the end of the replay it looks no
+    further than the last minute."""
+    floor = plan.lookahead_max(sizing.needed(demand), sizing.lead_time_s)
+    return Scheduled(simulate.PolicyName.ORACLE, floor, sizing)
+
+
+class Reactive:
+    """The Kubernetes HPA on the per-replica utilisation of the workload's load metric.
+
+    Each minute (one HPA sync on the replay grid):
+      ratio    = (observed load / ready replicas / capacity per replica) / target utilisation
+      desired  = current when |ratio - 1| <= tolerance, else ceil(ratio x ready replicas)
+    When scaling up while replicas are still starting, those count as using nothing: if the
+    ratio over all replicas is within tolerance or below 1, the HPA waits for them (as the
+    HPA's replica calculator treats unready pods). No metric (a gap, or no ready replica)
+    keeps the current count. Scale-up applies at once; scale-down takes the highest desired
+    count of the last 300 s (the stabilisation window). Then clamp to [min, max].
+    """
+
+    def __init__(self, sizing: Sizing) -> None:
+        self._sizing = sizing
+        self._splitter = Splitter(sizing)
+        window = math.ceil(HPA_DOWNSCALE_WINDOW_S / SECONDS_PER_MINUTE)
+        # recommendations strictly newer than now - 300 s: this minute and the 4 before
+        self._recent: deque[int] = deque(maxlen=window)
+        self._current = 0
+        self._per_replica = sizing.capacity_per_replica * sizing.workload.target_utilization
+
+    @property
+    def name(self) -> simulate.PolicyName:
+        return simulate.PolicyName.REACTIVE
+
+    @property
+    def mix(self) -> simulate.MixMode:
+        return self._sizing.mix
+
+    @property
+    def reserved_commitment(self) -> int:
+        return self._splitter.reserved_commitment
+
+    def initial(self, observation: simulate.Observation) -> simulate.Replicas:
+        """A settled HPA: the need of the last warm-up minute."""
+        workload = self._sizing.workload
+        load = observation.demand or 0.0
+        settled = _clamp(_ceil(load / self._per_replica), workload)
+        self._current = settled
+        self._recent.append(settled)
+        return self._splitter.split(settled)
+
+    def desired(self, observation: simulate.Observation) -> int:
+        """The replica calculator's recommendation before stabilisation and bounds."""
+        current = self._current
+        load = observation.demand
+        ready = observation.ready.total
+        if load is None or ready == 0:
+            return current
+        wanted = load / self._per_replica  # replica-equivalents at target utilisation
+        ratio = wanted / ready
+        if abs(ratio - 1.0) <= HPA_TOLERANCE:
+            return current
+        starting = observation.ordered.total - ready
+        if ratio > 1.0 and starting > 0:
+            ratio_all = wanted / (ready + starting)
+            if abs(ratio_all - 1.0) <= HPA_TOLERANCE or ratio_all < 1.0:
+                return current
+            return max(_ceil(wanted), current)
+        return _ceil(wanted)
+
+    def decide(self, observation: simulate.Observation) -> simulate.Replicas:
+        desired = self.desired(observation)
+        self._recent.append(desired)
+        current = self._current
+        # scale up at once; scale down only to the highest recommendation in the window
+        stabilised = desired if desired > current else min(current, max(self._recent))
+        chosen = _clamp(stabilised, self._sizing.workload)
+        self._current = chosen
+        return self._splitter.split(chosen)
+
+
+def reactive(sizing: Sizing) -> Reactive:
+    return Reactive(sizing)
+
+
+def _ceil(value: float) -> int:
+    return max(math.ceil(value - _CEIL_TOLERANCE), 0)
+
+
+def _clamp(value: int, workload: spec.WorkloadSpec) -> int:
+    return min(max(value, workload.min_replicas), workload.max_replicas)
+
+
+def _hour_of_week(timestamps: pd.DatetimeIndex) -> npt.NDArray[np.int64]:
+    hours: npt.NDArray[np.int64] = (timestamps.day_of_week * 24 + timestamps.hour).to_numpy(
+        dtype=np.int64
+    )
+    return hours

@@ -1,0 +1,485 @@
+"""Pure: the what-if replay engine: policies against a demand history, minute by minute.
+
+Semantics (DESIGN.md "The what-if simulator"):
+
+- Time runs on a 1-minute grid. At the start of minute `t` a policy sees what it may know: the
+  load of the last complete minute `t - 1` (never minute `t` itself, as a metrics scrape would),
+  its replicas ready and ordered, and the clock. It returns absolute targets per capacity type.
+- The engine reconciles like a Deployment controller: it orders replicas up to the target and
+  removes surplus ones, replicas still starting first (the newest first), then ready ones.
+  Scale-in is immediate; any cooldown is the policy's business. A replica ordered at `t` is
+  ready at `t + m`, with `m` minutes drawn from the cold-start distribution (cold_start.py).
+- Billing runs from the order to the removal: a cold start holds its GPU. Reserved capacity is
+  a commitment: billed every minute at the policy's committed count even when idle.
+- Spot replicas (starting or ready) are reclaimed by a seeded Poisson process (spot.py) at the
+  start of a minute; the controller re-orders them while the target stays, paying the cold
+  start again, and a policy may cover the gap on another capacity type.
+- A minute is served when ready replicas x capacity per replica >= its demand (at full
+  capacity: target utilisation is the planner's headroom, not part of the test). Unserved
+  demand is summed and, when the spec prices it, charged as API overflow per 1M tokens.
+- A minute with no data (a trace gap, NaN) is neither served nor unserved: it is left out of
+  both percentages, while the replicas the policy keeps through it are still billed. The
+  policy sees no observation for it, as a daemon would see no metric.
+
+The engine loop is plain Python over ints so that 60 days x 1440 minutes replay in well under
+a second per policy (bench/simulate.py); per-minute series are assembled with numpy afterwards.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from planner import cold_start, spec, spot
+
+TYPES = (spec.CapacityType.RESERVED, spec.CapacityType.SPOT, spec.CapacityType.ON_DEMAND)
+_RESERVED, _SPOT, _ON_DEMAND = 0, 1, 2
+MINUTES_PER_HOUR = 60.0
+TOKENS_PER_MILLION = 1e6
+
+
+class PolicyName(StrEnum):
+    PRESCALE = "prescale"
+    REACTIVE = "reactive"
+    STATIC = "static"
+    CRON = "cron"
+    ORACLE = "oracle"
+
+
+class MixMode(StrEnum):
+    """Which capacity types a policy runs on."""
+
+    PLANNER = "planner"  # the planner's reserved / spot / on-demand mix for the spec's types
+    ON_DEMAND = "on_demand"  # everything on demand
+
+
+@dataclass(frozen=True, slots=True)
+class Replicas:
+    """A replica count per capacity type."""
+
+    reserved: int = 0
+    spot: int = 0
+    on_demand: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.reserved + self.spot + self.on_demand
+
+    def of(self, capacity_type: spec.CapacityType) -> int:
+        if capacity_type is spec.CapacityType.RESERVED:
+            return self.reserved
+        if capacity_type is spec.CapacityType.SPOT:
+            return self.spot
+        return self.on_demand
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """What a policy may know at the start of replayed minute `minute`."""
+
+    minute: int  # 0 = the first replayed minute
+    now: datetime  # start of the minute, UTC
+    demand: float | None  # load of minute - 1 in the spec's unit; None in a trace gap
+    arrivals: float | None  # arrivals of minute - 1 in the trace's unit; None in a gap
+    ready: Replicas  # serving now
+    ordered: Replicas  # ready plus starting: what is billed and what the controller holds
+
+
+class Policy(Protocol):
+    """A scaling policy under replay. It keeps its own memory between minutes."""
+
+    @property
+    def name(self) -> PolicyName: ...
+
+    @property
+    def mix(self) -> MixMode: ...
+
+    @property
+    def reserved_commitment(self) -> int:
+        """Reserved replicas paid for every minute of the replay (0 when none are reserved)."""
+        ...
+
+    def initial(self, observation: Observation) -> Replicas:
+        """The fleet running (and ready) when the replay starts."""
+        ...
+
+    def decide(self, observation: Observation) -> Replicas:
+        """Absolute targets per capacity type for this minute."""
+        ...
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """The world every policy faces in one run: the same demand, cold starts and spot losses."""
+
+    timestamps: pd.DatetimeIndex  # replayed minutes, UTC, freq "min"
+    arrivals: npt.NDArray[np.float64]  # per replayed minute, trace unit; NaN = gap
+    demand: npt.NDArray[np.float64]  # per replayed minute, spec unit; NaN = gap
+    tokens_per_request: npt.NDArray[np.float64]  # prompt + completion per request, per minute
+    arrivals_before: float | None  # the last warm-up minute (what minute 0 observes)
+    demand_before: float | None
+    capacity_per_replica: float  # spec unit, at full capacity
+    gpus_per_replica: int
+    prices: spec.Prices
+    spot_interruption_rate_per_hour: float
+    api_overflow_price_per_1m_tokens: float | None
+    cold_start: cold_start.ColdStart
+    seed: int
+
+    @property
+    def minutes(self) -> int:
+        return len(self.timestamps)
+
+
+@dataclass(frozen=True, slots=True)
+class ByType:
+    """A figure per capacity type."""
+
+    reserved: float
+    spot: float
+    on_demand: float
+
+    @property
+    def total(self) -> float:
+        return self.reserved + self.spot + self.on_demand
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            spec.CapacityType.RESERVED.value: self.reserved,
+            spec.CapacityType.SPOT.value: self.spot,
+            spec.CapacityType.ON_DEMAND.value: self.on_demand,
+        }
+
+
+@dataclass(frozen=True)
+class PolicyResult:
+    """One policy's replay: SLO, GPU use, cost, churn, and the per-minute series for plots.
+
+    `timeseries` has one row per replayed minute (UTC index) and the columns: `arrivals`,
+    `demand` (spec unit), `capacity` (ready x capacity per replica), `served` (1.0, 0.0, or NaN
+    in a gap), `unserved_demand` (spec unit), and per capacity type `target_<type>`,
+    `ready_<type>`, `billed_<type>` (replicas ordered, i.e. paid; reserved shows the commitment).
+    """
+
+    policy: PolicyName
+    mix: MixMode
+    minutes: int  # replayed minutes
+    minutes_with_data: int  # minutes that count for served / unserved
+    served_minutes: int
+    served_minutes_pct: float  # of minutes_with_data
+    unserved_demand_pct: float  # of the demand summed over minutes_with_data
+    unserved_demand: float  # spec unit x minutes
+    gpu_hours: float
+    gpu_hours_by_type: ByType
+    cost_usd: float  # GPU cost: what the replicas were billed
+    cost_by_type: ByType
+    api_overflow_usd: float | None  # unserved tokens at the spec's price; None when unpriced
+    scale_events: int  # target changes, counted per capacity type and minute
+    scale_out_events: int  # minutes in which the total target rose
+    scale_in_events: int  # minutes in which the total target fell
+    replicas_ordered: int  # cold starts paid, including spot replacements
+    spot_interruptions: int
+    reserved_commitment: int
+    peak_replicas: int  # most replicas billed in one minute
+    mean_replicas: float
+    timeseries: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """Every policy's replay of one workload over one replayed period."""
+
+    workload: str
+    start: pd.Timestamp  # first replayed minute
+    minutes: int
+    capacity_per_replica: float
+    cold_start: cold_start.ColdStart
+    seed: int
+    policies: tuple[PolicyResult, ...]
+
+    def result(self, name: PolicyName) -> PolicyResult | None:
+        for result in self.policies:
+            if result.policy is name:
+                return result
+        return None
+
+
+def simulate(scenario: Scenario, policies: Sequence[Policy], *, workload: str) -> SimulationResult:
+    """Replay every policy on the same scenario (same demand, lead-time draws, spot losses)."""
+    draws = spot.InterruptionDraws.draw(_stream_seed(scenario.seed, 1), scenario.minutes)
+    results = tuple(run(policy, scenario, draws) for policy in policies)
+    return SimulationResult(
+        workload=workload,
+        start=pd.Timestamp(scenario.timestamps[0]),
+        minutes=scenario.minutes,
+        capacity_per_replica=scenario.capacity_per_replica,
+        cold_start=scenario.cold_start,
+        seed=scenario.seed,
+        policies=results,
+    )
+
+
+class _Fleet:
+    """The engine's replicas of one capacity type: ready ones and the start-up ends of the rest."""
+
+    __slots__ = ("pending", "ready")
+
+    def __init__(self) -> None:
+        self.ready = 0
+        self.pending: list[int] = []  # minute each starting replica becomes ready, ascending
+
+    @property
+    def ordered(self) -> int:
+        return self.ready + len(self.pending)
+
+    def promote(self, minute: int) -> None:
+        pending = self.pending
+        while pending and pending[0] <= minute:
+            pending.pop(0)
+            self.ready += 1
+
+    def remove(self, count: int) -> None:
+        """Remove `count` replicas: starting ones first (latest to be ready first)."""
+        cancel = min(count, len(self.pending))
+        if cancel:
+            del self.pending[len(self.pending) - cancel :]
+        self.ready -= count - cancel
+
+    def lose(self, index: int) -> None:
+        """Lose replica `index` of ready + pending (ready ones are 0 .. ready - 1)."""
+        if index < self.ready:
+            self.ready -= 1
+        else:
+            del self.pending[index - self.ready]
+
+    def order(self, ready_at: int) -> None:
+        pending = self.pending
+        if not pending or ready_at >= pending[-1]:
+            pending.append(ready_at)
+        else:
+            bisect.insort(pending, ready_at)
+
+
+def run(policy: Policy, scenario: Scenario, draws: spot.InterruptionDraws) -> PolicyResult:
+    """Replay one policy (see the module docstring for the rules)."""
+    minutes = scenario.minutes
+    now = scenario.timestamps.to_pydatetime().tolist()
+    seen_demand = _observed(scenario.demand_before, scenario.demand)
+    seen_arrivals = _observed(scenario.arrivals_before, scenario.arrivals)
+    leads = cold_start.LeadTimeStream(scenario.cold_start, _stream_seed(scenario.seed, 2))
+    survival = spot.survival_per_minute(scenario.spot_interruption_rate_per_hour)
+    count_u, victim_u = draws.count_uniforms, draws.victim_uniforms
+    fleets = (_Fleet(), _Fleet(), _Fleet())
+
+    first = Observation(
+        minute=0,
+        now=now[0],
+        demand=seen_demand[0] if minutes else None,
+        arrivals=seen_arrivals[0] if minutes else None,
+        ready=Replicas(),
+        ordered=Replicas(),
+    )
+    start = policy.initial(first)
+    for fleet, count in zip(fleets, (start.reserved, start.spot, start.on_demand), strict=True):
+        fleet.ready = count
+
+    target_rows: list[tuple[int, int, int]] = []
+    ready_rows: list[tuple[int, int, int]] = []
+    billed_rows: list[tuple[int, int, int]] = []
+    ordered_count = 0
+    interruptions = 0
+    replicas_cache: dict[tuple[int, int, int], Replicas] = {}
+    spot_fleet = fleets[_SPOT]
+
+    for t in range(minutes):
+        for fleet in fleets:
+            if fleet.pending:
+                fleet.promote(t)
+        alive = spot_fleet.ordered
+        if alive and survival < 1.0:
+            lost = spot.interrupted_count(alive, survival, count_u[t])
+            for order in range(lost):
+                spot_fleet.lose(spot.victim_index(spot_fleet.ordered, victim_u[t], order))
+            interruptions += lost
+
+        ready_now = (fleets[0].ready, fleets[1].ready, fleets[2].ready)
+        ordered_now = (fleets[0].ordered, fleets[1].ordered, fleets[2].ordered)
+        observation = Observation(
+            minute=t,
+            now=now[t],
+            demand=seen_demand[t],
+            arrivals=seen_arrivals[t],
+            ready=_replicas(replicas_cache, ready_now),
+            ordered=_replicas(replicas_cache, ordered_now),
+        )
+        decided = policy.decide(observation)
+        wanted = (decided.reserved, decided.spot, decided.on_demand)
+        for fleet, target in zip(fleets, wanted, strict=True):
+            have = fleet.ordered
+            if target > have:
+                for _ in range(target - have):
+                    fleet.order(t + leads.next_minutes())
+                ordered_count += target - have
+                # a zero lead time serves this very minute
+                fleet.promote(t)
+            elif target < have:
+                fleet.remove(have - target)
+        target_rows.append(wanted)
+        ready_rows.append((fleets[0].ready, fleets[1].ready, fleets[2].ready))
+        billed_rows.append((fleets[0].ordered, fleets[1].ordered, fleets[2].ordered))
+
+    record = _Record(
+        targets=_counts(target_rows),
+        ready=_counts(ready_rows),
+        billed=_counts(billed_rows),
+        ordered=ordered_count,
+        interruptions=interruptions,
+    )
+    return _result(policy, scenario, record)
+
+
+def _observed(before: float | None, values: npt.NDArray[np.float64]) -> list[float | None]:
+    """What each minute observes: the previous minute's value, None for a gap."""
+    shifted: list[float | None] = [before]
+    shifted.extend(values[:-1].tolist())
+    return [None if value is None or math.isnan(value) else value for value in shifted]
+
+
+@dataclass(frozen=True)
+class _Record:
+    """The engine's per-minute counts of one policy: rows are minutes, columns TYPES."""
+
+    targets: npt.NDArray[np.int64]
+    ready: npt.NDArray[np.int64]
+    billed: npt.NDArray[np.int64]
+    ordered: int
+    interruptions: int
+
+
+def _counts(rows: list[tuple[int, int, int]]) -> npt.NDArray[np.int64]:
+    return np.array(rows, dtype=np.int64).reshape(-1, 3)
+
+
+def _replicas(
+    cache: dict[tuple[int, int, int], Replicas], counts: tuple[int, int, int]
+) -> Replicas:
+    found = cache.get(counts)
+    if found is None:
+        found = Replicas(counts[0], counts[1], counts[2])
+        cache[counts] = found
+    return found
+
+
+def _result(policy: Policy, scenario: Scenario, record: _Record) -> PolicyResult:
+    commitment = policy.reserved_commitment
+    targets, ready = record.targets, record.ready
+    billed = record.billed.copy()
+    billed[:, _RESERVED] = np.maximum(billed[:, _RESERVED], commitment)
+    demand = scenario.demand
+    has_data = np.isfinite(demand)
+    capacity = ready.sum(axis=1) * scenario.capacity_per_replica
+    served = np.where(has_data, (capacity >= demand).astype(float), np.nan)
+    unserved = np.where(has_data, np.maximum(np.nan_to_num(demand) - capacity, 0.0), np.nan)
+    minutes_with_data = int(has_data.sum())
+    served_minutes = int(np.nansum(served))
+    demand_sum = float(np.nansum(demand))
+    unserved_sum = float(np.nansum(unserved))
+
+    gpu_minutes = billed.sum(axis=0) * scenario.gpus_per_replica
+    gpu_hours = ByType(*(float(value) / MINUTES_PER_HOUR for value in gpu_minutes))
+    prices = scenario.prices
+    cost = ByType(
+        gpu_hours.reserved * prices.reserved_per_gpu_hour,
+        gpu_hours.spot * prices.spot_per_gpu_hour,
+        gpu_hours.on_demand * prices.on_demand_per_gpu_hour,
+    )
+    total_target = targets.sum(axis=1)
+    steps = np.diff(total_target)
+    billed_total = billed.sum(axis=1)
+    return PolicyResult(
+        policy=policy.name,
+        mix=policy.mix,
+        minutes=scenario.minutes,
+        minutes_with_data=minutes_with_data,
+        served_minutes=served_minutes,
+        served_minutes_pct=_pct(served_minutes, minutes_with_data),
+        unserved_demand_pct=_pct(unserved_sum, demand_sum),
+        unserved_demand=unserved_sum,
+        gpu_hours=gpu_hours.total,
+        gpu_hours_by_type=gpu_hours,
+        cost_usd=cost.total,
+        cost_by_type=cost,
+        api_overflow_usd=_overflow_usd(scenario, unserved),
+        scale_events=int((np.diff(targets, axis=0) != 0).sum()),
+        scale_out_events=int((steps > 0).sum()),
+        scale_in_events=int((steps < 0).sum()),
+        replicas_ordered=record.ordered,
+        spot_interruptions=record.interruptions,
+        reserved_commitment=commitment,
+        peak_replicas=int(billed_total.max()) if billed_total.size else 0,
+        mean_replicas=float(billed_total.mean()) if billed_total.size else 0.0,
+        timeseries=_timeseries(
+            scenario,
+            _Record(targets, ready, billed, record.ordered, record.interruptions),
+            capacity=capacity,
+            served=served,
+            unserved=unserved,
+        ),
+    )
+
+
+def _overflow_usd(scenario: Scenario, unserved: npt.NDArray[np.float64]) -> float | None:
+    """Unserved demand priced as API overflow.
+
+    The unserved share of a minute's demand is the unserved share of its requests (load is
+    proportional to arrivals within a minute), each of `tokens_per_request` tokens.
+    """
+    price = scenario.api_overflow_price_per_1m_tokens
+    if price is None:
+        return None
+    demand = scenario.demand
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(demand > 0, unserved / demand, 0.0)
+    tokens = np.nansum(share * scenario.arrivals * scenario.tokens_per_request)
+    return float(tokens) / TOKENS_PER_MILLION * price
+
+
+def _timeseries(
+    scenario: Scenario,
+    record: _Record,
+    *,
+    capacity: npt.NDArray[np.float64],
+    served: npt.NDArray[np.float64],
+    unserved: npt.NDArray[np.float64],
+) -> pd.DataFrame:
+    columns: dict[str, npt.NDArray[np.float64] | npt.NDArray[np.int64]] = {
+        "arrivals": scenario.arrivals,
+        "demand": scenario.demand,
+        "capacity": capacity,
+        "served": served,
+        "unserved_demand": unserved,
+    }
+    for index, capacity_type in enumerate(TYPES):
+        columns[f"target_{capacity_type.value}"] = record.targets[:, index]
+        columns[f"ready_{capacity_type.value}"] = record.ready[:, index]
+        columns[f"billed_{capacity_type.value}"] = record.billed[:, index]
+    return pd.DataFrame(columns, index=scenario.timestamps)
+
+
+def _pct(part: float, whole: float) -> float:
+    return 100.0 * part / whole if whole > 0 else 100.0
+
+
+def _stream_seed(seed: int, stream: int) -> int:
+    """Independent, reproducible seeds for the lead-time and interruption streams."""
+    sequence = np.random.SeedSequence([seed, stream])
+    return int(sequence.generate_state(1)[0])
