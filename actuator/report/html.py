@@ -41,6 +41,8 @@ table { border-collapse: collapse; width: 100%%; margin: 6px 0 4px; font-size: 1
 th, td { padding: 5px 8px; border-bottom: 1px solid var(--line); text-align: left; }
 th { font-weight: 600; color: var(--muted); font-size: 12px; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.wide { overflow-x: auto; }
+table.simulation { font-size: 12px; } table.simulation td, table.simulation th { padding: 5px 6px; }
 tr.total td { font-weight: 650; border-top: 2px solid var(--ink); }
 tr.chosen td { background: #eef5fb; font-weight: 600; }
 .swatch { display: inline-block; width: 11px; height: 11px; border-radius: 2px;
@@ -422,12 +424,12 @@ def _cost(w: model.WorkloadReport, p: str) -> str:
             f"<tr><td>{_swatch(line.capacity_type)}</td>"
             + _num(line.peak_replicas, Fmt.integer, f"{q}.peak_replicas", "td")
             + _num(line.mean_replicas, Fmt.decimal1, f"{q}.mean_replicas", "td")
-            + _num(line.gpu_hours, Fmt.gpu_hours, f"{q}.gpu_hours", "td")
-            + _num(line.cost_usd, Fmt.usd, f"{q}.cost_usd", "td")
+            + _num(line.gpu_hours_per_week, Fmt.gpu_hours, f"{q}.gpu_hours_per_week", "td")
+            + _num(line.cost_usd_per_week, Fmt.usd, f"{q}.cost_usd_per_week", "td")
             + "</tr>"
         )
     rows.append(
-        '<tr class="total"><td>Planned (per week)</td><td></td><td></td>'
+        '<tr class="total"><td>Planned</td><td></td><td></td>'
         + _num(
             c.total_gpu_hours_per_week, Fmt.gpu_hours, f"{p}.cost.total_gpu_hours_per_week", "td"
         )
@@ -446,16 +448,22 @@ def _cost(w: model.WorkloadReport, p: str) -> str:
         + "</tr></tbody></table>"
     )
     horizon = (
-        f"<p>By capacity type over the {units.duration_text(c.horizon_hours * 3600)} plan"
-        + ("; totals scaled to one week." if abs(c.horizon_hours - 168) > 1e-6 else ".")
-        + "</p>"
+        "<p>Per week by capacity type"
+        + (
+            f", scaled from the {units.duration_text(c.horizon_hours * 3600)} plan"
+            " (x 168 h / horizon)."
+            if abs(c.horizon_hours - 168) > 1e-6
+            else "."
+        )
+        + " Reserved replicas are paid every hour; spot and on-demand only while planned.</p>"
     )
     return (
         "<h3>Cost</h3>"
         + horizon
         + '<table class="cost"><thead><tr><th>Capacity type</th><th class="num">Peak replicas</th>'
-        '<th class="num">Mean replicas</th><th class="num">GPU-hours</th>'
-        f'<th class="num">Cost</th></tr></thead><tbody>{"".join(rows)}</tbody></table>' + compare
+        '<th class="num">Mean replicas</th><th class="num">GPU-hours / week</th>'
+        f'<th class="num">$ / week</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
+        + compare
     )
 
 
@@ -465,6 +473,16 @@ def _reservation(w: model.WorkloadReport, p: str) -> str:
     chart = plots.duration_chart(r, f"{w.name}: fraction of hours needing at least k replicas")
     kept = [pt for pt in r.duration_curve if pt.reserve]
     first_out = next((pt for pt in r.duration_curve if not pt.reserve), None)
+    if not r.allowed:
+        return (
+            "<h3>Reservation</h3>"
+            + chart
+            + '<p class="explain">This workload\'s capacity_types exclude reserved, so nothing is '
+            "reserved. Were it allowed, the k-th replica would pay off reserved when needed in "
+            "more than "
+            + _num(r.break_even_fraction, Fmt.fraction_pct, f"{q}.break_even_fraction")
+            + " of the time (the bars above the dashed line).</p>"
+        )
     why = (
         "Reserve <strong>"
         + _num(r.reserved_replicas, Fmt.integer, f"{q}.reserved_replicas")
@@ -537,11 +555,13 @@ def _simulation(s: model.Simulation, p: str) -> str:
         + _num(s.replay_days, Fmt.decimal1, f"{p}.replay_days")
         + f" days from {s.replay_start:%a %d %b %Y %H:%M} UTC minute by minute (seed {s.seed}); "
         "every policy pays the same cold start.</p>"
-        '<table class="simulation"><thead><tr><th>Policy</th><th class="num">Minutes served</th>'
+        '<div class="wide"><table class="simulation"><thead><tr><th>Policy</th>'
+        '<th class="num">Minutes served</th>'
         '<th class="num">Demand unserved</th><th class="num">GPU-hours</th>'
         f'<th class="num">{_swatch(model.CapacityKind.reserved)}</th>'
         f'<th class="num">{_swatch(model.CapacityKind.spot)}</th>'
         f'<th class="num">{_swatch(model.CapacityKind.on_demand)}</th>'
         '<th class="num">Total $</th><th class="num">Scale events</th>'
         f'<th class="num">GPU-h vs oracle</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
+        "</div>"
     )

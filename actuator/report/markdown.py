@@ -99,8 +99,13 @@ def _workload(w: model.WorkloadReport) -> list[str]:
         f"{w.provisioning_quantile}, {w.min_replicas}-{w.max_replicas} replicas.",
         "",
         f"- Peak replicas: {w.peak_planned} planned, {w.peak_needed} needed ({w.peak_gpus} GPUs)",
-        f"- Reserve: **{r.reserved_replicas} replicas** ({r.reserved_gpus} x {w.gpu}); break-even "
-        f"{_r(r.break_even_fraction, Fmt.fraction_pct)} of hours = "
+        (
+            "- Reserve: nothing (capacity_types exclude reserved); break-even would be "
+            if not r.allowed
+            else f"- Reserve: **{r.reserved_replicas} replicas** ({r.reserved_gpus} x {w.gpu}); "
+            "break-even "
+        )
+        + f"{_r(r.break_even_fraction, Fmt.fraction_pct)} of the time = "
         f"{_r(r.price_reserved_per_gpu_hour, Fmt.usd_rate)} reserved / "
         f"{_r(r.price_on_demand_per_gpu_hour, Fmt.usd_rate)} on-demand per GPU-hour",
         f"- Cost: **{_r(c.total_usd_per_week, Fmt.usd)} per week**; "
@@ -140,8 +145,8 @@ def _workload(w: model.WorkloadReport) -> list[str]:
             LABELS[line.capacity_type],
             _r(line.peak_replicas, Fmt.integer),
             _r(line.mean_replicas, Fmt.decimal1),
-            _r(line.gpu_hours, Fmt.gpu_hours),
-            _r(line.cost_usd, Fmt.usd),
+            _r(line.gpu_hours_per_week, Fmt.gpu_hours),
+            _r(line.cost_usd_per_week, Fmt.usd),
         ]
         for line in c.lines
     ]
@@ -157,7 +162,10 @@ def _workload(w: model.WorkloadReport) -> list[str]:
     rows.append(["all on-demand per week", "", "", "", _r(c.all_on_demand_usd_per_week, Fmt.usd)])
     rows.append(["static peak per week", "", "", "", _r(c.static_peak_usd_per_week, Fmt.usd)])
     out.append(
-        _table(["Capacity type", "Peak replicas", "Mean replicas", "GPU-hours", "Cost"], rows)
+        _table(
+            ["Capacity type", "Peak replicas", "Mean replicas", "GPU-hours / week", "$ / week"],
+            rows,
+        )
     )
     out.extend(["", "### Reservation duration curve", ""])
     out.append(

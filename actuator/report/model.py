@@ -116,6 +116,7 @@ class DurationPoint:
 
 @dataclass(frozen=True)
 class Reservation:
+    allowed: bool  # the workload's capacity_types include reserved
     reserved_replicas: int
     reserved_gpus: int
     price_reserved_per_gpu_hour: float
@@ -132,8 +133,10 @@ class CostLine:
     capacity_type: CapacityKind
     peak_replicas: int
     mean_replicas: float
-    gpu_hours: float
-    cost_usd: float
+    gpu_hours: float  # over the plan horizon
+    cost_usd: float  # over the plan horizon
+    gpu_hours_per_week: float
+    cost_usd_per_week: float
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,7 @@ def replicas() -> model.ReplicaView:
 def reservation(**overrides: Any) -> model.Reservation:
     fractions = [1.0, 1.0, 0.8, 0.55, 0.4, 0.25, 0.1, 0.02]
     value = model.Reservation(
+        allowed=True,
         reserved_replicas=3,
         reserved_gpus=3,
         price_reserved_per_gpu_hour=2.20,
@@ -83,9 +84,9 @@ def reservation(**overrides: Any) -> model.Reservation:
 
 def cost(**overrides: Any) -> model.Cost:
     lines = (
-        model.CostLine(model.CapacityKind.reserved, 3, 3.0, 504.0, 1108.8),
-        model.CostLine(model.CapacityKind.spot, 3, 0.9, 151.2, 222.26),
-        model.CostLine(model.CapacityKind.on_demand, 3, 0.9, 151.2, 554.9),
+        model.CostLine(model.CapacityKind.reserved, 3, 3.0, 504.0, 1108.8, 504.0, 1108.8),
+        model.CostLine(model.CapacityKind.spot, 3, 0.9, 151.2, 222.26, 151.2, 222.26),
+        model.CostLine(model.CapacityKind.on_demand, 3, 0.9, 151.2, 554.9, 151.2, 554.9),
     )
     value = model.Cost(
         horizon_hours=168.0,

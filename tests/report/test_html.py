@@ -8,7 +8,7 @@ import numbers_in_page
 import pytest
 import report_builders as build
 
-from actuator.report import html, jsondoc, model, plots, units
+from actuator.report import html, jsondoc, markdown, model, plots, units
 
 
 @pytest.fixture(scope="module")
@@ -75,3 +75,16 @@ def test_budget_and_caveats_in_fleet_summary(full_report: model.Report) -> None:
     page = html.render(report)
     assert "held back by their pool's GPU budget: <strong>vision-vit</strong>" in page
     assert "x: only 3.0 days" in page
+
+
+def test_reservation_explains_when_reserved_is_not_allowed() -> None:
+    r = build.reservation(
+        allowed=False,
+        reserved_replicas=0,
+        reserved_gpus=0,
+        duration_curve=(model.DurationPoint(1, 1.0, False),),
+    )
+    page = html.render(build.report(build.workload(reservation=r)))
+    assert "capacity_types exclude reserved, so nothing is reserved" in page
+    text = markdown.render(build.report(build.workload(reservation=r)))
+    assert "- Reserve: nothing (capacity_types exclude reserved)" in text
