@@ -21,7 +21,10 @@ from forecaster import errors
 from planner import capacity, cost, demand, mix, spec
 
 PLAN_STEP_S = 60
-TARGET_COLUMNS = ("needed", "floor", "reserved", "spot", "on_demand", "total")
+# needed: replicas the forecast peak needs that minute; floor: max of needed over the next lead
+# time; base: after warm standby, bounds, cooldown hold and step limit, before the mix (the
+# reserved count is decided on it); reserved + spot + on_demand = total.
+TARGET_COLUMNS = ("needed", "floor", "base", "reserved", "spot", "on_demand", "total")
 
 
 class ForecastLike(Protocol):
@@ -153,6 +156,7 @@ def build_plan(
         {
             "needed": needed,
             "floor": floor,
+            "base": base,
             "reserved": split.reserved,
             "spot": split.spot,
             "on_demand": split.on_demand,

@@ -362,9 +362,9 @@ def _parse_one(
     target_util = f.number("target_utilization", 0.8, low=0, high=1, low_open=True) or 0.8
     min_replicas = f.integer("min_replicas", 1, low=0)
     max_replicas = f.integer("max_replicas", None, low=1)
-    if max_replicas is None:
+    if item.get("max_replicas") is None:
         f.problem("max_replicas", None, "is missing", "set max_replicas, the most you will run")
-    elif min_replicas is not None and max_replicas < min_replicas:
+    elif max_replicas is not None and min_replicas is not None and max_replicas < min_replicas:
         problems.append(
             f"max_replicas ({max_replicas}) is below min_replicas ({min_replicas}) for {where}; "
             "raise max_replicas or lower min_replicas"
@@ -402,7 +402,7 @@ def _parse_one(
         )
     overflow = f.number("api_overflow_price_per_1m_tokens", None, low=0)
 
-    if unit is not None and capacity is None:
+    if unit is not None and item.get("capacity_per_replica") is None:
         _check_derivable(f, unit, kind, model)
     if name is None or unit is None or max_replicas is None or memory is None:
         return None

@@ -1,16 +1,260 @@
-"""Shell: `prescale plan` (being built)."""
+"""Shell: `prescale plan`: forecast a trace, plan each workload's replicas for the week ahead,
+print the plan and write its per-minute targets."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import pandas as pd
+
+from actuator import trace, workloads
+from actuator.commands import inputs
+from forecaster import errors, series
+from forecaster import forecast as forecasting
+from planner import budget, demand, lead_time, plan, spec
+
+HORIZON_S = 7 * 86400
+CSV_COLUMNS = ("reserved", "spot", "on_demand", "total", "needed")
+JSON_VERSION = 1
+
+EPILOG = """examples:
+  prescale plan                                    (bundled NASA trace and example workload)
+  prescale plan --trace traffic.csv.gz --workload chat.yaml --out plan.csv
+  prescale plan --workload fleet.yaml --format json > plan.json
+
+The trace's column (--column, default requests) must count arrivals per interval. --out writes
+timestamp,reserved,spot,on_demand,total,needed per minute of the week ahead; with several
+workloads a `workload` column follows the timestamp. The lead time is each workload's
+configured lead_time (a CSV trace carries no cold starts to learn from).
+"""
+
+
+@dataclass(frozen=True)
+class PlannedWorkload:
+    workload: spec.WorkloadSpec
+    plan: plan.Plan
+    lead_time: lead_time.LeadTime
+    shortfall: budget.Shortfall | None
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("plan", help="(being built)")
+    parser = subparsers.add_parser(
+        "plan",
+        help="plan GPU replicas per capacity type for the week ahead",
+        description="Forecast the trace, then plan each workload's replicas minute by minute "
+        "ahead of the cold start, within its bounds and pool budget, split into reserved, spot "
+        "and on-demand, and priced next to all-on-demand and static peak.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    inputs.add_trace_arguments(parser)
+    inputs.add_workload_argument(parser)
+    parser.add_argument("--out", type=Path, default=None, help="write per-minute targets (CSV)")
+    parser.add_argument(
+        "--format", choices=("table", "json"), default="table", help="table (default) or json"
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    print("prescale plan: not built yet")
-    return 1
+    specs = workloads.load(inputs.workload_path(args))
+    loaded = trace.load(inputs.trace_path(args), args.column)
+    predicted = forecasting.forecast(loaded.values, horizon_s=HORIZON_S)
+    planned = plan_all(specs, loaded, predicted)
+    if args.out is not None:
+        write_csv(args.out, planned)
+    if args.format == "json":
+        json.dump(as_json(planned, predicted), sys.stdout, indent=2)
+        print()
+    else:
+        print(as_table(planned, predicted, loaded))
+    return 0
+
+
+def plan_all(
+    specs: Sequence[spec.WorkloadSpec], loaded: series.Trace, predicted: forecasting.Forecast
+) -> list[PlannedWorkload]:
+    """Plan every workload on the one forecast; pooled workloads share their GPU budget."""
+    now = predicted.frame.index[0].to_pydatetime()
+    leads = {w.name: lead_time.learn(w, (), now=now) for w in specs}
+    shapes = {w.name: demand.measured_request(w.request, loaded) for w in specs}
+    plans: dict[str, plan.Plan] = {}
+    shortfalls: dict[str, budget.Shortfall] = {}
+    pools: dict[str, list[spec.WorkloadSpec]] = {}
+    for w in specs:
+        if w.pool is not None and w.pool_gpu_budget is not None:
+            pools.setdefault(w.pool, []).append(w)
+        else:
+            plans[w.name] = plan.build_plan(
+                w, predicted, lead_time_s=leads[w.name].seconds, request=shapes[w.name]
+            )
+    for pool, members in pools.items():
+        pooled = budget.plan_pool(
+            pool,
+            members[0].pool_gpu_budget or 0,
+            members,
+            [predicted] * len(members),
+            lead_times_s=[leads[w.name].seconds for w in members],
+            requests=[shapes[w.name] for w in members],
+        )
+        plans.update({w.name: p for w, p in zip(members, pooled.plans, strict=True)})
+        shortfalls.update({s.workload: s for s in pooled.shortfalls})
+    return [PlannedWorkload(w, plans[w.name], leads[w.name], shortfalls.get(w.name)) for w in specs]
+
+
+def write_csv(path: Path, planned: Sequence[PlannedWorkload]) -> None:
+    frames = []
+    for item in planned:
+        frame = item.plan.targets.loc[:, list(CSV_COLUMNS)].copy()
+        if len(planned) > 1:
+            frame.insert(0, "workload", item.workload.name)
+        frames.append(frame)
+    table = pd.concat(frames)
+    table.index = pd.DatetimeIndex(table.index).strftime("%Y-%m-%dT%H:%M:%SZ")
+    table.index.name = "timestamp"
+    try:
+        table.to_csv(path)
+    except OSError as exc:
+        raise errors.InputError(
+            f"--out {path} cannot be written ({exc.strerror}); pass a writable path"
+        ) from None
+
+
+def _money(value: float | None) -> str:
+    return "n/a" if value is None or not math.isfinite(value) else f"${value:,.2f}"
+
+
+def _saved(planned: float, other: float) -> str:
+    return f"{(other - planned) / other * 100:.1f} % less" if other > 0 else "n/a"
+
+
+def as_table(
+    planned: Sequence[PlannedWorkload], predicted: forecasting.Forecast, loaded: series.Trace
+) -> str:
+    start = predicted.frame.index[0]
+    lines = [
+        f"forecast    {predicted.model.value} ({predicted.reason.value}), "
+        f"{predicted.resolution_s} s buckets of {loaded.column} per {loaded.interval_s} s, "
+        f"from {start:%Y-%m-%d %H:%M} UTC",
+    ]
+    for item in planned:
+        lines.extend(["", *_workload_table(item)])
+    return "\n".join(lines)
+
+
+def _workload_table(item: PlannedWorkload) -> list[str]:
+    w, p, c = item.workload, item.plan, item.plan.cost
+    lines = [
+        f"workload    {w.name} ({w.kind.value}, {w.unit.value}, {w.gpus_per_replica} x {w.gpu})",
+        f"capacity    {p.capacity_per_replica:,.4g} {w.unit.value} per replica at "
+        f"{w.target_utilization:.0%} target, provisioned at {w.provisioning_quantile.value}",
+        f"lead time   {p.lead_time_s} s ({item.lead_time.source.value}), cooldown "
+        f"{w.cooldown_s} s, replicas {w.min_replicas}..{w.max_replicas}",
+        f"horizon     {c.hours:.1f} h; reserved base {p.reserved} "
+        f"(break-even {w.prices.reserved_per_gpu_hour:.2f}/{w.prices.on_demand_per_gpu_hour:.2f})",
+        "",
+        f"{'type':<11}{'peak':>6}{'mean':>8}{'GPU-hours':>12}{'cost':>13}{'share':>8}",
+    ]
+    for t in c.by_type:
+        lines.append(
+            f"{t.capacity_type.value:<11}{t.peak_replicas:>6}{t.mean_replicas:>8.2f}"
+            f"{t.gpu_hours:>12,.1f}{_money(t.dollars):>13}{c.share(t.capacity_type):>8.0%}"
+        )
+    total = p.targets["total"]
+    lines.append(
+        f"{'total':<11}{int(total.max()):>6}{float(total.mean()):>8.2f}"
+        f"{c.gpu_hours:>12,.1f}{_money(c.dollars):>13}{1:>8.0%}"
+    )
+    lines.extend(
+        [
+            "",
+            f"cost        {_money(c.dollars_per_week)} per week, {_money(c.dollars_per_hour)} "
+            f"per hour, {_money(c.dollars_per_1m_requests)} per 1M requests"
+            + (f", {_money(c.dollars_per_1m_tokens)} per 1M tokens" if c.tokens else ""),
+            f"vs          all on-demand {_money(c.all_on_demand_dollars)} "
+            f"({_saved(c.dollars, c.all_on_demand_dollars)}); static peak "
+            f"{c.static_peak_replicas} replicas {_money(c.static_peak_dollars)} "
+            f"({_saved(c.dollars, c.static_peak_dollars)})",
+        ]
+    )
+    if item.shortfall is not None:
+        s = item.shortfall
+        lines.append(
+            f"budget      got fewer replicas than wanted in {s.minutes} minutes (worst "
+            f"{s.worst_granted} of {s.worst_wanted} at {s.worst_at:%Y-%m-%d %H:%M}): "
+            f"{s.explanation}"
+        )
+    return lines
+
+
+def as_json(planned: Sequence[PlannedWorkload], predicted: forecasting.Forecast) -> dict[str, Any]:
+    return {
+        "version": JSON_VERSION,
+        "forecast": {
+            "model": predicted.model.value,
+            "reason": predicted.reason.value,
+            "resolution_s": predicted.resolution_s,
+            "start": predicted.frame.index[0].isoformat(),
+        },
+        "workloads": [_workload_json(item) for item in planned],
+    }
+
+
+def _workload_json(item: PlannedWorkload) -> dict[str, Any]:
+    w, p, c = item.workload, item.plan, item.plan.cost
+    total = p.targets["total"]
+    shortfall = item.shortfall
+    return {
+        "name": w.name,
+        "gpu": w.gpu,
+        "gpus_per_replica": w.gpus_per_replica,
+        "unit": w.unit.value,
+        "capacity_per_replica": p.capacity_per_replica,
+        "provisioning_quantile": w.provisioning_quantile.value,
+        "lead_time": {"seconds": p.lead_time_s, "source": item.lead_time.source.value},
+        "reserved_base": p.reserved,
+        "replicas": {
+            **{
+                t.capacity_type.value: {"peak": t.peak_replicas, "mean": t.mean_replicas}
+                for t in c.by_type
+            },
+            "total": {"peak": int(total.max()), "mean": float(total.mean())},
+        },
+        "cost": {
+            "hours": c.hours,
+            "gpu_hours": c.gpu_hours,
+            "dollars": c.dollars,
+            "by_type": {
+                t.capacity_type.value: {
+                    "gpu_hours": t.gpu_hours,
+                    "dollars": t.dollars,
+                    "share": c.share(t.capacity_type),
+                }
+                for t in c.by_type
+            },
+            "dollars_per_hour": c.dollars_per_hour,
+            "dollars_per_week": c.dollars_per_week,
+            "dollars_per_1m_requests": c.dollars_per_1m_requests,
+            "dollars_per_1m_tokens": c.dollars_per_1m_tokens,
+            "all_on_demand_dollars": c.all_on_demand_dollars,
+            "static_peak_replicas": c.static_peak_replicas,
+            "static_peak_dollars": c.static_peak_dollars,
+            "prices_source": w.prices.source,
+        },
+        "budget_shortfall": None
+        if shortfall is None
+        else {
+            "minutes": shortfall.minutes,
+            "worst_at": shortfall.worst_at.isoformat(),
+            "worst_wanted": shortfall.worst_wanted,
+            "worst_granted": shortfall.worst_granted,
+            "explanation": shortfall.explanation,
+        },
+    }

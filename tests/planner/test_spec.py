@@ -176,3 +176,15 @@ def test_unknown_pool_is_refused() -> None:
     data = {"pools": {"a100": {"gpus": 8}}, "workloads": [build.workload_data(pool="h100")]}
     (problem,) = _problems(data)
     assert "pool ('h100') is not defined under pools (a100)" in problem
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        pytest.param({"max_replicas": 0}, id="bad-max-is-not-also-missing"),
+        pytest.param({"capacity_per_replica": -5}, id="bad-capacity-is-not-also-missing"),
+        pytest.param({"unit": "watts"}, id="bad-unit-once"),
+    ],
+)
+def test_one_bad_value_is_one_problem(overrides: dict[str, Any]) -> None:
+    assert len(_problems(build.workload_data(**overrides))) == 1

@@ -1,0 +1,107 @@
+"""`prescale plan` end to end on a short excerpt of the bundled trace (real forecaster)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from actuator import cli
+from actuator.commands import inputs
+
+EXCERPT_DAYS = 4
+
+
+@pytest.fixture(scope="module")
+def excerpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The last 4 days of the bundled trace: the forecaster's daily regime, seconds to fit."""
+    frame = pd.read_csv(inputs.example_path(inputs.EXAMPLE_TRACE))
+    path = tmp_path_factory.mktemp("plan") / "excerpt.csv.gz"
+    with gzip.open(path, "wt") as out:
+        frame.tail(EXCERPT_DAYS * 1440).to_csv(out, index=False)
+    return path
+
+
+def _workload_file(tmp_path: Path, data: object) -> Path:
+    path = tmp_path / "workload.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_help_shows_an_example(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["plan", "--help"])
+    assert stopped.value.code == 0
+    text = capsys.readouterr().out
+    assert "examples:" in text
+    assert "prescale plan --trace traffic.csv.gz --workload chat.yaml --out plan.csv" in text
+
+
+def test_table_and_csv_for_the_example_workload(
+    excerpt: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "plan.csv"
+    assert cli.main(["plan", "--trace", str(excerpt), "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    for label in ("reserved", "spot", "on_demand", "total", "GPU-hours", "all on-demand"):
+        assert label in text
+    written = pd.read_csv(out)
+    assert list(written.columns) == [
+        "timestamp",
+        "reserved",
+        "spot",
+        "on_demand",
+        "total",
+        "needed",
+    ]
+    assert len(written) == 7 * 1440
+    assert written["timestamp"].iloc[0].endswith("Z")
+    assert (written["reserved"] + written["spot"] + written["on_demand"] == written["total"]).all()
+    assert written["total"].between(1, 64).all()  # the example's min_replicas..max_replicas
+
+
+def test_json_format(excerpt: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["plan", "--trace", str(excerpt), "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["version"] == 1
+    (workload,) = document["workloads"]
+    assert workload["name"] == "chat-llama-8b"
+    cost = workload["cost"]
+    assert sum(v["dollars"] for v in cost["by_type"].values()) == pytest.approx(cost["dollars"])
+    assert cost["dollars"] <= cost["all_on_demand_dollars"]
+
+
+def test_pool_budget_binds_and_says_who_got_less(
+    excerpt: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two copies of the example in a 4-GPU pool want more than 4 GPUs at the daily peak."""
+    example = yaml.safe_load(inputs.example_path(inputs.EXAMPLE_WORKLOAD).read_text())
+    data = {
+        "pools": {"a100": {"gpus": 4}},
+        "workloads": [
+            {**example, "name": "a", "pool": "a100"},
+            {**example, "name": "b", "pool": "a100"},
+        ],
+    }
+    out = tmp_path / "plan.csv"
+    args = ["plan", "--trace", str(excerpt), "--workload", str(_workload_file(tmp_path, data))]
+    assert cli.main([*args, "--out", str(out)]) == 0
+    assert "budget      got fewer replicas than wanted" in capsys.readouterr().out
+    written = pd.read_csv(out)
+    assert list(written.columns)[:2] == ["timestamp", "workload"]
+    per_minute = written.groupby("timestamp")["total"].sum()
+    assert per_minute.max() <= 4
+
+
+def test_bad_workload_exits_2_naming_the_field(
+    excerpt: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    example = yaml.safe_load(inputs.example_path(inputs.EXAMPLE_WORKLOAD).read_text())
+    path = _workload_file(tmp_path, {**example, "min_replicas": 9, "max_replicas": 3})
+    code = cli.main(["plan", "--trace", str(excerpt), "--workload", str(path)])
+    assert code == 2
+    assert "max_replicas (3) is below min_replicas (9)" in capsys.readouterr().err

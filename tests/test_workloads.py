@@ -1,0 +1,78 @@
+"""Workload YAML files: every layout the docs promise, and file/YAML problems as InputErrors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from actuator import workloads
+from actuator.commands import inputs
+from forecaster import errors
+
+ONE = """
+name: chat
+unit: concurrency
+gpu: L4
+capacity_per_replica: 8
+max_replicas: 10
+"""
+
+
+def test_bundled_example_is_valid() -> None:
+    (workload,) = workloads.load(inputs.example_path(inputs.EXAMPLE_WORKLOAD))
+    assert workload.name == "chat-llama-8b"
+    assert workload.lead_time_s == 600
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        pytest.param(ONE, ["chat"], id="one-mapping"),
+        pytest.param(ONE + "---" + ONE.replace("chat", "other"), ["chat", "other"], id="two-docs"),
+        pytest.param(
+            "workloads:\n  - {name: a, unit: concurrency, gpu: L4, capacity_per_replica: 8, "
+            "max_replicas: 4, pool: p}\npools: {p: {gpus: 8}}\n",
+            ["a"],
+            id="workloads-and-pools",
+        ),
+    ],
+)
+def test_layouts(text: str, names: list[str]) -> None:
+    assert [w.name for w in workloads.parse(text)] == names
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: chat\nunit: [concurrency\nmax_replicas: 3\n")
+    with pytest.raises(errors.InputError) as caught:
+        workloads.load(path)
+    (problem,) = caught.value.problems
+    assert problem.startswith(f"workload file {path} line ")
+    assert "invalid YAML" in problem and "fix the syntax there" in problem
+
+
+def test_spec_problems_are_prefixed_with_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "w.yaml"
+    path.write_text(ONE.replace("max_replicas: 10", "max_replicas: 0"))
+    with pytest.raises(errors.InputError) as caught:
+        workloads.load(path)
+    assert caught.value.problems == (
+        f"workload file {path}: max_replicas (0) must be >= 1 for workload chat; "
+        "set max_replicas to 1 or more",
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        pytest.param(None, "does not exist", id="missing-file"),
+        pytest.param("", "is empty", id="empty-file"),
+    ],
+)
+def test_missing_and_empty_files(tmp_path: Path, content: str | None, fragment: str) -> None:
+    path = tmp_path / "w.yaml"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(errors.InputError, match=fragment):
+        workloads.load(path)
