@@ -1,0 +1,169 @@
+"""select() and forecast(): regimes, quantiles, frame layout, refits, calibration."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from forecaster_builders import START, hourly_demand, minute_demand
+
+from forecaster import calibration, errors
+from forecaster import forecast as fc
+
+FIVE_WEEKS = hourly_demand(5, seed=11)
+
+
+@pytest.fixture(scope="module")
+def five_week_forecast() -> fc.Forecast:
+    return fc.forecast(FIVE_WEEKS, horizon_s=7 * 86400)
+
+
+def test_hourly_input_is_modelled_hourly(five_week_forecast: fc.Forecast) -> None:
+    """Never finer than the input: 3600 s in, 3600 s out; 7 days = 168 rows."""
+    assert five_week_forecast.resolution_s == 3600
+    assert five_week_forecast.input_interval_s == 3600
+    assert len(five_week_forecast.frame) == 168
+    assert five_week_forecast.frame.index.freq == pd.Timedelta(hours=1)
+
+
+def test_frame_starts_right_after_the_history(five_week_forecast: fc.Forecast) -> None:
+    assert five_week_forecast.frame.index[0] == FIVE_WEEKS.index[-1] + pd.Timedelta(hours=1)
+    assert list(five_week_forecast.frame.columns) == list(fc.FRAME_COLUMNS)
+
+
+def test_quantiles_are_monotone_and_peaks_cover_means(five_week_forecast: fc.Forecast) -> None:
+    f = five_week_forecast.frame
+    assert (f.p50 <= f.p90).all() and (f.p90 <= f.p99).all()
+    assert (f.peak_p50 <= f.peak_p90).all() and (f.peak_p90 <= f.peak_p99).all()
+    assert (f.peak_p90 >= f.p90).all()
+    assert (f >= 0).all().all()
+
+
+def test_five_weeks_run_three_weekly_folds_and_never_pick_worse_than_naive(
+    five_week_forecast: fc.Forecast,
+) -> None:
+    selection = five_week_forecast.selection
+    assert five_week_forecast.reason is fc.ForecastReason.BACKTEST_SELECTED
+    assert max(c.folds for c in five_week_forecast.candidates) == 3
+    chosen = next(c for c in five_week_forecast.candidates if c.model == selection.model)
+    assert chosen.ratio_to_naive <= 1.0
+    naive = next(
+        c for c in five_week_forecast.candidates if c.model is fc.ModelName.SEASONAL_NAIVE_WEEKLY
+    )
+    assert naive.ratio_to_naive == 1.0
+
+
+def test_coverage_is_measured_and_near_the_target(five_week_forecast: fc.Forecast) -> None:
+    """On a stationary synthetic series the leave-one-fold-out P90 coverage lands near 90 %."""
+    assert five_week_forecast.coverage_p90 is not None
+    assert 0.75 <= five_week_forecast.coverage_p90 <= 1.0
+    assert five_week_forecast.coverage_p99 is not None
+    assert five_week_forecast.coverage_p99 >= five_week_forecast.coverage_p90
+
+
+def test_refit_with_a_selection_reuses_model_and_calibration(
+    five_week_forecast: fc.Forecast,
+) -> None:
+    """A day more of history, the same selection: same model, frame one day later."""
+    longer = pd.concat(
+        [
+            FIVE_WEEKS,
+            hourly_demand(1 / 7, seed=3, start=FIVE_WEEKS.index[-1] + pd.Timedelta(hours=1)),
+        ]
+    )
+    refit = fc.forecast(longer, horizon_s=86400, selection=five_week_forecast.selection)
+    assert refit.model == five_week_forecast.model
+    assert refit.selection is five_week_forecast.selection
+    assert refit.frame.index[0] == five_week_forecast.frame.index[0] + pd.Timedelta(days=1)
+    assert len(refit.frame) == 24
+
+
+@pytest.mark.parametrize(
+    ("history", "reason", "model"),
+    [
+        (hourly_demand(10 / 7, seed=1), fc.ForecastReason.INSUFFICIENT_HISTORY_DAILY, None),
+        (minute_demand(3), fc.ForecastReason.INSUFFICIENT_HISTORY_LEVEL, fc.ModelName.RECENT_LEVEL),
+        (
+            minute_demand(1 / 60),
+            fc.ForecastReason.INSUFFICIENT_HISTORY_LEVEL,
+            fc.ModelName.RECENT_LEVEL,
+        ),
+    ],
+    ids=["10 days -> daily models", "3 hours -> level", "one point -> level"],
+)
+def test_short_history_is_a_reason_not_a_crash(
+    history: pd.Series, reason: fc.ForecastReason, model: fc.ModelName | None
+) -> None:
+    result = fc.forecast(history, horizon_s=86400)
+    assert result.reason is reason
+    if model is not None:
+        assert result.model is model
+    assert len(result.frame) > 0
+    assert result.frame.notna().all().all()
+    f = result.frame
+    assert (f.p50 <= f.p90).all() and (f.p90 <= f.p99).all()
+
+
+def test_level_forecast_of_one_minute_point_uses_poisson_spread() -> None:
+    """One minute with 100 requests: P50 = 100, P90 = 100 + 1.2816 x sqrt(100) = 112.8."""
+    history = pd.Series([100.0], index=pd.DatetimeIndex([START]))
+    result = fc.forecast(history, horizon_s=600)
+    assert result.frame.p50.iloc[0] == pytest.approx(100.0)
+    assert result.frame.p90.iloc[0] == pytest.approx(112.816, rel=1e-4)
+    assert result.coverage_p90 is None
+
+
+@pytest.mark.parametrize(
+    "history",
+    [
+        pd.Series([], index=pd.DatetimeIndex([], tz="UTC"), dtype=float),
+        pd.Series([np.nan, np.nan], index=pd.date_range(START, periods=2, freq="1min")),
+    ],
+    ids=["empty", "all NaN"],
+)
+def test_no_data_at_all_is_an_input_error(history: pd.Series) -> None:
+    with pytest.raises(errors.InputError, match="history has no data"):
+        fc.forecast(history)
+
+
+def test_resolution_must_be_a_multiple_of_the_input() -> None:
+    with pytest.raises(errors.InputError, match="not a multiple of the input interval"):
+        fc.resolution_for(600, 900)
+    assert fc.resolution_for(600, 300) == 600
+    assert fc.resolution_for(60, None) == 300
+
+
+def test_gap_in_history_does_not_break_the_forecast() -> None:
+    history = FIVE_WEEKS.copy()
+    history.iloc[200:260] = np.nan
+    selection = fc.select(history)
+    assert selection.folds == 3
+    assert math.isfinite(selection.calibration_mean.z90[0])
+
+
+def test_calibration_quantiles_come_from_residuals() -> None:
+    """Forecast 100 everywhere, actuals 100 + k for k = 0..999 (relative residual k / 100):
+    the pooled P90 is 8.991 and P99 is 9.8901."""
+    point = np.full(1000, 100.0)
+    actual = 100.0 + np.arange(1000.0)
+    cal = calibration.fit([point], [actual], band_steps=1000)
+    assert cal.z90[0] == pytest.approx(8.991)
+    assert cal.z99[0] == pytest.approx(9.8901)
+    q = calibration.apply(point, cal)
+    assert (q.p50 <= q.p90).all() and (q.p90 <= q.p99).all()
+
+
+def test_later_lead_bands_are_never_narrower() -> None:
+    """Day 2 residuals are smaller than day 1's; the band's P90 is held at day 1's."""
+    point = np.full(200, 10.0)
+    actual = np.r_[10.0 + np.arange(100.0) / 10, np.full(100, 10.0)]
+    cal = calibration.fit([point], [actual], band_steps=100)
+    assert cal.z90[1] >= cal.z90[0]
+
+
+def test_selection_is_frozen(five_week_forecast: fc.Forecast) -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        five_week_forecast.selection.model = fc.ModelName.FOURIER  # type: ignore[misc]

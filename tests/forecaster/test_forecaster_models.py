@@ -1,0 +1,79 @@
+"""The point-forecast models, with real statsmodels fits on small hourly series."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from forecaster_builders import hourly_demand
+
+from forecaster import models
+
+HOURLY = models.season_for(3600)  # day = 24, week = 168 buckets
+
+
+def _mae(point: np.ndarray, actual: np.ndarray) -> float:
+    return float(np.mean(np.abs(point - actual)))
+
+
+def test_season_for_five_minutes() -> None:
+    """86400 / 300 = 288 buckets a day, 7 x 288 = 2016 a week."""
+    assert models.season_for(300) == models.Season(day=288, week=2016, resolution_s=300)
+
+
+def test_seasonal_naive_repeats_the_last_period() -> None:
+    y = np.arange(10, dtype=float)
+    assert models.seasonal_naive(y, 5, 4).tolist() == [6.0, 7.0, 8.0, 9.0, 6.0]
+
+
+def test_seasonal_naive_fills_a_gap_from_the_period_before() -> None:
+    """Position 9 is NaN; one period (4) earlier is 5."""
+    y = np.arange(10, dtype=float)
+    y[9] = np.nan
+    assert models.seasonal_naive(y, 4, 4).tolist() == [6.0, 7.0, 8.0, 5.0]
+
+
+def test_profile_is_scaled_to_the_recent_level() -> None:
+    """Three identical days of 10, then the last 3 hours at 20 (ratio 2 = the upper bound)."""
+    y = np.full(72, 10.0)
+    y[-3:] = 20.0
+    point = models.daily_profile(y, 24, HOURLY)
+    assert point.shape == (24,)
+    assert np.allclose(point, 20.0)
+
+
+def test_fourier_recovers_a_clean_daily_sinusoid() -> None:
+    hours = np.arange(24 * 21, dtype=float)
+    y = 100 + 30 * np.sin(2 * np.pi * hours / 24)
+    future = 100 + 30 * np.sin(2 * np.pi * np.arange(hours.size, hours.size + 48) / 24)
+    assert _mae(models.fourier(y, 48, HOURLY), future) < 1e-6
+
+
+@pytest.mark.parametrize(
+    "model",
+    [models.holt_winters, models.mstl, models.fourier, models.weekly_profile],
+    ids=["holt_winters", "mstl", "fourier", "weekly_profile"],
+)
+def test_weekly_models_beat_daily_naive_on_a_weekly_pattern(model: models.ModelFunction) -> None:
+    """Weekends at 60 %: copying yesterday is wrong on Saturday and Monday, a weekly model
+    is not, so its MAE over the next week is lower."""
+    demand = hourly_demand(4, seed=7).to_numpy()
+    history, actual = demand[:-168], demand[-168:]
+    point = model(history, 168, HOURLY)
+    assert point.shape == (168,)
+    assert _mae(point, actual) < _mae(models.seasonal_naive(history, 168, 24), actual)
+
+
+def test_holt_winters_with_too_little_history_falls_back_without_crashing() -> None:
+    y = hourly_demand(1, seed=1).to_numpy()
+    assert models.holt_winters(y, 10, HOURLY).shape == (10,)
+
+
+def test_mstl_on_one_season_only() -> None:
+    """Five days: the weekly season cannot be learned, the daily one still is (STL)."""
+    y = hourly_demand(5 / 7, seed=2).to_numpy()
+    daily_only = models.Season(day=24, week=24, resolution_s=3600)
+    assert np.isfinite(models.mstl(y, 30, daily_only)).all()
+
+
+def test_recent_level_of_nothing_is_zero() -> None:
+    assert models.recent_level(np.array([np.nan]), 3, 24).tolist() == [0.0, 0.0, 0.0]
