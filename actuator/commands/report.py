@@ -1,16 +1,145 @@
-"""Shell: `prescale report` (being built)."""
+"""Shell: `prescale report`: forecast, plan (and optionally replay) every workload of a spec
+file on one trace, and write report.html, report.json and report.md to a directory."""
 
 from __future__ import annotations
 
 import argparse
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+
+from actuator import trace, workloads
+from actuator.commands import inputs
+from actuator.commands import plan as plan_command
+from actuator.report import content, html, jsondoc, markdown, model
+from forecaster import errors
+from forecaster import forecast as fc
+from planner import budget, lineup, spec
+
+log = logging.getLogger(__name__)
+
+DEFAULT_OUT = Path("prescale-report")
+FILES = ("report.html", "report.json", "report.md")
+
+EPILOG = """\
+examples:
+  prescale report --out prescale-report
+      bundled NASA trace and example workload; open prescale-report/report.html
+  prescale report --trace traffic.csv.gz --workload workloads.yaml --simulate --out weekly
+      every workload in workloads.yaml, with the what-if replay of the last 7 days
+
+Writes report.html (one self-contained page, plots inline as SVG), report.json (every number,
+schema_version) and report.md (the tables) into --out.
+"""
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("report", help="(being built)")
+    parser = subparsers.add_parser(
+        "report",
+        help="write the capacity report (HTML, JSON, Markdown) for next week",
+        description="Forecast, plan and price every workload; optionally replay rival policies.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    inputs.add_trace_arguments(parser)
+    inputs.add_workload_argument(parser)
+    parser.add_argument(
+        "--horizon", default="7d", help="how far ahead to plan, e.g. 7d, 1d, 12h (default 7d)"
+    )
+    parser.add_argument(
+        "--simulate",
+        action="store_true",
+        help="also replay the last --replay of the trace through every policy",
+    )
+    parser.add_argument(
+        "--replay", default="7d", help="with --simulate: the replayed period (default 7d)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="with --simulate: random seed")
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})"
+    )
     parser.set_defaults(run=run)
 
 
+def _duration_s(value: str, flag: str) -> int:
+    seconds = spec.parse_duration_s(value)
+    if seconds is None or seconds <= 0:
+        raise errors.InputError(
+            f"{flag} ({value!r}) is not a positive duration; write e.g. 7d, 36h or 90m"
+        )
+    return seconds
+
+
+def budget_note(shortfall: budget.Shortfall | None) -> str | None:
+    if shortfall is None:
+        return None
+    return (
+        f"got {shortfall.worst_granted} of the {shortfall.worst_wanted} replicas it wanted at "
+        f"{shortfall.worst_at:%a %d %b %H:%M} UTC and fewer in {shortfall.minutes} minutes: "
+        f"{shortfall.explanation}."
+    )
+
+
+def build(args: argparse.Namespace, *, now: datetime) -> model.Report:
+    """The report for the parsed arguments: one forecast of the trace, every workload's plan
+    (and replay with --simulate)."""
+    horizon_s = _duration_s(args.horizon, "--horizon")
+    replay_s = _duration_s(args.replay, "--replay") if args.simulate else 0
+    trace_path, workload_path = inputs.trace_path(args), inputs.workload_path(args)
+    specs = workloads.load(workload_path)
+    history = trace.load(trace_path, args.column)
+    prediction = fc.forecast(history.values, horizon_s=horizon_s)
+    sections = []
+    # The same plans `prescale plan` prints: one forecast, pools within their budgets.
+    for planned in plan_command.plan_all(specs, history, prediction):
+        simulation = None
+        if args.simulate:
+            options = lineup.Options(replay_s=replay_s, seed=args.seed)
+            simulation = lineup.run(planned.workload, history, options)
+        sections.append(
+            content.WorkloadInputs(
+                workload=planned.workload,
+                history=history.values,
+                column=history.column,
+                forecast=prediction,
+                plan=planned.plan,
+                lead_time=planned.lead_time,
+                budget_note=budget_note(planned.shortfall),
+                simulation=simulation,
+            )
+        )
+    return content.report(
+        sections,
+        trace_name=trace_path.name,
+        workload_file=workload_path.name,
+        generated_at=now,
+    )
+
+
+def write(report: model.Report, out: Path) -> tuple[Path, ...]:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise errors.InputError(
+            f"--out ({out}) cannot be created: {exc.strerror}; pass a writable directory"
+        ) from exc
+    texts = (html.render(report), jsondoc.dumps(report), markdown.render(report))
+    paths = tuple(out / name for name in FILES)
+    for path, text in zip(paths, texts, strict=True):
+        path.write_text(text, encoding="utf-8")
+    return paths
+
+
 def run(args: argparse.Namespace) -> int:
-    print("prescale report: not built yet")
-    return 1
+    report = build(args, now=datetime.now(UTC))
+    paths = write(report, args.out)
+    fleet = report.fleet
+    print(
+        f"planned ${fleet.usd_per_week:,.0f} per week for {len(report.workloads)} workload(s); "
+        f"{fleet.savings_vs_on_demand_pct:.1f} % below all-on-demand; "
+        f"{len(fleet.caveats)} warning(s)"
+    )
+    for path in paths:
+        print(f"wrote {path}")
+    return 0

@@ -141,6 +141,7 @@ def _fleet(fleet: model.Fleet) -> str:
         f"{_num(g.reserved_gpus, Fmt.integer, f'fleet.gpu_types.{i}.reserved_gpus')}"
         f' <span class="unit">{escape(g.gpu)}</span>'
         for i, g in enumerate(fleet.gpu_types)
+        if g.reserved_gpus > 0
     )
     cards = [
         _card(
@@ -222,8 +223,9 @@ def _fleet(fleet: model.Fleet) -> str:
         else "<h3>Warnings</h3><p>None.</p>"
     )
     lead = (
-        f'<p class="lead">The plan needs up to {peaks or "0"} GPUs at once. Commit to '
-        f"{reserved or '0'} reserved GPUs and run the rest on spot and on-demand: "
+        f'<p class="lead">The plan needs up to {peaks or "0"} GPUs at once. '
+        + (f"Commit to {reserved} reserved GPUs and run the rest" if reserved else "Run them")
+        + " on spot and on-demand: "
         + _num(fleet.usd_per_week, Fmt.usd, "fleet.usd_per_week")
         + " per week, "
         + _num(

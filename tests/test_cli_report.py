@@ -1,0 +1,251 @@
+"""`prescale report` end to end on a short excerpt of the bundled trace, checked in Chromium.
+
+The excerpt is the last 4 days of the bundled NASA trace, so the forecaster runs its daily
+regime (one-day folds) and the whole module stays well under a minute.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from actuator import cli
+from actuator.commands import inputs
+from actuator.report import jsondoc, units
+
+EXCERPT_DAYS = 4
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--hide-scrollbars",
+)
+
+# A number the page shows: <td class="num" data-path=... data-format=...>text</td> (or a span).
+TAGGED_NUMBER = re.compile(
+    r'<(span|td)(?: class="num")? data-path="([^"]+)" data-format="([^"]+)">([^<]*)</\1>'
+)
+
+# The bundled chat workload in a 4-GPU pool (its plan peaks above 4 replicas, so the budget
+# binds) and a vision workload on L4 without reserved capacity.
+TWO_WORKLOADS = {
+    "pools": {"a100": {"gpus": 4}},
+    "workloads": [
+        {
+            **yaml.safe_load(inputs.example_path(inputs.EXAMPLE_WORKLOAD).read_text()),
+            "pool": "a100",
+        },
+        {
+            "name": "vision-vit",
+            "kind": "vision",
+            "unit": "requests_per_s",
+            "gpu": "L4",
+            "gpus_per_replica": 1,
+            "capacity_per_replica": 0.4,
+            "target_utilization": 0.8,
+            "min_replicas": 1,
+            "max_replicas": 30,
+            "lead_time": "2m",
+            "capacity_types": ["spot", "on_demand"],
+        },
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def inputs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The last EXCERPT_DAYS days of the bundled trace and a two-workload spec file."""
+    root = tmp_path_factory.mktemp("report-inputs")
+    frame = pd.read_csv(inputs.example_path(inputs.EXAMPLE_TRACE))
+    excerpt = frame.iloc[-EXCERPT_DAYS * 1440 :]
+    with gzip.open(root / "excerpt.csv.gz", "wt") as handle:
+        excerpt.to_csv(handle, index=False)
+    (root / "workloads.yaml").write_text(yaml.safe_dump(TWO_WORKLOADS))
+    return root
+
+
+def _report_args(inputs_dir: Path, out: Path) -> list[str]:
+    return [
+        "report",
+        "--trace",
+        str(inputs_dir / "excerpt.csv.gz"),
+        "--workload",
+        str(inputs_dir / "workloads.yaml"),
+        "--simulate",
+        "--replay",
+        "1d",
+        "--seed",
+        "3",
+        "--out",
+        str(out),
+    ]
+
+
+@pytest.fixture(scope="module")
+def report_dir(inputs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report") / "out"
+    assert cli.main(_report_args(inputs_dir, out)) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def document(report_dir: Path) -> dict[str, jsondoc.JsonValue]:
+    loaded: dict[str, jsondoc.JsonValue] = json.loads((report_dir / "report.json").read_text())
+    return loaded
+
+
+def test_help_has_an_example(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["report", "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    assert "examples:" in text
+    assert "prescale report --out prescale-report" in text
+
+
+def test_writes_three_files_covering_every_workload(
+    report_dir: Path, document: dict[str, jsondoc.JsonValue]
+) -> None:
+    assert sorted(p.name for p in report_dir.iterdir()) == [
+        "report.html",
+        "report.json",
+        "report.md",
+    ]
+    assert document["schema_version"] == "1.0"
+    names = [jsondoc.resolve(document, f"workloads.{i}.name") for i in range(2)]
+    assert names == ["chat-llama-8b", "vision-vit"]
+    markdown = (report_dir / "report.md").read_text()
+    assert "## chat-llama-8b" in markdown and "## vision-vit" in markdown
+
+
+def test_numbers_agree_with_prescale_plan(
+    inputs_dir: Path,
+    document: dict[str, jsondoc.JsonValue],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`prescale plan --format json` on the same inputs prints the report's plan figures."""
+    trace_args = ["--trace", str(inputs_dir / "excerpt.csv.gz")]
+    workload_args = ["--workload", str(inputs_dir / "workloads.yaml")]
+    capsys.readouterr()
+    assert cli.main(["plan", *trace_args, *workload_args, "--format", "json"]) == 0
+    planned = json.loads(capsys.readouterr().out)
+    for i, expected in enumerate(planned["workloads"]):
+
+        def got(path: str, i: int = i) -> jsondoc.JsonValue:
+            return jsondoc.resolve(document, f"workloads.{i}.{path}")
+
+        cost = expected["cost"]
+        assert got("name") == expected["name"]
+        assert got("reservation.reserved_replicas") == expected["reserved_base"]
+        assert got("peak_planned") == expected["replicas"]["total"]["peak"]
+        assert got("lead_time.seconds") == expected["lead_time"]["seconds"]
+        assert got("lead_time.source") == expected["lead_time"]["source"]
+        assert got("cost.total_usd_per_week") == pytest.approx(cost["dollars_per_week"])
+        assert got("cost.horizon_hours") == pytest.approx(cost["hours"])
+        assert got("cost.usd_per_million_requests") == pytest.approx(
+            cost["dollars_per_1m_requests"]
+        )
+        weeks = cost["hours"] / 168
+        assert got("cost.all_on_demand_usd_per_week") == pytest.approx(
+            cost["all_on_demand_dollars"] / weeks
+        )
+        assert got("cost.static_peak_usd_per_week") == pytest.approx(
+            cost["static_peak_dollars"] / weeks
+        )
+        for j, kind in enumerate(("reserved", "spot", "on_demand")):
+            assert got(f"cost.lines.{j}.capacity_type") == kind
+            assert got(f"cost.lines.{j}.cost_usd") == pytest.approx(
+                cost["by_type"][kind]["dollars"]
+            )
+            assert got(f"cost.lines.{j}.gpu_hours") == pytest.approx(
+                cost["by_type"][kind]["gpu_hours"]
+            )
+            assert got(f"cost.lines.{j}.peak_replicas") == expected["replicas"][kind]["peak"]
+        assert (got("budget_note") is not None) == (expected["budget_shortfall"] is not None)
+    fleet_usd = sum(w["cost"]["dollars_per_week"] for w in planned["workloads"])
+    assert jsondoc.resolve(document, "fleet.usd_per_week") == pytest.approx(fleet_usd)
+    assert jsondoc.resolve(document, "fleet.budget_bound_workloads") == ["chat-llama-8b"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        pytest.param(["--horizon", "soon"], "--horizon ('soon')", id="bad-horizon"),
+        pytest.param(["--trace", "/nonexistent/trace.csv"], "trace.csv", id="missing-trace"),
+    ],
+)
+def test_bad_input_exits_2(
+    extra: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["report", "--out", str(tmp_path / "out"), *extra]) == 2
+    assert message in capsys.readouterr().err
+
+
+def _chromium(url: str, *flags: str) -> subprocess.CompletedProcess[str]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed: .ci/run installs Debian's chromium package")
+    profile = tempfile.mkdtemp(prefix="prescale-chromium-")
+    try:
+        return subprocess.run(
+            [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *flags, url],
+            capture_output=True,
+            text=True,
+            timeout=90,
+            check=True,
+        )
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def rendered_dom(report_dir: Path) -> str:
+    return _chromium((report_dir / "report.html").as_uri(), "--dump-dom").stdout
+
+
+@pytest.mark.browser
+def test_browser_renders_plots_and_numbers_from_the_json(
+    rendered_dom: str, document: dict[str, jsondoc.JsonValue]
+) -> None:
+    """Chromium's DOM after load has 3 SVG plots per workload, and every tagged number on the
+    page reads as the JSON value at its data-path, in its data-format."""
+    for kind in ("forecast", "replicas", "duration"):
+        assert rendered_dom.count(f"plot plot-{kind}") == 2
+    assert rendered_dom.count('<table class="simulation">') == 2
+    found = [(m[1], m[2], m[3]) for m in TAGGED_NUMBER.findall(rendered_dom)]
+    assert len(found) > 100
+    for path, fmt, text in found:
+        value = jsondoc.resolve(document, path)
+        assert value is None or isinstance(value, int | float), path
+        assert text == units.render(value, units.Fmt(fmt)), path
+    usd = jsondoc.resolve(document, "fleet.usd_per_week")
+    assert isinstance(usd, float)
+    fleet_usd = units.render(usd, units.Fmt.usd)
+    assert f'data-path="fleet.usd_per_week" data-format="usd">{fleet_usd}<' in rendered_dom
+
+
+@pytest.mark.browser
+def test_browser_screenshot_artifact(report_dir: Path, tmp_path: Path) -> None:
+    artifacts = Path(os.environ.get("PRESCALE_TEST_ARTIFACTS", tmp_path))
+    artifacts.mkdir(parents=True, exist_ok=True)
+    shot = artifacts / "report.png"
+    _chromium(
+        (report_dir / "report.html").as_uri(), f"--screenshot={shot}", "--window-size=1100,7200"
+    )
+    print(f"report screenshot: {shot}")
+    assert shot.stat().st_size > 50_000  # a blank page is a few kB
