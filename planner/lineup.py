@@ -8,12 +8,14 @@ cold-start draws and spot interruptions (simulate.py).
 What each policy plans with: the lead time at the cold-start distribution's P90 (the planner
 also provisions ahead by a P90 lead time, lead_time.py), the request shape measured on the
 warm-up where the trace has token columns (never on the replayed period, which the policies
-may not see), and under the planner's mix a reserved base by break-even on the warm-up's last
-week of need (prescale takes its own plan's reserved base instead).
+may not see), and under the planner's mix one reserved base for every policy: the planner's
+break-even rule (mix.reserved_base) on the warm-up's last week of need. A reservation is a
+purchase made before the replay, not part of a scaling policy, so every policy gets the same.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -57,15 +59,27 @@ def run(
     options: Options,
     *,
     selection: forecast.Selection | None = None,
+    progress: simulate.Progress | None = None,
 ) -> simulate.SimulationResult:
-    """Replay every policy in `options.policies` on `trace` (see the module docstring)."""
+    """Replay every policy in `options.policies` on `trace` (see the module docstring).
+
+    `selection` reuses a model choice made on this warm-up (e.g. for another workload on the
+    same trace); without it prescale runs the backtest on the warm-up.
+    """
     _check(options)
     split = replay.split(trace, options.replay_s)
     cold = options.cold_start or cold_start.ColdStart.fixed(workload.lead_time_s)
     request = demand.measured_request(workload.request, split.warmup)
     world = scenario(workload, split, cold, options.seed, request)
     lineup = policies(workload, split, world, options, request=request, selection=selection)
-    return simulate.simulate(world, lineup, workload=workload.name)
+    result = simulate.simulate(world, lineup, workload=workload.name, progress=progress)
+    prescale = next((p for p in lineup if isinstance(p, predictive.Prescale)), None)
+    return dataclasses.replace(
+        result,
+        planning_lead_time_s=planning_lead_time_s(cold),
+        forecast_model=None if prescale is None else prescale.selection.model.value,
+        forecast_refits=0 if prescale is None else len(prescale.refits),
+    )
 
 
 def planning_lead_time_s(cold: cold_start.ColdStart) -> int:
@@ -166,6 +180,7 @@ def policies(
                     refit_every_s=options.refit_every_s,
                     selection=selection,
                     request=request,
+                    reserved=sized.reserved,
                 )
             )
         elif name is simulate.PolicyName.REACTIVE:

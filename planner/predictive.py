@@ -12,8 +12,9 @@ re-implemented here.
 
 The model is chosen once on the warm-up (`forecast.select`, a backtest); refits reuse that
 selection and its calibration (`forecast.forecast(..., selection=...)`), which is cheap. The
-reserved base is decided once, on the first plan's week, because a reservation is a long
-commitment and not something a replay may change every few hours.
+reserved base is decided once, because a reservation is a long commitment and not something a
+replay may change every few hours: given by the caller (the simulator gives every policy the
+same one), else the first plan's.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class Prescale:
         refit_every_s: int = DEFAULT_REFIT_EVERY_S,
         selection: forecast.Selection | None = None,
         request: spec.RequestShape | None = None,
+        reserved: int | None = None,
     ) -> None:
         self._workload = _for_mix(workload, mix)
         self._mix = mix
@@ -75,7 +77,7 @@ class Prescale:
         self._observed: list[float] = []
         self.selection = selection if selection is not None else forecast.select(history)
         first = self._refit(0, WEEK_S)
-        self._reserved = first.plan.reserved
+        self._reserved = first.plan.reserved if reserved is None else reserved
         self.refits: list[Refit] = [first]
         self._floors: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
         self._floor_start = 0

@@ -205,6 +205,9 @@ class SimulationResult:
     cold_start: cold_start.ColdStart
     seed: int
     policies: tuple[PolicyResult, ...]
+    planning_lead_time_s: int | None = None  # the lead time policies planned with
+    forecast_model: str | None = None  # prescale's forecast model; None when it did not run
+    forecast_refits: int = 0  # forecasts prescale made, the first one from the warm-up
 
     def result(self, name: PolicyName) -> PolicyResult | None:
         for result in self.policies:
@@ -213,10 +216,26 @@ class SimulationResult:
         return None
 
 
-def simulate(scenario: Scenario, policies: Sequence[Policy], *, workload: str) -> SimulationResult:
+class Progress(Protocol):
+    """Told how far a replay got (the shell draws a progress bar; the engine does no I/O)."""
+
+    def __call__(self, policy: PolicyName, minute: int, minutes: int) -> None: ...
+
+
+# How often (in replayed minutes) the engine reports progress: once per simulated day.
+PROGRESS_EVERY_MINUTES = 1440
+
+
+def simulate(
+    scenario: Scenario,
+    policies: Sequence[Policy],
+    *,
+    workload: str,
+    progress: Progress | None = None,
+) -> SimulationResult:
     """Replay every policy on the same scenario (same demand, lead-time draws, spot losses)."""
     draws = spot.InterruptionDraws.draw(_stream_seed(scenario.seed, 1), scenario.minutes)
-    results = tuple(run(policy, scenario, draws) for policy in policies)
+    results = tuple(run(policy, scenario, draws, progress=progress) for policy in policies)
     return SimulationResult(
         workload=workload,
         start=pd.Timestamp(scenario.timestamps[0]),
@@ -269,7 +288,13 @@ class _Fleet:
             bisect.insort(pending, ready_at)
 
 
-def run(policy: Policy, scenario: Scenario, draws: spot.InterruptionDraws) -> PolicyResult:
+def run(
+    policy: Policy,
+    scenario: Scenario,
+    draws: spot.InterruptionDraws,
+    *,
+    progress: Progress | None = None,
+) -> PolicyResult:
     """Replay one policy (see the module docstring for the rules)."""
     minutes = scenario.minutes
     now = scenario.timestamps.to_pydatetime().tolist()
@@ -301,6 +326,8 @@ def run(policy: Policy, scenario: Scenario, draws: spot.InterruptionDraws) -> Po
     spot_fleet = fleets[_SPOT]
 
     for t in range(minutes):
+        if progress is not None and t % PROGRESS_EVERY_MINUTES == 0:
+            progress(policy.name, t, minutes)
         for fleet in fleets:
             if fleet.pending:
                 fleet.promote(t)
@@ -337,6 +364,8 @@ def run(policy: Policy, scenario: Scenario, draws: spot.InterruptionDraws) -> Po
         ready_rows.append((fleets[0].ready, fleets[1].ready, fleets[2].ready))
         billed_rows.append((fleets[0].ordered, fleets[1].ordered, fleets[2].ordered))
 
+    if progress is not None:
+        progress(policy.name, minutes, minutes)
     record = _Record(
         targets=_counts(target_rows),
         ready=_counts(ready_rows),

@@ -1,16 +1,357 @@
-"""Shell: `prescale simulate` (being built)."""
+"""Shell: `prescale simulate`: replay a trace through prescale and its rivals, side by side.
+
+Loads the trace and the workload, runs `planner.lineup.run` (pure), prints a table per policy,
+and optionally writes the JSON summary and the per-minute time series. A progress bar goes to
+stderr only when stderr is a terminal.
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+import pandas as pd
+
+from actuator import trace, workloads
+from actuator.commands import inputs
+from forecaster import errors
+from planner import cold_start, lineup, simulate, spec
+
+JSON_VERSION = 1
+# Floats in the JSON are rounded so that the file is stable to the byte for a seed (and
+# readable); 6 significant decimals are far below any figure the report shows.
+JSON_DECIMALS = 6
+BAR_WIDTH = 30
+
+EPILOG = """examples:
+  prescale simulate                                 (bundled NASA trace and example workload)
+  prescale simulate --trace nasa.csv.gz --workload chat.yaml --replay 7d --lead-time 10m \\
+      --policies prescale,reactive,static,cron,oracle --seed 1 --json sim.json
+  prescale simulate --lead-time 5m --lead-time-p90 12m --mix on_demand --timeseries sim.csv
+
+The last --replay of the trace is replayed minute by minute; everything before it is the
+warm-up the forecasts, the static fleet and the cron schedule are fitted on. Coarse traces
+(10-min, hourly) are replayed holding each interval's rate, per-second traces summed per
+minute. A minute is served when the ready replicas' full capacity covers its demand; minutes
+without data (trace gaps) count neither way. --json writes one object per policy under
+"policies"; --timeseries writes one row per policy and minute.
+"""
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("simulate", help="(being built)")
+    parser = subparsers.add_parser(
+        "simulate",
+        help="replay a trace through prescale and rival autoscaling policies",
+        description="What-if replay: prescale (forecast floor + reactive step), a Kubernetes "
+        "HPA, a static fleet, a cron schedule and the oracle, on the same demand, cold starts "
+        "and spot interruptions. Prints served minutes, unserved demand, GPU-hours, cost by "
+        "capacity type and scale events per policy, with ratios to the oracle.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    inputs.add_trace_arguments(parser)
+    inputs.add_workload_argument(parser)
+    parser.add_argument(
+        "--name", default=None, help="which workload of the file (default: its only one)"
+    )
+    parser.add_argument(
+        "--replay", default="7d", help="replayed period at the end of the trace (default 7d)"
+    )
+    parser.add_argument(
+        "--lead-time",
+        default=None,
+        help="cold start from order to ready, e.g. 10m (default: the workload's lead_time)",
+    )
+    parser.add_argument(
+        "--lead-time-p90",
+        default=None,
+        help="P90 cold start: draws become lognormal with --lead-time as the median",
+    )
+    parser.add_argument(
+        "--policies",
+        default=",".join(p.value for p in lineup.ALL_POLICIES),
+        help="comma-separated, any of prescale,reactive,static,cron,oracle (default all)",
+    )
+    parser.add_argument(
+        "--mix",
+        choices=[m.value for m in simulate.MixMode],
+        default=simulate.MixMode.PLANNER.value,
+        help="planner: the planner's reserved/spot/on-demand split of the workload's "
+        "capacity_types (default); on_demand: everything on demand",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of cold starts and spot losses")
+    parser.add_argument(
+        "--refit-every", default="6h", help="prescale's forecast refit interval (default 6h)"
+    )
+    parser.add_argument("--json", type=Path, default=None, help="write the JSON summary here")
+    parser.add_argument(
+        "--timeseries", type=Path, default=None, help="write per-minute series (CSV) here"
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    print("prescale simulate: not built yet")
-    return 1
+    options, problems = _options(args)
+    workload = _workload(args, problems)
+    if problems or workload is None:
+        raise errors.InputError(problems)
+    loaded = trace.load(inputs.trace_path(args), args.column)
+    bar = _Bar(sys.stderr) if sys.stderr.isatty() else None
+    if bar is not None:
+        bar.note("fitting the forecast on the warm-up ...")
+    result = lineup.run(workload, loaded, options, progress=bar)
+    if bar is not None:
+        bar.done()
+    source = str(inputs.trace_path(args))
+    print(as_table(result, source=source, column=loaded.column, mix=options.mix))
+    if args.json is not None:
+        document = as_json(result, source=source, column=loaded.column, mix=options.mix)
+        _write(args.json, "--json", dumps(document))
+    if args.timeseries is not None:
+        write_timeseries(args.timeseries, result)
+    return 0
+
+
+def _duration(flag: str, text: str, problems: list[str]) -> int:
+    seconds = spec.parse_duration_s(text)
+    if seconds is None:
+        problems.append(f"{flag} ({text!r}) is not a duration; write it like 90s, 10m, 6h or 7d")
+        return 0
+    return seconds
+
+
+def _options(args: argparse.Namespace) -> tuple[lineup.Options, list[str]]:
+    problems: list[str] = []
+    replay_s = _duration("--replay", args.replay, problems)
+    refit_s = _duration("--refit-every", args.refit_every, problems)
+    cold: cold_start.ColdStart | None = None
+    if args.lead_time_p90 is not None and args.lead_time is None:
+        problems.append(
+            f"--lead-time-p90 ({args.lead_time_p90}) needs --lead-time as the median; "
+            "pass e.g. --lead-time 10m --lead-time-p90 15m"
+        )
+    elif args.lead_time is not None:
+        median_s = _duration("--lead-time", args.lead_time, problems)
+        p90_s = (
+            median_s
+            if args.lead_time_p90 is None
+            else _duration("--lead-time-p90", args.lead_time_p90, problems)
+        )
+        if not problems:
+            try:
+                cold = (
+                    cold_start.ColdStart.fixed(median_s)
+                    if p90_s == median_s
+                    else cold_start.ColdStart.lognormal(median_s, p90_s)
+                )
+            except errors.InputError as exc:
+                problems.extend(exc.problems)
+    names: tuple[simulate.PolicyName, ...] = ()
+    try:
+        names = lineup.names([n for n in args.policies.split(",") if n.strip()])
+    except errors.InputError as exc:
+        problems.extend(exc.problems)
+    options = lineup.Options(
+        replay_s=replay_s,
+        cold_start=cold,
+        policies=names,
+        mix=simulate.MixMode(args.mix),
+        seed=args.seed,
+        refit_every_s=refit_s,
+    )
+    return options, problems
+
+
+def _workload(args: argparse.Namespace, problems: list[str]) -> spec.WorkloadSpec | None:
+    specs = workloads.load(inputs.workload_path(args))
+    if args.name is not None:
+        for candidate in specs:
+            if candidate.name == args.name:
+                return candidate
+        problems.append(
+            f"--name ({args.name}) is not a workload of {inputs.workload_path(args)} "
+            f"({', '.join(s.name for s in specs)}); pass one of those"
+        )
+        return None
+    if len(specs) > 1:
+        problems.append(
+            f"--workload {inputs.workload_path(args)} defines {len(specs)} workloads "
+            f"({', '.join(s.name for s in specs)}); pick one with --name"
+        )
+        return None
+    return specs[0]
+
+
+class _Bar:
+    """A one-line progress bar on a terminal: replayed days per policy."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def note(self, text: str) -> None:
+        self._stream.write(f"\r{text:<70}")
+        self._stream.flush()
+
+    def __call__(self, policy: simulate.PolicyName, minute: int, minutes: int) -> None:
+        done = minute / minutes if minutes else 1.0
+        filled = round(done * BAR_WIDTH)
+        days = minutes / 1440
+        self._stream.write(
+            f"\r{policy.value:<9} [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] "
+            f"{done * days:5.1f}/{days:.1f} d"
+        )
+        self._stream.flush()
+
+    def done(self) -> None:
+        self._stream.write("\r" + " " * 70 + "\r")
+        self._stream.flush()
+
+
+def _ratio(value: float, reference: float | None) -> float | None:
+    if reference is None or reference <= 0:
+        return None
+    return value / reference
+
+
+def as_table(
+    result: simulate.SimulationResult, *, source: str, column: str, mix: simulate.MixMode
+) -> str:
+    oracle = result.result(simulate.PolicyName.ORACLE)
+    end = result.start + pd.Timedelta(minutes=result.minutes)
+    lines = [
+        f"workload  {result.workload}   trace {source} (column {column})",
+        f"replay    {_stamp(result.start)} .. {_stamp(end)} ({result.minutes / 1440:.2f} d, "
+        f"{result.minutes} minutes), seed {result.seed}, mix {mix.value}",
+        f"cold start {result.cold_start.describe()}; policies plan with "
+        f"{result.planning_lead_time_s} s; {result.capacity_per_replica:g} per replica",
+    ]
+    if result.forecast_model is not None:
+        lines.append(
+            f"prescale  forecast model {result.forecast_model}, {result.forecast_refits} "
+            "forecasts (warm-up + scheduled refits on data before each refit)"
+        )
+    header = (
+        f"{'policy':<9} {'served%':>8} {'unserved%':>9} {'GPU-h':>8} {'xoracle':>7} "
+        f"{'cost $':>9} {'xoracle':>7} {'reserved$':>9} {'spot$':>8} {'on-dem$':>8} "
+        f"{'overflow$':>9} {'events':>6} {'starts':>6} {'spot-lost':>9}"
+    )
+    lines += ["", header, "-" * len(header)]
+    for row in result.policies:
+        gpu_x = _ratio(row.gpu_hours, oracle.gpu_hours if oracle else None)
+        cost_x = _ratio(row.cost_usd, oracle.cost_usd if oracle else None)
+        overflow = "-" if row.api_overflow_usd is None else f"{row.api_overflow_usd:.2f}"
+        lines.append(
+            f"{row.policy.value:<9} {row.served_minutes_pct:8.3f} {row.unserved_demand_pct:9.3f} "
+            f"{row.gpu_hours:8.1f} {_x(gpu_x):>7} {row.cost_usd:9.2f} {_x(cost_x):>7} "
+            f"{row.cost_by_type.reserved:9.2f} {row.cost_by_type.spot:8.2f} "
+            f"{row.cost_by_type.on_demand:8.2f} {overflow:>9} {row.scale_events:6d} "
+            f"{row.replicas_ordered:6d} {row.spot_interruptions:9d}"
+        )
+    lines += [
+        "",
+        "served% of minutes with data; unserved% of demand; GPU-h and $ billed from each order "
+        "(cold starts included; reserved at the commitment); events = target changes per "
+        "capacity type; starts = replicas ordered (cold starts paid).",
+    ]
+    return "\n".join(lines)
+
+
+def _x(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def _stamp(value: pd.Timestamp) -> str:
+    return value.strftime("%Y-%m-%dT%H:%MZ")
+
+
+def _round(value: float | None) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return round(float(value), JSON_DECIMALS)
+
+
+def _by_type(values: simulate.ByType) -> dict[str, float | None]:
+    return {key: _round(value) for key, value in values.as_dict().items()}
+
+
+def policy_json(row: simulate.PolicyResult, oracle: simulate.PolicyResult | None) -> dict[str, Any]:
+    return {
+        "served_minutes_pct": _round(row.served_minutes_pct),
+        "unserved_demand_pct": _round(row.unserved_demand_pct),
+        "gpu_hours": _round(row.gpu_hours),
+        "cost_usd": _round(row.cost_usd),
+        "cost_by_type": _by_type(row.cost_by_type),
+        "scale_events": row.scale_events,
+        "gpu_hours_by_type": _by_type(row.gpu_hours_by_type),
+        "gpu_hours_vs_oracle": _round(_ratio(row.gpu_hours, oracle.gpu_hours if oracle else None)),
+        "cost_vs_oracle": _round(_ratio(row.cost_usd, oracle.cost_usd if oracle else None)),
+        "api_overflow_usd": _round(row.api_overflow_usd),
+        "served_minutes": row.served_minutes,
+        "minutes_with_data": row.minutes_with_data,
+        "unserved_demand": _round(row.unserved_demand),
+        "scale_out_events": row.scale_out_events,
+        "scale_in_events": row.scale_in_events,
+        "replicas_ordered": row.replicas_ordered,
+        "spot_interruptions": row.spot_interruptions,
+        "reserved_commitment": row.reserved_commitment,
+        "peak_replicas": row.peak_replicas,
+        "mean_replicas": _round(row.mean_replicas),
+        "mix": row.mix.value,
+    }
+
+
+def as_json(
+    result: simulate.SimulationResult, *, source: str, column: str, mix: simulate.MixMode
+) -> dict[str, Any]:
+    oracle = result.result(simulate.PolicyName.ORACLE)
+    cold = result.cold_start
+    return {
+        "version": JSON_VERSION,
+        "workload": result.workload,
+        "trace": source,
+        "column": column,
+        "replay_start": _stamp(result.start),
+        "replay_minutes": result.minutes,
+        "seed": result.seed,
+        "mix": mix.value,
+        "cold_start": {
+            "kind": cold.kind.value,
+            "median_s": _round(cold.median_s),
+            "p90_s": _round(cold.p90_s),
+        },
+        "planning_lead_time_s": result.planning_lead_time_s,
+        "capacity_per_replica": _round(result.capacity_per_replica),
+        "forecast_model": result.forecast_model,
+        "forecast_refits": result.forecast_refits,
+        "policies": {row.policy.value: policy_json(row, oracle) for row in result.policies},
+    }
+
+
+def dumps(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2) + "\n"
+
+
+def write_timeseries(path: Path, result: simulate.SimulationResult) -> None:
+    """One row per policy and minute: timestamp, policy, then the engine's columns."""
+    frames = []
+    for row in result.policies:
+        frame = row.timeseries.copy()
+        frame.insert(0, "policy", row.policy.value)
+        frames.append(frame)
+    joined = pd.concat(frames)
+    joined.index = pd.DatetimeIndex(joined.index).strftime("%Y-%m-%dT%H:%M:%SZ")
+    joined.index.name = "timestamp"
+    _write(path, "--timeseries", joined.to_csv(float_format="%.6g"))
+
+
+def _write(path: Path, flag: str, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise errors.InputError(
+            f"{flag} {path} cannot be written ({exc}); pass a writable path"
+        ) from None
