@@ -79,8 +79,6 @@ def _time_ticks(start: datetime, end: datetime) -> list[datetime]:
     """Midnight ticks for spans of two days or more, else every 6 hours."""
     span_h = (end - start).total_seconds() / 3600
     step = timedelta(days=1) if span_h >= 48 else timedelta(hours=6 if span_h > 12 else 1)
-    if span_h > 24 * 21:
-        step = timedelta(days=7)
     first = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     if step >= timedelta(days=1):
         first = first.replace(hour=0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import timedelta
 
 import pytest
 import report_builders as build
@@ -55,3 +56,12 @@ def test_duration_bars_coloured_by_break_even() -> None:
     assert svg.count('class="bar bar-reserve"') == 3  # 1.0, 1.0, 0.8 > 0.599
     assert svg.count('class="bar"') == 5
     assert "break-even 59.9 %" in svg
+
+
+def test_three_weeks_label_every_other_midnight() -> None:
+    """21 days of history and forecast: 22 midnights (both ends) are too many labels, so every
+    2nd is drawn: days 0, 2, ..., 20 = 11 labels."""
+    history = build.series([1.0] * (14 * 24), start=build.START - timedelta(days=14))
+    svg = plots.forecast_chart(build.forecast_view(history=history), "t")
+    assert svg.count('class="xtick"') == 11
+    assert "Mon 01 Jan" in svg and "Wed 03 Jan" in svg and "Tue 02 Jan" not in svg
