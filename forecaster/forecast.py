@@ -67,6 +67,7 @@ class Selection:
     calibration_peak: calibration.Calibration
     coverage_p90: float | None  # leave-one-fold-out, fraction 0..1; None without a backtest
     coverage_p99: float | None
+    clip_spikes: bool = False  # fit on spike-clipped input (chosen when the backtest MAE drops)
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,9 @@ def resolution_for(interval_s: int, resolution_s: int | None) -> int:
     return wanted
 
 
-def _prepare(history: pd.Series, resolution_s: int | None) -> _Prepared:
+def _prepare(
+    history: pd.Series, resolution_s: int | None, *, clip_spikes: bool = False
+) -> _Prepared:
     if not isinstance(history.index, pd.DatetimeIndex):
         raise errors.InputError(
             f"history index is {type(history.index).__name__}; it must be a DatetimeIndex "
@@ -125,7 +128,7 @@ def _prepare(history: pd.Series, resolution_s: int | None) -> _Prepared:
         )
     interval_s = series.interval_of(history)
     regular = series.regularise(history, interval_s).values
-    cleaned = outliers.clean(regular, interval_s).values
+    cleaned = outliers.clean(regular, interval_s, clip_spikes=clip_spikes).values
     resolution = resolution_for(interval_s, resolution_s)
     mean, peak, first_forecast = series.complete_buckets(cleaned, interval_s, resolution)
     step = pd.Timedelta(seconds=resolution)
@@ -181,13 +184,22 @@ def _selection_for(
     result: backtest.Result,
     regime: candidates.Regime,
     model: ModelName,
+    clipped: _Prepared | None = None,
 ) -> Selection:
+    """The selection of `model`, calibrated on its fold residuals.
+
+    With `clipped`, the folds are refit on the spike-clipped input and scored against the
+    unclipped actuals (clipping is for fitting only).
+    """
     season = prepared.season
     members = result.members if model is ModelName.ENSEMBLE else ()
-    mean_points = result.forecasts[model]
-    peak_points = backtest.fold_forecasts(
-        model, prepared.peak, result.folds, season, regime, members
+    fit = prepared if clipped is None else clipped
+    mean_points = (
+        result.forecasts[model]
+        if clipped is None
+        else backtest.fold_forecasts(model, fit.mean, result.folds, season, regime, members)
     )
+    peak_points = backtest.fold_forecasts(model, fit.peak, result.folds, season, regime, members)
     ran = [i for i, p in enumerate(mean_points) if p is not None]
     mean_actuals = backtest.actuals(prepared.mean, result.folds)
     peak_actuals = backtest.actuals(prepared.peak, result.folds)
@@ -210,7 +222,38 @@ def _selection_for(
         calibration_peak=calibration.fit(peak_fc, peak_actual, band),
         coverage_p90=None if math.isnan(coverage_p90) else coverage_p90,
         coverage_p99=None if math.isnan(coverage_p99) else coverage_p99,
+        clip_spikes=clipped is not None,
     )
+
+
+def _clipping_helps(
+    history: pd.Series,
+    prepared: _Prepared,
+    result: backtest.Result,
+    regime: candidates.Regime,
+    model: ModelName,
+) -> _Prepared | None:
+    """The spike-clipped preparation when refitting `model` on it lowers the fold MAE."""
+    clipped = _prepare(history, prepared.resolution_s, clip_spikes=True)
+    if clipped.mean.size != prepared.mean.size or np.array_equal(
+        clipped.mean, prepared.mean, equal_nan=True
+    ):
+        return None
+    members = result.members if model is ModelName.ENSEMBLE else ()
+    refit = backtest.fold_forecasts(
+        model, clipped.mean, result.folds, prepared.season, regime, members
+    )
+    plain_mae: list[float] = []
+    clipped_mae: list[float] = []
+    for fold, plain, other in zip(result.folds, result.forecasts[model], refit, strict=True):
+        if plain is None or other is None:
+            continue
+        actual = prepared.mean[fold.origin : fold.origin + fold.scored_steps]
+        plain_mae.append(backtest.mae(plain[: fold.scored_steps], actual))
+        clipped_mae.append(backtest.mae(other[: fold.scored_steps], actual))
+    if plain_mae and np.nanmean(clipped_mae) < np.nanmean(plain_mae):
+        return clipped
+    return None
 
 
 def _backtest(
@@ -231,7 +274,9 @@ def select(history: pd.Series, *, resolution_s: int | None = None) -> Selection:
     prepared, regime, result = _backtest(history, resolution_s)
     if result is None:
         return _level_selection(prepared)
-    return _selection_for(prepared, result, regime, backtest.choose(result, regime))
+    chosen = backtest.choose(result, regime)
+    clipped = _clipping_helps(history, prepared, result, regime, chosen)
+    return _selection_for(prepared, result, regime, chosen, clipped)
 
 
 def select_each(history: pd.Series, *, resolution_s: int | None = None) -> tuple[Selection, ...]:
@@ -243,8 +288,12 @@ def select_each(history: pd.Series, *, resolution_s: int | None = None) -> tuple
     if result is None:
         return (_level_selection(prepared),)
     chosen = backtest.choose(result, regime)
+    clipped = _clipping_helps(history, prepared, result, regime, chosen)
     others = [s.model for s in result.scores if s.folds > 0 and s.model is not chosen]
-    return tuple(_selection_for(prepared, result, regime, m) for m in (chosen, *others))
+    return (
+        _selection_for(prepared, result, regime, chosen, clipped),
+        *(_selection_for(prepared, result, regime, m) for m in others),
+    )
 
 
 def _level_quantiles(prepared: _Prepared, steps: int) -> tuple[calibration.Quantiles, ...]:
@@ -276,7 +325,7 @@ def forecast(
         )
     if selection is None:
         selection = select(history, resolution_s=resolution_s)
-    prepared = _prepare(history, selection.resolution_s)
+    prepared = _prepare(history, selection.resolution_s, clip_spikes=selection.clip_spikes)
     steps = max(1, math.ceil(horizon_s / prepared.resolution_s))
     if selection.regime is candidates.Regime.LEVEL or prepared.mean.size == 0:
         mean_q, peak_q = _level_quantiles(prepared, steps)

@@ -167,3 +167,12 @@ def test_later_lead_bands_are_never_narrower() -> None:
 def test_selection_is_frozen(five_week_forecast: fc.Forecast) -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         five_week_forecast.selection.model = fc.ModelName.FOURIER  # type: ignore[misc]
+
+
+def test_spike_clipping_is_chosen_only_when_the_backtest_says_it_helps() -> None:
+    """Every 37th hour at 10x: copied into next week by the weekly models, so fitting on the
+    clipped input lowers the fold MAE; the clean series gains nothing from clipping."""
+    spiky = FIVE_WEEKS.copy()
+    spiky.iloc[::37] *= 10
+    assert fc.select(spiky).clip_spikes
+    assert not fc.select(FIVE_WEEKS).clip_spikes
