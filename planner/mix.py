@@ -72,18 +72,25 @@ def split(
     """Split `base` replicas into reserved, spot and on-demand for one tick.
 
     Reserved replicas are paid anyway, so they always run: total >= reserved (within the cap,
-    which a pool budget may lower below the reserved base). Of the rest,
-    floor(rest * spot_share) go on spot, plus ceil(expected interruptions) spare spot replicas
-    while the cap leaves room; on-demand takes the remainder. Base 10, reserved 4, share 0.5,
-    rate 0.05/h, lead 600 s: rest 6, spot 3, extra ceil(0.025) = 1, on-demand 3, total 11.
+    which a pool budget may lower below the reserved base). Of the rest, floor(rest *
+    spot_share) go on spot, plus ceil(expected interruptions) spare spot replicas while the cap
+    leaves room; on-demand takes the remainder. Base 10, reserved 4, share 0.5, rate 0.05/h,
+    lead 600 s: rest 6, spot 3, extra ceil(0.025) = 1, on-demand 3, total 11.
     """
+    return Split(*split_counts(workload, base, reserved, lead_time_s, cap))
+
+
+def split_counts(
+    workload: spec.WorkloadSpec, base: int, reserved: int, lead_time_s: float, cap: int
+) -> tuple[int, int, int, int]:
+    """`split` as a plain tuple (reserved, spot, spot_extra, on_demand), for the per-tick path."""
     reserved = min(reserved, cap)
     total = max(base, reserved)
     rest = total - reserved
     spot = int(rest * workload.spot_share)
     expected = expected_interruptions(spot, workload.spot_interruption_rate_per_hour, lead_time_s)
     extra = min(math.ceil(expected), max(cap - total, 0))
-    return Split(reserved=reserved, spot=spot + extra, spot_extra=extra, on_demand=rest - spot)
+    return reserved, spot + extra, extra, rest - spot
 
 
 @dataclass(frozen=True)

@@ -122,10 +122,29 @@ class Decision:
 
 @dataclass(frozen=True, slots=True)
 class StepResult:
-    decisions: tuple[Decision, ...]
-    state: PolicyState
-    total: int
     targets: ReplicaCounts
+    total: int
+    reason: Reason  # why the total is what it is
+    evidence: Evidence
+    state: PolicyState
+    capacity_types: tuple[spec.CapacityType, ...]  # the workload's: one decision each
+
+    @property
+    def decisions(self) -> tuple[Decision, ...]:
+        """One absolute target per capacity type the workload uses, with its reason.
+
+        Built on access: the simulator reads only `targets`, and every object this hot path
+        does not build is time saved on each replayed minute.
+        """
+        return tuple(
+            Decision(
+                capacity_type=t,
+                target=self.targets.of(t),
+                reason=_type_reason(t, self.reason, self.evidence.spot_fallback),
+                evidence=self.evidence,
+            )
+            for t in self.capacity_types
+        )
 
 
 def plan_step(workload: spec.WorkloadSpec, inputs: StepInputs, state: PolicyState) -> StepResult:
@@ -135,6 +154,7 @@ def plan_step(workload: spec.WorkloadSpec, inputs: StepInputs, state: PolicyStat
     if inputs.replica_cap is not None:
         cap = max(min(cap, inputs.replica_cap), 0)
 
+    floor = inputs.forecast_floor
     reactive: int | None = None
     if inputs.observed_demand is not None:
         reactive = capacity.replicas_for(
@@ -142,69 +162,69 @@ def plan_step(workload: spec.WorkloadSpec, inputs: StepInputs, state: PolicyStat
             capacity.per_replica(workload),
             workload.target_utilization,
         )
-    signals = [v for v in (inputs.forecast_floor, reactive) if v is not None]
-    if signals:
-        need = max(signals)
+    if reactive is not None:
+        need = reactive if floor is None or reactive > floor else floor
+    else:
+        need = -1 if floor is None else floor
+    previous = state.base
+    if need >= 0:
         wanted = need + workload.warm_standby
     else:
-        need = -1
-        wanted = state.base if state.base is not None else workload.min_replicas
+        wanted = previous if previous is not None else workload.min_replicas
     bounded = min(max(wanted, workload.min_replicas), cap)
 
     wants = _window_append(state.wants, now_s, bounded, workload.cooldown_s)
-    held = max(v for _, v in wants)
-    stepped = held if state.base is None else max(held, state.base - workload.scale_in_step)
+    held = bounded
+    for _, value in wants:
+        held = max(held, value)
+    stepped = held if previous is None else max(held, previous - workload.scale_in_step)
     base = min(stepped, cap)
 
-    split = mix.split(workload, base, inputs.reserved, inputs.lead_time_s, cap)
+    reserved, spot, spot_extra, on_demand = mix.split_counts(
+        workload, base, inputs.reserved, inputs.lead_time_s, cap
+    )
     # Spot ordered at least a lead time ago (and before this tick) should be ready; what is
     # not was interrupted or never granted, so on-demand covers it (within the cap) until spot
     # is back. The window is taken before this tick's target joins it.
-    earlier = _window_prune(state.spot_targets, now_s - inputs.lead_time_s)
-    expected_spot = min(min((v for _, v in earlier), default=0), split.spot)
-    spot_targets = _window_append(state.spot_targets, now_s, split.spot, inputs.lead_time_s)
-    room = max(cap - split.total, 0)
-    fallback = min(max(expected_spot - inputs.ready.spot, 0), room)
-    targets = ReplicaCounts(split.reserved, split.spot, split.on_demand + fallback)
+    expected_spot = spot
+    for _, value in _window_prune(state.spot_targets, now_s - inputs.lead_time_s):
+        expected_spot = min(expected_spot, value)
+    spot_targets = _window_append(state.spot_targets, now_s, spot, inputs.lead_time_s)
+    planned = reserved + spot + on_demand
+    fallback = min(max(expected_spot - inputs.ready.spot, 0), max(cap - planned, 0))
+    targets = ReplicaCounts(reserved, spot, on_demand + fallback)
 
-    previous_base = state.base if state.base is not None else 0
-    scaled_out = base > previous_base
     evidence = Evidence(
-        forecast_floor=inputs.forecast_floor,
-        observed_demand=inputs.observed_demand,
-        reactive_need=reactive,
-        warm_standby=workload.warm_standby,
-        wanted=wanted,
-        cap=cap,
-        bounded=bounded,
-        held=held,
-        base=base,
-        reserved=split.reserved,
-        spot_extra=split.spot_extra,
-        expected_spot_ready=expected_spot,
-        spot_fallback=fallback,
-        lead_time_s=inputs.lead_time_s,
-    )
-    reason = _total_reason(
-        workload, inputs, need=need, reactive=reactive, ev=evidence, stepped=stepped
-    )
-    decisions = tuple(
-        Decision(
-            capacity_type=t,
-            target=targets.of(t),
-            reason=_type_reason(t, reason, fallback),
-            evidence=evidence,
-        )
-        for t in workload.capacity_types
+        floor,
+        inputs.observed_demand,
+        reactive,
+        workload.warm_standby,
+        wanted,
+        cap,
+        bounded,
+        held,
+        base,
+        reserved,
+        spot_extra,
+        expected_spot,
+        fallback,
+        inputs.lead_time_s,
     )
     new_state = PolicyState(
-        targets=targets,
-        base=base,
-        wants=wants,
-        spot_targets=spot_targets,
-        last_scale_out_s=now_s if scaled_out else state.last_scale_out_s,
+        targets,
+        base,
+        wants,
+        spot_targets,
+        now_s if base > (previous or 0) else state.last_scale_out_s,
     )
-    return StepResult(decisions=decisions, state=new_state, total=targets.total, targets=targets)
+    return StepResult(
+        targets,
+        planned + fallback,
+        _total_reason(workload, inputs, need=need, reactive=reactive, ev=evidence, stepped=stepped),
+        evidence,
+        new_state,
+        workload.capacity_types,
+    )
 
 
 def _window_append(
