@@ -183,6 +183,45 @@ def test_numbers_agree_with_prescale_plan(
     assert jsondoc.resolve(document, "fleet.budget_bound_workloads") == ["chat-llama-8b"]
 
 
+@pytest.mark.parametrize("index", [0, 1], ids=["chat-llama-8b", "vision-vit"])
+def test_replay_agrees_with_prescale_simulate(
+    index: int,
+    inputs_dir: Path,
+    document: dict[str, jsondoc.JsonValue],
+    tmp_path: Path,
+) -> None:
+    """`prescale simulate --json` for the same workload, replay and seed gives the report's
+    policy table (the simulate JSON rounds to 6 decimals)."""
+    name = jsondoc.resolve(document, f"workloads.{index}.name")
+    assert isinstance(name, str)
+    out = tmp_path / "sim.json"
+    argv = [
+        "simulate",
+        *("--trace", str(inputs_dir / "excerpt.csv.gz")),
+        *("--workload", str(inputs_dir / "workloads.yaml")),
+        *("--name", name, "--replay", "1d", "--seed", "3", "--json", str(out)),
+    ]
+    assert cli.main(argv) == 0
+    simulated = json.loads(out.read_text())
+    prefix = f"workloads.{index}.simulation"
+    assert jsondoc.resolve(document, f"{prefix}.seed") == simulated["seed"] == 3
+    assert jsondoc.resolve(document, f"{prefix}.forecast_refits") == simulated["forecast_refits"]
+    rows = jsondoc.resolve(document, f"{prefix}.policies")
+    assert isinstance(rows, list)
+    assert [r["policy"] for r in rows if isinstance(r, dict)] == list(simulated["policies"])
+    for i, policy in enumerate(simulated["policies"].values()):
+
+        def got(field: str, i: int = i) -> jsondoc.JsonValue:
+            return jsondoc.resolve(document, f"{prefix}.policies.{i}.{field}")
+
+        for field in ("served_minutes_pct", "unserved_demand_pct", "gpu_hours", "cost_usd"):
+            assert got(field) == pytest.approx(policy[field], abs=1e-5), field
+        assert got("scale_events") == policy["scale_events"]
+        assert got("gpu_hours_vs_oracle") == pytest.approx(policy["gpu_hours_vs_oracle"])
+        for kind in ("reserved", "spot", "on_demand"):
+            assert got(f"{kind}_usd") == pytest.approx(policy["cost_by_type"][kind], abs=1e-5)
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [

@@ -266,6 +266,9 @@ def simulation_view(result: simulate.SimulationResult) -> model.Simulation:
         replay_start=result.start.to_pydatetime(),
         replay_days=result.minutes / 1440,
         seed=result.seed,
+        planning_lead_time_s=result.planning_lead_time_s,
+        forecast_model=result.forecast_model,
+        forecast_refits=result.forecast_refits,
         policies=rows,
     )
 

@@ -556,7 +556,14 @@ def _simulation(s: model.Simulation, p: str) -> str:
         "<h3>What-if replay</h3><p>Replayed the last "
         + _num(s.replay_days, Fmt.decimal1, f"{p}.replay_days")
         + f" days from {s.replay_start:%a %d %b %Y %H:%M} UTC minute by minute (seed {s.seed}); "
-        "every policy pays the same cold start.</p>"
+        "every policy pays the same cold start and plans "
+        + _num(s.planning_lead_time_s, Fmt.minutes, f"{p}.planning_lead_time_s")
+        + " ahead. prescale refit its "
+        + escape(s.forecast_model or "n/a")
+        + " forecast "
+        + _num(s.forecast_refits, Fmt.integer, f"{p}.forecast_refits")
+        + " times on data before each simulated now. A minute is served when the ready "
+        "replicas' full capacity covers its demand.</p>"
         '<div class="wide"><table class="simulation"><thead><tr><th>Policy</th>'
         '<th class="num">Minutes served</th>'
         '<th class="num">Demand unserved</th><th class="num">GPU-hours</th>'

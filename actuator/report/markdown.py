@@ -188,6 +188,9 @@ def _workload(w: model.WorkloadReport) -> list[str]:
                 "",
                 f"### What-if replay ({_r(s.replay_days, Fmt.decimal1)} days, seed {s.seed})",
                 "",
+                f"Policies plan {_r(s.planning_lead_time_s, Fmt.minutes)} ahead; prescale refit "
+                f"its {s.forecast_model or 'n/a'} forecast {s.forecast_refits} times.",
+                "",
                 _table(
                     [
                         "Policy",

@@ -185,6 +185,9 @@ class Simulation:
     replay_start: datetime
     replay_days: float
     seed: int
+    planning_lead_time_s: int | None  # the lead time the policies planned with
+    forecast_model: str | None  # prescale's forecast model in the replay
+    forecast_refits: int  # forecasts prescale made during the replay, the first from the warm-up
     policies: tuple[PolicyRow, ...]
 
 

@@ -124,6 +124,9 @@ def simulation() -> model.Simulation:
         replay_start=START,
         replay_days=7.0,
         seed=1,
+        planning_lead_time_s=600,
+        forecast_model="holt_winters",
+        forecast_refits=29,
         policies=(
             row("prescale", 99.8, 800.0, 2936.0),
             row("reactive", 97.1, 720.0, 2642.4),
