@@ -100,10 +100,9 @@ def test_pooled_plans_never_exceed_the_budget(
     pooled = budget.plan_pool(
         "p", budget_gpus, workloads, forecasts, lead_times_s=[600] * len(peaks)
     )
-    used = sum(
-        p.targets["total"].to_numpy() * w.gpus_per_replica
-        for p, w in zip(pooled.plans, workloads, strict=True)
-    )
+    used = np.zeros(len(pooled.plans[0].targets), dtype=np.int64)
+    for p, w in zip(pooled.plans, workloads, strict=True):
+        used += p.targets["total"].to_numpy(dtype=np.int64) * w.gpus_per_replica
     assert used.max() <= budget_gpus
     for p, w in zip(pooled.plans, workloads, strict=True):
         assert p.targets["total"].min() >= w.min_replicas
