@@ -1,0 +1,85 @@
+"""The prescale policy under replay: no peeking, refits on schedule, the step's targets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import simulator_builders as b
+
+from forecaster import forecast
+from planner import cold_start, lineup, predictive, replay, simulate
+
+MINUTES_PER_DAY = 1440
+REPLAY_MINUTES = 360
+ALTERED_FROM = 180  # replayed minute from which the second world's demand differs
+
+
+def daily_arrivals(days: int, seed: int = 11) -> np.ndarray:
+    """Requests per minute: a daily cycle between 60 and 300 with Poisson noise."""
+    minutes = np.arange(days * MINUTES_PER_DAY)
+    hour = (minutes % MINUTES_PER_DAY) / 60.0
+    rate = 180.0 - 120.0 * np.cos(2 * np.pi * (hour - 2.0) / 24.0)
+    return np.random.default_rng(seed).poisson(rate).astype(float)
+
+
+def replay_prescale(
+    arrivals: np.ndarray, selection: forecast.Selection | None = None
+) -> tuple[predictive.Prescale, simulate.PolicyResult]:
+    workload = b.workload(target_utilization=0.8)
+    split = replay.split(b.minute_trace(arrivals.tolist()), REPLAY_MINUTES * 60)
+    world = lineup.scenario(workload, split, cold_start.ColdStart.fixed(180), 0, workload.request)
+    policy = predictive.Prescale(
+        workload,
+        split.warmup,
+        lead_time_s=180,
+        mix=simulate.MixMode.ON_DEMAND,
+        refit_every_s=3600,
+        selection=selection,
+    )
+    result = b.run_one(policy, world)
+    return policy, result
+
+
+Replayed = tuple[predictive.Prescale, simulate.PolicyResult]
+
+
+@pytest.fixture(scope="module")
+def worlds() -> tuple[Replayed, Replayed]:
+    """Three days of warm-up and six replayed hours, twice; from replayed minute 180 on, the
+    second world has triple the arrivals."""
+    arrivals = daily_arrivals(4)[: 3 * MINUTES_PER_DAY + REPLAY_MINUTES]
+    altered = arrivals.copy()
+    altered[3 * MINUTES_PER_DAY + ALTERED_FROM :] *= 3.0
+    original = replay_prescale(arrivals)
+    return original, replay_prescale(altered, selection=original[0].selection)
+
+
+def test_a_forecast_made_at_t_is_unchanged_when_data_after_t_is_altered(
+    worlds: tuple[Replayed, Replayed],
+) -> None:
+    (policy, _), (altered_policy, _) = worlds
+    made = {refit.minute: refit for refit in policy.refits}
+    altered = {refit.minute: refit for refit in altered_policy.refits}
+    assert sorted(made) == sorted(altered) == list(range(0, REPLAY_MINUTES, 60))
+    for minute, refit in made.items():
+        same = refit.forecast.frame.equals(altered[minute].forecast.frame)
+        # refits up to and including minute 180 saw only minutes before 180
+        assert same == (minute <= ALTERED_FROM), minute
+
+
+def test_decisions_before_the_alteration_are_identical(worlds: tuple[Replayed, Replayed]) -> None:
+    """Minute 180's decision sees minute 179 at most; minute 181's sees the tripled 180."""
+    (_, result), (_, altered) = worlds
+    targets = result.timeseries["target_on_demand"].to_numpy()
+    altered_targets = altered.timeseries["target_on_demand"].to_numpy()
+    assert np.array_equal(targets[: ALTERED_FROM + 1], altered_targets[: ALTERED_FROM + 1])
+    assert altered_targets[ALTERED_FROM + 1] > targets[ALTERED_FROM + 1]
+
+
+def test_the_history_at_t_ends_the_minute_before_t(worlds: tuple[Replayed, Replayed]) -> None:
+    (policy, result), _ = worlds
+    history = policy.history_at(100)
+    assert history.index[-1] == result.timeseries.index[99]
+    assert pd.DatetimeIndex(history.index).freq == pd.Timedelta(minutes=1)
+    assert history.iloc[-1] == result.timeseries["arrivals"].iloc[99]
