@@ -7,6 +7,7 @@ listing every problem found.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Mapping
@@ -130,33 +131,14 @@ class WorkloadSpec:
     api_overflow_price_per_1m_tokens: float | None  # None: unserved demand is not priced
 
 
-KNOWN_FIELDS = frozenset(
-    {
-        "name",
-        "kind",
-        "unit",
-        "gpu",
-        "gpus_per_replica",
-        "gpu_memory_gib",
-        "capacity_per_replica",
-        "target_utilization",
-        "min_replicas",
-        "max_replicas",
-        "lead_time",
-        "request",
-        "capacity_types",
-        "model",
-        "spot_interruption_rate_per_hour",
-        "spot_share",
-        "prices",
-        "provisioning_quantile",
-        "cooldown",
-        "scale_in_step",
-        "warm_standby",
-        "pool",
-        "api_overflow_price_per_1m_tokens",
-    }
-)
+# The YAML keys: the spec's fields, with durations written `lead_time: 10m`, `cooldown: 5m`
+# and the pool's budget under `pools:`.
+KNOWN_FIELDS = frozenset(f.name for f in dataclasses.fields(WorkloadSpec)) - {
+    "lead_time_s",
+    "cooldown_s",
+    "pool_gpu_budget",
+} | {"lead_time", "cooldown"}
+REQUEST_FIELDS = frozenset(f.name for f in dataclasses.fields(RequestShape))
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
 _DURATION_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -490,14 +472,7 @@ def _request(value: object, where: str, problems: list[str]) -> RequestShape | N
         )
     f = _Fields(data, where, problems)
     for key in data:
-        if key not in {
-            "prompt_tokens",
-            "completion_tokens",
-            "ttft_s",
-            "itl_s",
-            "duration_s",
-            "prefix_cache_hit_rate",
-        }:
+        if key not in REQUEST_FIELDS:
             f.problem(f"request.{key}", data[key], "is not a known field", "remove it")
     prompt = f.number("prompt_tokens", 0.0, low=0) or 0.0
     completion = f.number("completion_tokens", 0.0, low=0) or 0.0

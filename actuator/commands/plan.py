@@ -18,7 +18,7 @@ from actuator import trace, workloads
 from actuator.commands import inputs
 from forecaster import errors, series
 from forecaster import forecast as forecasting
-from planner import budget, demand, lead_time, plan, spec
+from planner import budget, demand, lead_time, mix, plan, spec
 
 HORIZON_S = 7 * 86400
 CSV_COLUMNS = ("reserved", "spot", "on_demand", "total", "needed")
@@ -131,6 +131,11 @@ def _money(value: float | None) -> str:
     return "n/a" if value is None or not math.isfinite(value) else f"${value:,.2f}"
 
 
+def _amount(value: float) -> str:
+    """12 -> '12', 0.5 -> '0.5', 38035.1 -> '38,035'."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
 def _saved(planned: float, other: float) -> str:
     return f"{(other - planned) / other * 100:.1f} % less" if other > 0 else "n/a"
 
@@ -153,12 +158,13 @@ def _workload_table(item: PlannedWorkload) -> list[str]:
     w, p, c = item.workload, item.plan, item.plan.cost
     lines = [
         f"workload    {w.name} ({w.kind.value}, {w.unit.value}, {w.gpus_per_replica} x {w.gpu})",
-        f"capacity    {p.capacity_per_replica:,.4g} {w.unit.value} per replica at "
+        f"capacity    {_amount(p.capacity_per_replica)} {w.unit.value} per replica at "
         f"{w.target_utilization:.0%} target, provisioned at {w.provisioning_quantile.value}",
         f"lead time   {p.lead_time_s} s ({item.lead_time.source.value}), cooldown "
         f"{w.cooldown_s} s, replicas {w.min_replicas}..{w.max_replicas}",
-        f"horizon     {c.hours:.1f} h; reserved base {p.reserved} "
-        f"(break-even {w.prices.reserved_per_gpu_hour:.2f}/{w.prices.on_demand_per_gpu_hour:.2f})",
+        f"horizon     {c.hours:.1f} h; reserved base {p.reserved} (a replica is reserved when "
+        f"needed more than {mix.break_even_fraction(w.prices):.0%} of the time: "
+        f"{w.prices.reserved_per_gpu_hour:.2f} / {w.prices.on_demand_per_gpu_hour:.2f} $/GPU-h)",
         "",
         f"{'type':<11}{'peak':>6}{'mean':>8}{'GPU-hours':>12}{'cost':>13}{'share':>8}",
     ]
