@@ -107,6 +107,13 @@ def needed_per_bucket(
             "pass a forecast from forecaster.forecast.forecast"
         )
     arrivals = forecast.frame[column].to_numpy(dtype=np.float64)
+    unknown = int(np.count_nonzero(~np.isfinite(arrivals)))
+    if unknown:
+        # Planning an unknown bucket as zero demand would release replicas at random.
+        raise errors.InputError(
+            f"forecast column {column} has {unknown} missing or infinite values of "
+            f"{arrivals.size}; forecast every bucket of the horizon before planning"
+        )
     load = demand.load(
         arrivals, interval_s=forecast.input_interval_s, unit=workload.unit, request=request
     )

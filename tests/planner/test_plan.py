@@ -170,3 +170,8 @@ def test_missing_quantile_column_is_an_input_error() -> None:
     forecast = build.ForecastFrame(full.frame.drop(columns=["peak_p90"]), 300, 60)
     with pytest.raises(errors.InputError, match="forecast column peak_p90 is missing"):
         plan.build_plan(build.workload(), forecast, lead_time_s=0)
+
+
+def test_unknown_forecast_buckets_are_an_input_error() -> None:
+    with pytest.raises(errors.InputError, match="peak_p90 has 1 missing or infinite values of 2"):
+        plan.build_plan(build.workload(), build.forecast([1.0, float("nan")]), lead_time_s=0)
