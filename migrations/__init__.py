@@ -1,0 +1,1 @@
+"""Alembic migrations for prescale's store (SQLite and PostgreSQL, one history for both)."""
