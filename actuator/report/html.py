@@ -42,7 +42,8 @@ th, td { padding: 5px 8px; border-bottom: 1px solid var(--line); text-align: lef
 th { font-weight: 600; color: var(--muted); font-size: 12px; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .wide { overflow-x: auto; }
-table.simulation { font-size: 12px; } table.simulation td, table.simulation th { padding: 5px 6px; }
+table.simulation { font-size: 12px; } table.simulation th { white-space: normal; }
+table.simulation td, table.simulation th { padding: 5px 6px; }
 tr.total td { font-weight: 650; border-top: 2px solid var(--ink); }
 tr.chosen td { background: #eef5fb; font-weight: 600; }
 .swatch { display: inline-block; width: 11px; height: 11px; border-radius: 2px;
@@ -65,7 +66,8 @@ svg text { font: 11px system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans
 svg .axis-label { font-size: 12px; fill: #1d2733; }
 svg .now { stroke: #1d2733; stroke-dasharray: 4 3; } svg .now-label { fill: #1d2733; }
 svg .break-even { stroke: #1d2733; stroke-dasharray: 6 4; stroke-width: 1.3; }
-svg .break-even-label { fill: #1d2733; font-weight: 600; }
+svg .break-even-label { fill: #1d2733; font-weight: 600; paint-order: stroke;
+  stroke: #fff; stroke-width: 4px; stroke-linejoin: round; }
 .explain { background: #f3f6fa; border-left: 3px solid var(--accent); padding: 8px 12px;
   margin: 8px 0; }
 footer { color: var(--muted); font-size: 12px; margin-top: 30px; }
@@ -308,12 +310,20 @@ def _workload(w: model.WorkloadReport, p: str) -> str:
             f"needed {_num(w.peak_needed, Fmt.integer, f'{p}.peak_needed')}; "
             f"{_num(w.peak_gpus, Fmt.integer, f'{p}.peak_gpus')} GPUs",
         )
-        + _card(
-            "Reserve",
-            _num(w.reservation.reserved_replicas, Fmt.integer, f"{p}.reservation.reserved_replicas")
-            + '<span class="unit"> replicas</span>',
-            _num(w.reservation.reserved_gpus, Fmt.integer, f"{p}.reservation.reserved_gpus")
-            + f" x {escape(w.gpu)}",
+        + (
+            _card(
+                "Reserve",
+                _num(
+                    w.reservation.reserved_replicas,
+                    Fmt.integer,
+                    f"{p}.reservation.reserved_replicas",
+                )
+                + '<span class="unit"> replicas</span>',
+                _num(w.reservation.reserved_gpus, Fmt.integer, f"{p}.reservation.reserved_gpus")
+                + f" x {escape(w.gpu)}",
+            )
+            if w.reservation.allowed
+            else _card("Reserve", "none", "capacity_types exclude reserved")
         )
         + _card(
             "Cost per week",
@@ -472,7 +482,7 @@ def _cost(w: model.WorkloadReport, p: str) -> str:
 def _reservation(w: model.WorkloadReport, p: str) -> str:
     r = w.reservation
     q = f"{p}.reservation"
-    chart = plots.duration_chart(r, f"{w.name}: fraction of hours needing at least k replicas")
+    chart = plots.duration_chart(r, f"{w.name}: share of time needing at least k replicas")
     kept = [pt for pt in r.duration_curve if pt.reserve]
     first_out = next((pt for pt in r.duration_curve if not pt.reserve), None)
     if not r.allowed:
@@ -496,7 +506,7 @@ def _reservation(w: model.WorkloadReport, p: str) -> str:
         + _num(r.price_spot_per_gpu_hour, Fmt.usd_rate, f"{q}.price_spot_per_gpu_hour")
         + "/h), so the k-th replica is worth reserving when it is needed in more than "
         + _num(r.break_even_fraction, Fmt.fraction_pct, f"{q}.break_even_fraction")
-        + " of hours."
+        + " of the time."
     )
     if kept:
         last = kept[-1]
@@ -504,11 +514,11 @@ def _reservation(w: model.WorkloadReport, p: str) -> str:
         why += (
             f" Replica {last.replicas} is needed in "
             + _num(
-                last.fraction_of_hours,
+                last.share_of_time,
                 Fmt.fraction_pct,
-                f"{q}.duration_curve.{idx}.fraction_of_hours",
+                f"{q}.duration_curve.{idx}.share_of_time",
             )
-            + " of hours"
+            + " of the time"
         )
     if first_out is not None:
         idx = r.duration_curve.index(first_out)
@@ -516,9 +526,9 @@ def _reservation(w: model.WorkloadReport, p: str) -> str:
             ("; replica " if kept else " Replica ")
             + f"{first_out.replicas} only in "
             + _num(
-                first_out.fraction_of_hours,
+                first_out.share_of_time,
                 Fmt.fraction_pct,
-                f"{q}.duration_curve.{idx}.fraction_of_hours",
+                f"{q}.duration_curve.{idx}.share_of_time",
             )
             + ", so it stays on spot / on-demand"
         )
@@ -565,12 +575,10 @@ def _simulation(s: model.Simulation, p: str) -> str:
         + " times on data before each simulated now. A minute is served when the ready "
         "replicas' full capacity covers its demand.</p>"
         '<div class="wide"><table class="simulation"><thead><tr><th>Policy</th>'
-        '<th class="num">Minutes served</th>'
-        '<th class="num">Demand unserved</th><th class="num">GPU-hours</th>'
-        f'<th class="num">{_swatch(model.CapacityKind.reserved)}</th>'
-        f'<th class="num">{_swatch(model.CapacityKind.spot)}</th>'
-        f'<th class="num">{_swatch(model.CapacityKind.on_demand)}</th>'
-        '<th class="num">Total $</th><th class="num">Scale events</th>'
-        f'<th class="num">GPU-h vs oracle</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
+        '<th class="num">Minutes served</th><th class="num">Demand unserved</th>'
+        '<th class="num">GPU-hours</th><th class="num">Reserved $</th>'
+        '<th class="num">Spot $</th><th class="num">On-demand $</th><th class="num">Total $</th>'
+        '<th class="num">Scale events</th><th class="num">GPU-h / oracle</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
         "</div>"
     )

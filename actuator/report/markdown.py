@@ -170,11 +170,11 @@ def _workload(w: model.WorkloadReport) -> list[str]:
     out.extend(["", "### Reservation duration curve", ""])
     out.append(
         _table(
-            ["k-th replica", "Fraction of hours needing >= k", "Reserve"],
+            ["k-th replica", "Share of time needing >= k", "Reserve"],
             [
                 [
                     str(p.replicas),
-                    _r(p.fraction_of_hours, Fmt.fraction_pct),
+                    _r(p.share_of_time, Fmt.fraction_pct),
                     "yes" if p.reserve else "no",
                 ]
                 for p in r.duration_curve

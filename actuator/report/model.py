@@ -107,10 +107,10 @@ class ReplicaView:
 
 @dataclass(frozen=True)
 class DurationPoint:
-    """k-th replica: the fraction of hours in which at least k replicas are needed."""
+    """k-th replica: the share of planned minutes with at least k replicas (the planner's base)."""
 
     replicas: int
-    fraction_of_hours: float
+    share_of_time: float
     reserve: bool  # fraction > break-even, so the k-th replica is cheaper reserved
 
 

@@ -250,7 +250,7 @@ def _step_area(
 
 
 def duration_chart(reservation: model.Reservation, title: str) -> str:
-    """Bars: fraction of hours needing >= k replicas; dashed line: the break-even fraction."""
+    """Bars: share of time needing >= k replicas; dashed line: the break-even fraction."""
     curve = reservation.duration_curve
     k_max = max((p.replicas for p in curve), default=1)
     frame = _Frame(0.5, k_max + 0.5, 0.0, 1.0)
@@ -272,11 +272,11 @@ def duration_chart(reservation: model.Reservation, title: str) -> str:
     for p in curve:
         colour = COLOURS[model.CapacityKind.reserved] if p.reserve else BELOW_BREAK_EVEN_COLOUR
         x = frame.px(p.replicas) - bar_w / 2
-        y = frame.py(p.fraction_of_hours)
+        y = frame.py(p.share_of_time)
         body.append(
             f'<rect class="bar{" bar-reserve" if p.reserve else ""}" x="{x:.1f}" y="{y:.1f}" '
             f'width="{bar_w:.1f}" height="{frame.py(0.0) - y:.1f}" fill="{colour}">'
-            f"<title>replica {p.replicas}: needed in {p.fraction_of_hours * 100:.1f} % of hours"
+            f"<title>replica {p.replicas}: needed in {p.share_of_time * 100:.1f} % of the time"
             f"</title></rect>"
         )
     y_be = frame.py(reservation.break_even_fraction)

@@ -105,10 +105,10 @@ def test_duration_curve_reserves_what_the_planner_reserves(
     assert inputs.plan.reserved > 0
     assert sum(p.reserve for p in r.duration_curve) == inputs.plan.reserved == r.reserved_replicas
     assert r.break_even_fraction == pytest.approx(2.20 / 3.67)
-    fractions = [p.fraction_of_hours for p in r.duration_curve]
+    fractions = [p.share_of_time for p in r.duration_curve]
     assert fractions == sorted(fractions, reverse=True)  # a duration curve never rises
     for p in r.duration_curve:
-        assert p.reserve == (p.fraction_of_hours > r.break_even_fraction)
+        assert p.reserve == (p.share_of_time > r.break_even_fraction)
 
 
 def test_no_reservation_without_reserved_capacity(
