@@ -227,6 +227,8 @@ def test_replay_agrees_with_prescale_simulate(
     [
         pytest.param(["--horizon", "soon"], "--horizon ('soon')", id="bad-horizon"),
         pytest.param(["--trace", "/nonexistent/trace.csv"], "trace.csv", id="missing-trace"),
+        pytest.param(["--workload", "/nonexistent/w.yaml"], "w.yaml", id="missing-workload"),
+        pytest.param(["--simulate", "--replay", "90d"], "leaves no warm-up", id="replay-too-long"),
     ],
 )
 def test_bad_input_exits_2(

@@ -15,7 +15,7 @@ from actuator.commands import plan as plan_command
 from actuator.report import content, html, jsondoc, markdown, model
 from forecaster import errors
 from forecaster import forecast as fc
-from planner import budget, lineup, spec
+from planner import budget, lineup, replay, spec
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,11 @@ def build(args: argparse.Namespace, *, now: datetime) -> model.Report:
     trace_path, workload_path = inputs.trace_path(args), inputs.workload_path(args)
     specs = workloads.load(workload_path)
     history = trace.load(trace_path, args.column)
+    selection = None
+    if args.simulate:
+        # Every workload replays the same warm-up, so prescale's model choice (the backtest,
+        # the slow part) is made once and shared, as `prescale simulate` would make it.
+        selection = fc.select(replay.split(history, replay_s).warmup.values)
     prediction = fc.forecast(history.values, horizon_s=horizon_s)
     sections = []
     # The same plans `prescale plan` prints: one forecast, pools within their budgets.
@@ -96,7 +101,7 @@ def build(args: argparse.Namespace, *, now: datetime) -> model.Report:
         simulation = None
         if args.simulate:
             options = lineup.Options(replay_s=replay_s, seed=args.seed)
-            simulation = lineup.run(planned.workload, history, options)
+            simulation = lineup.run(planned.workload, history, options, selection=selection)
         sections.append(
             content.WorkloadInputs(
                 workload=planned.workload,
