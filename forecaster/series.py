@@ -94,7 +94,10 @@ def interval_of(series: pd.Series, default_s: int = 60) -> int:
     """The input interval in seconds: the index's freq, else the most common step."""
     index = pd.DatetimeIndex(series.index)
     if index.freq is not None:
-        return int(pd.Timedelta(index.freq.nanos, unit="ns").total_seconds())
+        try:
+            return int(pd.Timedelta(index.freq.nanos, unit="ns").total_seconds())
+        except ValueError:
+            pass  # a calendar frequency (month, business day): measure the steps instead
     if len(index) < 2:
         return default_s
     steps = np.diff(index.as_unit("ns").asi8) // 1_000_000_000
