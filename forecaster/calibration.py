@@ -2,8 +2,11 @@
 
 Errors of traffic forecasts grow with the traffic: a 5-min bucket at the daily peak misses by
 more requests than one at night. Residuals are therefore taken relative to the forecast,
-`z = (actual - forecast) / max(forecast, floor)`, and the P50/P90/P99 of `z` are stored. The
-floor (a share of the forecast's mean) keeps near-zero forecasts from producing huge `z`.
+`z = (actual - forecast) / max(forecast, floor)`, and the P50/P90/P99 of `z` are stored per
+lead-time band (one day each: errors grow as level drift adds up, so a later band is never
+narrower than an earlier one). The floor (a share of the forecast's mean) keeps near-zero
+forecasts from producing huge `z`. P50 is the point forecast itself, the number the backtest
+scored; the residual median is kept only to show bias.
 
 Coverage is measured honestly: each fold's actuals are checked against quantiles calibrated on
 the other folds only (leave one fold out). With a single fold its two halves play that role.
@@ -22,8 +25,8 @@ FLOOR_FRACTION = 0.1
 # z-scores of the normal distribution for P90 and P99 (Poisson floor for the level fallback).
 Z90_NORMAL = 1.2816
 Z99_NORMAL = 2.3263
-# A lead-time band needs this many residuals for its own P99 (1 in 100 needs a few hundred to
-# be more than one point); thinner bands reuse the band before.
+# A lead-time band needs this many residuals for its own quantiles (a P99 from fewer rests on
+# one or two points); thinner bands reuse the band before.
 MIN_BAND_RESIDUALS = 100
 
 
