@@ -194,6 +194,11 @@ def _pct_saved(planned: float, alternative: float) -> float:
     return (alternative - planned) / alternative * 100 if alternative > 0 else math.nan
 
 
+def _per_million(dollars: float, count: float | None) -> float | None:
+    """The planner's unit cost rule (cost.summarise): None when nothing is expected."""
+    return dollars / count * 1e6 if count else None
+
+
 def cost_view(summary: cost.CostSummary) -> model.Cost:
     hours = summary.hours
     on_demand = _per_week(summary.all_on_demand_dollars, hours)
@@ -209,6 +214,8 @@ def cost_view(summary: cost.CostSummary) -> model.Cost:
                 cost_usd=t.dollars,
                 gpu_hours_per_week=_per_week(t.gpu_hours, hours),
                 cost_usd_per_week=_per_week(t.dollars, hours),
+                usd_per_million_requests=_per_million(t.dollars, summary.requests),
+                usd_per_million_tokens=_per_million(t.dollars, summary.tokens),
             )
             for t in summary.by_type
         ),

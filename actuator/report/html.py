@@ -429,6 +429,7 @@ def _replicas(w: model.WorkloadReport) -> str:
 
 def _cost(w: model.WorkloadReport, p: str) -> str:
     c = w.cost
+    tokens = c.usd_per_million_tokens is not None
     rows = []
     for i, line in enumerate(c.lines):
         q = f"{p}.cost.lines.{i}"
@@ -438,6 +439,14 @@ def _cost(w: model.WorkloadReport, p: str) -> str:
             + _num(line.mean_replicas, Fmt.decimal1, f"{q}.mean_replicas", "td")
             + _num(line.gpu_hours_per_week, Fmt.gpu_hours, f"{q}.gpu_hours_per_week", "td")
             + _num(line.cost_usd_per_week, Fmt.usd, f"{q}.cost_usd_per_week", "td")
+            + _num(
+                line.usd_per_million_requests, Fmt.usd_rate, f"{q}.usd_per_million_requests", "td"
+            )
+            + (
+                _num(line.usd_per_million_tokens, Fmt.usd_rate, f"{q}.usd_per_million_tokens", "td")
+                if tokens
+                else ""
+            )
             + "</tr>"
         )
     rows.append(
@@ -446,6 +455,12 @@ def _cost(w: model.WorkloadReport, p: str) -> str:
             c.total_gpu_hours_per_week, Fmt.gpu_hours, f"{p}.cost.total_gpu_hours_per_week", "td"
         )
         + _num(c.total_usd_per_week, Fmt.usd, f"{p}.cost.total_usd_per_week", "td")
+        + _num(c.usd_per_million_requests, Fmt.usd_rate, f"{p}.cost.usd_per_million_requests", "td")
+        + (
+            _num(c.usd_per_million_tokens, Fmt.usd_rate, f"{p}.cost.usd_per_million_tokens", "td")
+            if tokens
+            else ""
+        )
         + "</tr>"
     )
     compare = (
@@ -474,7 +489,9 @@ def _cost(w: model.WorkloadReport, p: str) -> str:
         + horizon
         + '<table class="cost"><thead><tr><th>Capacity type</th><th class="num">Peak replicas</th>'
         '<th class="num">Mean replicas</th><th class="num">GPU-hours / week</th>'
-        f'<th class="num">$ / week</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
+        '<th class="num">$ / week</th><th class="num">$ / 1M requests</th>'
+        + ('<th class="num">$ / 1M tokens</th>' if tokens else "")
+        + f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
         + compare
     )
 

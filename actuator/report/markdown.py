@@ -147,6 +147,8 @@ def _workload(w: model.WorkloadReport) -> list[str]:
             _r(line.mean_replicas, Fmt.decimal1),
             _r(line.gpu_hours_per_week, Fmt.gpu_hours),
             _r(line.cost_usd_per_week, Fmt.usd),
+            _r(line.usd_per_million_requests, Fmt.usd_rate),
+            _r(line.usd_per_million_tokens, Fmt.usd_rate),
         ]
         for line in c.lines
     ]
@@ -157,16 +159,26 @@ def _workload(w: model.WorkloadReport) -> list[str]:
             "",
             _r(c.total_gpu_hours_per_week, Fmt.gpu_hours),
             _r(c.total_usd_per_week, Fmt.usd),
+            _r(c.usd_per_million_requests, Fmt.usd_rate),
+            _r(c.usd_per_million_tokens, Fmt.usd_rate),
         ]
     )
-    rows.append(["all on-demand per week", "", "", "", _r(c.all_on_demand_usd_per_week, Fmt.usd)])
-    rows.append(["static peak per week", "", "", "", _r(c.static_peak_usd_per_week, Fmt.usd)])
-    out.append(
-        _table(
-            ["Capacity type", "Peak replicas", "Mean replicas", "GPU-hours / week", "$ / week"],
-            rows,
-        )
+    blank = ["", "", ""]
+    rows.append(
+        [
+            "all on-demand per week",
+            "",
+            "",
+            "",
+            _r(c.all_on_demand_usd_per_week, Fmt.usd),
+            *blank[:2],
+        ]
     )
+    rows.append(
+        ["static peak per week", "", "", "", _r(c.static_peak_usd_per_week, Fmt.usd), *blank[:2]]
+    )
+    header = ["Capacity type", "Peak replicas", "Mean replicas", "GPU-hours / week", "$ / week"]
+    out.append(_table([*header, "$ / 1M requests", "$ / 1M tokens"], rows))
     out.extend(["", "### Reservation duration curve", ""])
     out.append(
         _table(

@@ -137,6 +137,8 @@ class CostLine:
     cost_usd: float  # over the plan horizon
     gpu_hours_per_week: float
     cost_usd_per_week: float
+    usd_per_million_requests: float | None  # this type's share of the unit cost
+    usd_per_million_tokens: float | None
 
 
 @dataclass(frozen=True)

@@ -174,3 +174,14 @@ def test_fleet_peak_is_the_peak_of_the_sum(history: pd.Series, forecast: fc.Fore
     assert len(short) == 1
     assert short[0].message.startswith("chat, big (requests): only 3.0 days of history")
     assert not math.isnan(report.fleet.savings_vs_static_pct)
+
+
+def test_unit_costs_by_type_add_up(history: pd.Series, forecast: fc.Forecast) -> None:
+    """Each type's $ / 1M requests is its dollars over the same requests, so they sum to the
+    plan's unit cost."""
+    cost = content.workload_report(_inputs(history, forecast, _workload())).cost
+    by_type = [line.usd_per_million_requests for line in cost.lines]
+    assert all(v is not None for v in by_type)
+    assert sum(v for v in by_type if v is not None) == pytest.approx(cost.usd_per_million_requests)
+    tokens = [line.usd_per_million_tokens for line in cost.lines]
+    assert sum(v for v in tokens if v is not None) == pytest.approx(cost.usd_per_million_tokens)

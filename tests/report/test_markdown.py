@@ -13,7 +13,7 @@ def test_headline_and_tables() -> None:
     assert "- Saved vs all-on-demand: $1,074 (36.3 % of $2,959)" in text
     assert "| A100-80GB | 9 | 3 | 806 GPU-h | $1,886 | $2,959 | $4,932 |" in text
     assert "| holt_winters (chosen) | 14.00 | 0.70x |" in text
-    assert "| reserved | 3 | 3.0 | 504 GPU-h | $1,109 |" in text
+    assert "| reserved | 3 | 3.0 | 504 GPU-h | $1,109 | $1.10 | $0.001 |" in text
     assert "| 4 | 55.0 % | no |" in text  # 0.55 < break-even 2.20 / 3.67 = 0.599
     assert "| prescale | 99.8 % |" in text
 
