@@ -64,6 +64,9 @@ class StepInputs:
     ready: ReplicaCounts  # replicas serving now, per capacity type
     lead_time_s: int
     replica_cap: int | None = None  # this workload's share of the pool budget; None: no budget
+    # capacity of one replica in spec.unit (Plan.capacity_per_replica, which uses the measured
+    # request shape); None: computed from the spec
+    capacity_per_replica: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,9 +160,10 @@ def plan_step(workload: spec.WorkloadSpec, inputs: StepInputs, state: PolicyStat
     floor = inputs.forecast_floor
     reactive: int | None = None
     if inputs.observed_demand is not None:
+        per_replica = inputs.capacity_per_replica
         reactive = capacity.replicas_for(
             inputs.observed_demand,
-            capacity.per_replica(workload),
+            capacity.per_replica(workload) if per_replica is None else per_replica,
             workload.target_utilization,
         )
     if reactive is not None:

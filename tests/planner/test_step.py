@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import planner_builders as build
@@ -185,3 +186,10 @@ def test_no_scale_in_within_the_cooldown_of_a_scale_out(
         if totals[s] > totals[s - 1]:
             window = totals[s : s + cooldown_min + 1]
             assert min(window) >= totals[s], (s, totals)
+
+
+def test_capacity_from_the_plan_overrides_the_spec() -> None:
+    """Observed 62 at 20 per replica (the plan's measured value) is 4, not 7 at the spec's 10."""
+    inputs = dataclasses.replace(build.inputs(0, observed=62.0), capacity_per_replica=20.0)
+    result = step.plan_step(build.workload(), inputs, step.PolicyState.initial())
+    assert result.total == 4
