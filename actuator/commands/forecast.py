@@ -46,8 +46,8 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "forecast",
         help="forecast demand quantiles from a trace, with the model chosen by backtest",
-        description="Backtest the candidate models on a trace, pick the best by MAE (never "
-        "worse than weekly seasonal-naive) and forecast P50/P90/P99 of the bucket mean and "
+        description="Backtest the candidate models on a trace, pick the best by MAE (never\n"
+        "worse than weekly seasonal-naive) and forecast P50/P90/P99 of the bucket mean and\n"
         "the within-bucket peak.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
