@@ -88,7 +88,8 @@ def forecast_view(history: pd.Series, forecast: fc.Forecast, column: str) -> mod
         span = observed.index[-1] - observed.index[0]
         days = (span.total_seconds() + interval) / 86400
     shown = history[history.index >= history.index[-1] - pd.Timedelta(seconds=HISTORY_SHOWN_S)]
-    step = max(PLOT_STEP_S, forecast.resolution_s)
+    # A whole number of model buckets per plot step, so plot buckets never straddle them.
+    step = forecast.resolution_s * max(1, math.ceil(PLOT_STEP_S / forecast.resolution_s))
     frame = forecast.frame
     return model.ForecastView(
         unit_label=interval_label(column, interval),
@@ -128,12 +129,12 @@ def replica_view(targets: pd.DataFrame) -> model.ReplicaView:
     real total, and the most replicas needed within it."""
     per = REPLICA_PLOT_STEP_S // plan.PLAN_STEP_S
     total = targets["total"].to_numpy()
+    need = targets["needed"].to_numpy()
     rows = []
     needed = []
     for first in range(0, len(total), per):
-        window = total[first : first + per]
-        rows.append(first + int(np.argmax(window)))
-        needed.append(float(targets["needed"].to_numpy()[first : first + per].max()))
+        rows.append(first + int(np.argmax(total[first : first + per])))
+        needed.append(float(need[first : first + per].max()))
     start = pd.Timestamp(targets.index[0]).to_pydatetime()
 
     def take(column: str) -> model.Series:
@@ -148,25 +149,10 @@ def replica_view(targets: pd.DataFrame) -> model.ReplicaView:
     )
 
 
-def planned_base(workload: spec.WorkloadSpec, p: plan.Plan) -> npt.NDArray[np.int64]:
-    """The replicas per minute the planner split into capacity types (before spot extras).
-
-    `build_plan` decides the reserved count on this series; the report rebuilds it from the
-    plan's floor with the planner's own window functions to draw the same duration curve.
-    """
-    targets = p.targets
-    if "base" in targets.columns:
-        return targets["base"].to_numpy(dtype=np.int64)
-    floor = targets["floor"].to_numpy(dtype=np.int64)
-    cap = np.full(floor.size, workload.max_replicas, dtype=np.int64)
-    wanted = floor + workload.warm_standby
-    bounded = np.minimum(np.maximum(wanted, workload.min_replicas), cap)
-    held = plan.lookback_max(bounded, workload.cooldown_s)
-    return plan.step_limited(held, cap, workload.scale_in_step)
-
-
 def reservation(workload: spec.WorkloadSpec, p: plan.Plan) -> model.Reservation:
-    base = planned_base(workload, p)
+    """The break-even reasoning behind the plan's reserved count: the duration curve of the
+    planner's base (replicas before the capacity-type split), on which build_plan decides."""
+    base = p.targets["base"].to_numpy(dtype=np.int64)
     threshold = mix.break_even_fraction(workload.prices)
     peak = int(base.max()) if base.size else 0
     may_reserve = spec.CapacityType.RESERVED in workload.capacity_types
