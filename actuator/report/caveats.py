@@ -77,7 +77,7 @@ def forecast_caveats(who: str, group: Sequence[model.WorkloadReport]) -> tuple[m
     if days < WEEKLY_HISTORY_DAYS:
         add(
             model.CaveatKind.short_history,
-            f"{who}: only {days:.1f} days of history (< {WEEKLY_HISTORY_DAYS:.0f}); the "
+            f"{who}: only {_span(days)} of history (< {WEEKLY_HISTORY_DAYS:.0f} days); the "
             f"weekly cycle cannot be learned, the forecast uses {w.accuracy.model} "
             f"({w.accuracy.reason}). Supply at least two weeks.",
         )
@@ -91,6 +91,10 @@ def forecast_caveats(who: str, group: Sequence[model.WorkloadReport]) -> tuple[m
         )
     _coverage(who, w.accuracy, add)
     return tuple(out)
+
+
+def _span(days: float) -> str:
+    return f"{days:.1f} days" if days >= 2 else units.duration_text(days * 86400)
 
 
 def workload_caveats(w: model.WorkloadReport) -> tuple[model.Caveat, ...]:

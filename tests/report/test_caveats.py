@@ -98,6 +98,17 @@ def test_caveat_rules(workload: model.WorkloadReport, expected: set[model.Caveat
     assert _kinds(workload) == expected
 
 
+@pytest.mark.parametrize(
+    ("days", "text"),
+    [(10.0, "only 10.0 days of history"), (58 / 1440, "only 58 min of history")],
+    ids=["days", "an-hour-in-minutes"],
+)
+def test_short_history_in_readable_units(days: float, text: str) -> None:
+    w = build.workload(forecast=build.forecast_view(history_days=days))
+    (short,) = [c for c in caveats.for_workload(w) if c.kind is K.short_history]
+    assert text in short.message
+
+
 def test_caveat_message_names_workload_value_and_fix() -> None:
     w = _measured(build.workload(forecast=build.forecast_view(history_days=10.0)))
     (caveat,) = caveats.for_workload(w)
