@@ -136,11 +136,20 @@ def build_plan(
     GPU budget (budget.py); None when it has no budget.
     """
     shape = request or workload.request
+    problems = []
     if forecast.resolution_s % PLAN_STEP_S != 0 or forecast.resolution_s <= 0:
-        raise errors.InputError(
+        problems.append(
             f"forecast resolution_s ({forecast.resolution_s}) is not a whole number of minutes; "
             "forecast at 300 or 900 s for planning"
         )
+    if forecast.frame.empty:
+        problems.append(
+            "forecast frame (0 rows) is empty; forecast a horizon of at least one bucket"
+        )
+    if lead_time_s < 0:
+        problems.append(f"lead_time_s ({lead_time_s}) is negative; pass 0 or more seconds")
+    if problems:
+        raise errors.InputError(problems)
     per_bucket = needed_per_bucket(workload, forecast, shape)
     needed = np.repeat(per_bucket, forecast.resolution_s // PLAN_STEP_S)
     index = pd.date_range(

@@ -175,3 +175,9 @@ def test_missing_quantile_column_is_an_input_error() -> None:
 def test_unknown_forecast_buckets_are_an_input_error() -> None:
     with pytest.raises(errors.InputError, match="peak_p90 has 1 missing or infinite values of 2"):
         plan.build_plan(build.workload(), build.forecast([1.0, float("nan")]), lead_time_s=0)
+
+
+def test_empty_forecast_and_negative_lead_time_are_reported_together() -> None:
+    with pytest.raises(errors.InputError) as caught:
+        plan.build_plan(build.workload(), build.forecast([]), lead_time_s=-1)
+    assert len(caught.value.problems) == 2
