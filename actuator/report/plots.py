@@ -63,9 +63,12 @@ def nice_ticks(top: float, target: int = 5) -> list[float]:
     return [i * step for i in range(count + 1)]
 
 
-def _tick_label(value: float) -> str:
+def tick_label(value: float) -> str:
+    """Short axis labels: 2,500 / 25k / 2.5M."""
+    if value >= 1_000_000:
+        return f"{value / 1_000_000:g}M"
     if value >= 10_000:
-        return f"{value / 1000:,.0f}k"
+        return f"{value / 1000:g}k"
     if value == round(value):
         return f"{value:,.0f}"
     return f"{value:g}"
@@ -99,7 +102,7 @@ def _axes(frame: _Frame, y_ticks: Sequence[float], y_label: str, x_ticks: list[s
             f'<line class="grid" x1="{MARGIN_LEFT}" x2="{WIDTH - MARGIN_RIGHT}" '
             f'y1="{py:.1f}" y2="{py:.1f}"/>'
             f'<text class="tick" x="{MARGIN_LEFT - 6}" y="{py + 4:.1f}" '
-            f'text-anchor="end">{_tick_label(y)}</text>'
+            f'text-anchor="end">{tick_label(y)}</text>'
         )
     parts.extend(x_ticks)
     mid = (MARGIN_TOP + HEIGHT - MARGIN_BOTTOM) / 2

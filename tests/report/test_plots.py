@@ -65,3 +65,12 @@ def test_three_weeks_label_every_other_midnight() -> None:
     svg = plots.forecast_chart(build.forecast_view(history=history), "t")
     assert svg.count('class="xtick"') == 11
     assert "Mon 01 Jan" in svg and "Wed 03 Jan" in svg and "Tue 02 Jan" not in svg
+
+
+@pytest.mark.parametrize(
+    ("value", "label"),
+    [(0.25, "0.25"), (2500, "2,500"), (25_000, "25k"), (5_000_000, "5M"), (2_500_000, "2.5M")],
+    ids=["fraction", "thousands", "tens-of-thousands", "millions", "half-millions"],
+)
+def test_tick_labels(value: float, label: str) -> None:
+    assert plots.tick_label(value) == label
