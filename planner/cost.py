@@ -59,6 +59,7 @@ def summarise(
     spot: npt.NDArray[np.int64],
     on_demand: npt.NDArray[np.int64],
     requests: float,
+    request: spec.RequestShape | None = None,
 ) -> CostSummary:
     """Cost of per-minute targets.
 
@@ -94,7 +95,8 @@ def summarise(
     gpu_hours = sum(item.gpu_hours for item in by_type)
     tokens = None
     if workload.kind is spec.WorkloadKind.LLM:
-        tokens = requests * (workload.request.prompt_tokens + workload.request.completion_tokens)
+        shape = request or workload.request  # measured from the trace where it had tokens
+        tokens = requests * (shape.prompt_tokens + shape.completion_tokens)
     peak = int(total.max()) if minutes else 0
     on_demand_rate = prices.on_demand_per_gpu_hour * gpr
     return CostSummary(

@@ -192,6 +192,7 @@ def build_plan(
         spot=split.spot,
         on_demand=split.on_demand,
         requests=requests,
+        request=shape,
     )
     return Plan(
         workload=workload.name,

@@ -42,6 +42,7 @@ class PlannedWorkload:
     plan: plan.Plan
     lead_time: lead_time.LeadTime
     shortfall: budget.Shortfall | None
+    request: spec.RequestShape  # the shape planned with: measured from the trace, or the spec's
 
 
 def register(subparsers: Any) -> None:
@@ -106,7 +107,10 @@ def plan_all(
         )
         plans.update({w.name: p for w, p in zip(members, pooled.plans, strict=True)})
         shortfalls.update({s.workload: s for s in pooled.shortfalls})
-    return [PlannedWorkload(w, plans[w.name], leads[w.name], shortfalls.get(w.name)) for w in specs]
+    return [
+        PlannedWorkload(w, plans[w.name], leads[w.name], shortfalls.get(w.name), shapes[w.name])
+        for w in specs
+    ]
 
 
 def write_csv(path: Path, planned: Sequence[PlannedWorkload]) -> None:
@@ -129,6 +133,16 @@ def write_csv(path: Path, planned: Sequence[PlannedWorkload]) -> None:
 
 def _money(value: float | None) -> str:
     return "n/a" if value is None or not math.isfinite(value) else f"${value:,.2f}"
+
+
+def _shape(w: spec.WorkloadSpec, request: spec.RequestShape) -> str:
+    """How one request per second turns into load, and where the request shape came from."""
+    source = "from the spec" if request == w.request else "tokens measured from the trace"
+    factor = demand.load_factor(w.unit, request)
+    return (
+        f"1 request/s = {_amount(factor)} {w.unit.value} ({request.prompt_tokens:,.0f} in, "
+        f"{request.completion_tokens:,.0f} out, {request.duration_s:.3g} s each, {source})"
+    )
 
 
 def _amount(value: float) -> str:
@@ -158,6 +172,7 @@ def _workload_table(item: PlannedWorkload) -> list[str]:
     w, p, c = item.workload, item.plan, item.plan.cost
     lines = [
         f"workload    {w.name} ({w.kind.value}, {w.unit.value}, {w.gpus_per_replica} x {w.gpu})",
+        f"demand      {_shape(w, item.request)}",
         f"capacity    {_amount(p.capacity_per_replica)} {w.unit.value} per replica at "
         f"{w.target_utilization:.0%} target, provisioned at {w.provisioning_quantile.value}",
         f"lead time   {p.lead_time_s} s ({item.lead_time.source.value}), cooldown "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import planner_builders as build
 import pytest
@@ -50,3 +52,19 @@ def test_gpus_per_replica_multiply_and_generic_has_no_tokens() -> None:
     assert summary.dollars == pytest.approx(7.34)
     assert summary.tokens is None
     assert summary.dollars_per_1m_requests is None
+
+
+def test_tokens_use_the_measured_request_shape() -> None:
+    """1000 requests * (1155 + 211) measured tokens = 1.366 M tokens."""
+    workload = build.workload(kind="llm")
+    measured = dataclasses.replace(workload.request, prompt_tokens=1155, completion_tokens=211)
+    ones = np.ones(60, dtype=np.int64)
+    summary = cost.summarise(
+        workload,
+        reserved=ones * 0,
+        spot=ones * 0,
+        on_demand=ones,
+        requests=1000.0,
+        request=measured,
+    )
+    assert summary.tokens == pytest.approx(1_366_000)
