@@ -75,11 +75,16 @@ class Prescale:
         self._warmup = history
         self._start = pd.Timestamp(history.index[-1]) + pd.Timedelta(minutes=1)
         self._observed: list[float] = []
+        # the few distinct counts a replay sees, converted between the engine's and the step's
+        # types once each
+        self._counts: dict[simulate.Replicas, step.ReplicaCounts] = {}
+        self._replicas: dict[step.ReplicaCounts, simulate.Replicas] = {}
         self.selection = selection if selection is not None else forecast.select(history)
         first = self._refit(0, WEEK_S)
         self._reserved = first.plan.reserved if reserved is None else reserved
         self.refits: list[Refit] = [first]
         self._floors: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
+        self._floor_list: list[int] = []
         self._floor_start = 0
         self._use(first)
         self._state = step.PolicyState.initial()
@@ -99,8 +104,9 @@ class Prescale:
     def floor_at(self, minute: int) -> int | None:
         """The forecast floor in force at replayed `minute` (None when no plan covers it)."""
         offset = minute - self._floor_start
-        if 0 <= offset < self._floors.size and self._floors[offset] >= 0:
-            return int(self._floors[offset])
+        if 0 <= offset < len(self._floor_list):
+            floor = self._floor_list[offset]
+            return floor if floor >= 0 else None
         return None
 
     def initial(self, observation: simulate.Observation) -> simulate.Replicas:
@@ -124,9 +130,11 @@ class Prescale:
                 self.refits.append(refit)
                 self._use(refit)
         ready = observation.ready
-        return self._step(
-            observation, step.ReplicaCounts(ready.reserved, ready.spot, ready.on_demand)
-        )
+        counts = self._counts.get(ready)
+        if counts is None:
+            counts = step.ReplicaCounts(ready.reserved, ready.spot, ready.on_demand)
+            self._counts[ready] = counts
+        return self._step(observation, counts)
 
     def history_at(self, minute: int) -> pd.Series:
         """Arrivals per minute known at the start of replayed `minute` (warm-up + observed)."""
@@ -164,6 +172,8 @@ class Prescale:
         else:
             self._floors = floors
             self._floor_start = first_minute
+        # plain ints: the step reads one per replayed minute
+        self._floor_list = self._floors.tolist()
 
     def _step(
         self, observation: simulate.Observation, ready: step.ReplicaCounts
@@ -179,7 +189,11 @@ class Prescale:
         result = step.plan_step(self._workload, inputs, self._state)
         self._state = result.state
         targets = result.targets
-        return simulate.Replicas(targets.reserved, targets.spot, targets.on_demand)
+        replicas = self._replicas.get(targets)
+        if replicas is None:
+            replicas = simulate.Replicas(targets.reserved, targets.spot, targets.on_demand)
+            self._replicas[targets] = replicas
+        return replicas
 
 
 def _for_mix(workload: spec.WorkloadSpec, mix: simulate.MixMode) -> spec.WorkloadSpec:

@@ -31,7 +31,7 @@ import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
@@ -247,47 +247,6 @@ def simulate(
     )
 
 
-class _Fleet:
-    """The engine's replicas of one capacity type: ready ones and the start-up ends of the rest."""
-
-    __slots__ = ("pending", "ready")
-
-    def __init__(self) -> None:
-        self.ready = 0
-        self.pending: list[int] = []  # minute each starting replica becomes ready, ascending
-
-    @property
-    def ordered(self) -> int:
-        return self.ready + len(self.pending)
-
-    def promote(self, minute: int) -> None:
-        pending = self.pending
-        while pending and pending[0] <= minute:
-            pending.pop(0)
-            self.ready += 1
-
-    def remove(self, count: int) -> None:
-        """Remove `count` replicas: starting ones first (latest to be ready first)."""
-        cancel = min(count, len(self.pending))
-        if cancel:
-            del self.pending[len(self.pending) - cancel :]
-        self.ready -= count - cancel
-
-    def lose(self, index: int) -> None:
-        """Lose replica `index` of ready + pending (ready ones are 0 .. ready - 1)."""
-        if index < self.ready:
-            self.ready -= 1
-        else:
-            del self.pending[index - self.ready]
-
-    def order(self, ready_at: int) -> None:
-        pending = self.pending
-        if not pending or ready_at >= pending[-1]:
-            pending.append(ready_at)
-        else:
-            bisect.insort(pending, ready_at)
-
-
 def run(
     policy: Policy,
     scenario: Scenario,
@@ -295,92 +254,190 @@ def run(
     *,
     progress: Progress | None = None,
 ) -> PolicyResult:
-    """Replay one policy (see the module docstring for the rules)."""
+    """Replay one policy (see the module docstring for the rules).
+
+    The loop keeps plain ints per capacity type (ready count, and the sorted minutes at which
+    starting replicas become ready) and records a row only in minutes where something changed;
+    the per-minute arrays are filled forward afterwards. Most minutes change nothing, so a
+    minute costs little more than building the observation and asking the policy.
+    """
     minutes = scenario.minutes
-    now = scenario.timestamps.to_pydatetime().tolist()
+    now = _minutes_from(scenario.timestamps)
     seen_demand = _observed(scenario.demand_before, scenario.demand)
     seen_arrivals = _observed(scenario.arrivals_before, scenario.arrivals)
     leads = cold_start.LeadTimeStream(scenario.cold_start, _stream_seed(scenario.seed, 2))
     survival = spot.survival_per_minute(scenario.spot_interruption_rate_per_hour)
     count_u, victim_u = draws.count_uniforms, draws.victim_uniforms
-    fleets = (_Fleet(), _Fleet(), _Fleet())
+    cache: dict[tuple[int, int, int], Replicas] = {}
 
     first = Observation(
         minute=0,
-        now=now[0],
+        now=now[0] if minutes else datetime.min,
         demand=seen_demand[0] if minutes else None,
         arrivals=seen_arrivals[0] if minutes else None,
         ready=Replicas(),
         ordered=Replicas(),
     )
     start = policy.initial(first)
-    for fleet, count in zip(fleets, (start.reserved, start.spot, start.on_demand), strict=True):
-        fleet.ready = count
-
-    target_rows: list[tuple[int, int, int]] = []
-    ready_rows: list[tuple[int, int, int]] = []
-    billed_rows: list[tuple[int, int, int]] = []
+    ready = [start.reserved, start.spot, start.on_demand]
+    pending: tuple[list[int], list[int], list[int]] = ([], [], [])  # ready-at minutes, sorted
+    wanted = (start.reserved, start.spot, start.on_demand)
+    ready_now = _replicas(cache, (ready[0], ready[1], ready[2]))
+    ordered_now = ready_now
+    next_ready = _NEVER
+    # (minute, targets, ready, billed) at the end of each minute in which any of them changed
+    rows: list[tuple[int, tuple[int, int, int], Replicas, Replicas]] = []
     ordered_count = 0
     interruptions = 0
-    replicas_cache: dict[tuple[int, int, int], Replicas] = {}
-    spot_fleet = fleets[_SPOT]
+    spot_risk = survival < 1.0
 
     for t in range(minutes):
         if progress is not None and t % PROGRESS_EVERY_MINUTES == 0:
             progress(policy.name, t, minutes)
-        for fleet in fleets:
-            if fleet.pending:
-                fleet.promote(t)
-        alive = spot_fleet.ordered
-        if alive and survival < 1.0:
-            lost = spot.interrupted_count(alive, survival, count_u[t])
-            for order in range(lost):
-                spot_fleet.lose(spot.victim_index(spot_fleet.ordered, victim_u[t], order))
-            interruptions += lost
+        changed = False
+        if next_ready <= t:
+            for kind in _KINDS:
+                ready[kind] += _promote(pending[kind], t)
+            next_ready = _next_ready(pending)
+            changed = True
+        if spot_risk:
+            alive = ready[_SPOT] + len(pending[_SPOT])
+            if alive and count_u[t] >= survival**alive:
+                lost = spot.interrupted_count(alive, survival, count_u[t])
+                for order in range(lost):
+                    _lose(
+                        ready, pending[_SPOT], spot.victim_index(alive - order, victim_u[t], order)
+                    )
+                interruptions += lost
+                next_ready = _next_ready(pending)
+                changed = True
+        if changed:
+            ready_now = _replicas(cache, (ready[0], ready[1], ready[2]))
+            ordered_now = _replicas(cache, _ordered(ready, pending))
 
-        ready_now = (fleets[0].ready, fleets[1].ready, fleets[2].ready)
-        ordered_now = (fleets[0].ordered, fleets[1].ordered, fleets[2].ordered)
-        observation = Observation(
-            minute=t,
-            now=now[t],
-            demand=seen_demand[t],
-            arrivals=seen_arrivals[t],
-            ready=_replicas(replicas_cache, ready_now),
-            ordered=_replicas(replicas_cache, ordered_now),
+        decided = policy.decide(
+            Observation(t, now[t], seen_demand[t], seen_arrivals[t], ready_now, ordered_now)
         )
-        decided = policy.decide(observation)
-        wanted = (decided.reserved, decided.spot, decided.on_demand)
-        for fleet, target in zip(fleets, wanted, strict=True):
-            have = fleet.ordered
-            if target > have:
-                for _ in range(target - have):
-                    fleet.order(t + leads.next_minutes())
-                ordered_count += target - have
-                # a zero lead time serves this very minute
-                fleet.promote(t)
-            elif target < have:
-                fleet.remove(have - target)
-        target_rows.append(wanted)
-        ready_rows.append((fleets[0].ready, fleets[1].ready, fleets[2].ready))
-        billed_rows.append((fleets[0].ordered, fleets[1].ordered, fleets[2].ordered))
+        targets = (decided.reserved, decided.spot, decided.on_demand)
+        if targets != wanted:
+            wanted = targets
+            changed = True
+        if targets != (ordered_now.reserved, ordered_now.spot, ordered_now.on_demand):
+            have = (ordered_now.reserved, ordered_now.spot, ordered_now.on_demand)
+            for kind in _KINDS:
+                if targets[kind] > have[kind]:
+                    extra = targets[kind] - have[kind]
+                    for _ in range(extra):
+                        _order(pending[kind], t + leads.next_minutes())
+                    ordered_count += extra
+                elif targets[kind] < have[kind]:
+                    _remove(ready, pending[kind], kind, have[kind] - targets[kind])
+            # a zero lead time serves this very minute
+            for kind in _KINDS:
+                ready[kind] += _promote(pending[kind], t)
+            next_ready = _next_ready(pending)
+            ready_now = _replicas(cache, (ready[0], ready[1], ready[2]))
+            ordered_now = _replicas(cache, _ordered(ready, pending))
+            changed = True
+        if changed or t == 0:
+            rows.append((t, wanted, ready_now, ordered_now))
 
     if progress is not None:
         progress(policy.name, minutes, minutes)
-    record = _Record(
-        targets=_counts(target_rows),
-        ready=_counts(ready_rows),
-        billed=_counts(billed_rows),
+    return _result(policy, scenario, _record(rows, minutes, ordered_count, interruptions))
+
+
+_KINDS = (_RESERVED, _SPOT, _ON_DEMAND)
+_NEVER = 1 << 62
+
+
+def _promote(pending: list[int], minute: int) -> int:
+    """Drop the starting replicas that are ready by `minute`; return how many."""
+    count = bisect.bisect_right(pending, minute)
+    if count:
+        del pending[:count]
+    return count
+
+
+def _next_ready(pending: tuple[list[int], list[int], list[int]]) -> int:
+    return min((p[0] for p in pending if p), default=_NEVER)
+
+
+def _order(pending: list[int], ready_at: int) -> None:
+    if not pending or ready_at >= pending[-1]:
+        pending.append(ready_at)
+    else:
+        bisect.insort(pending, ready_at)
+
+
+def _remove(ready: list[int], pending: list[int], kind: int, count: int) -> None:
+    """Remove `count` replicas: starting ones first (the latest to be ready first), then ready
+    ones, as a ReplicaSet scales down unready pods before ready ones."""
+    cancel = min(count, len(pending))
+    if cancel:
+        del pending[len(pending) - cancel :]
+    ready[kind] -= count - cancel
+
+
+def _lose(ready: list[int], pending: list[int], index: int) -> None:
+    """Spot replica `index` of ready + starting (ready ones are 0 .. ready - 1) is reclaimed."""
+    if index < ready[_SPOT]:
+        ready[_SPOT] -= 1
+    else:
+        del pending[index - ready[_SPOT]]
+
+
+def _ordered(
+    ready: list[int], pending: tuple[list[int], list[int], list[int]]
+) -> tuple[int, int, int]:
+    return (
+        ready[0] + len(pending[0]),
+        ready[1] + len(pending[1]),
+        ready[2] + len(pending[2]),
+    )
+
+
+def _record(
+    rows: list[tuple[int, tuple[int, int, int], Replicas, Replicas]],
+    minutes: int,
+    ordered_count: int,
+    interruptions: int,
+) -> _Record:
+    """Per-minute arrays from the change rows: each row holds until the next one."""
+    if not rows:
+        empty = np.zeros((0, 3), dtype=np.int64)
+        return _Record(empty, empty, empty, ordered_count, interruptions)
+    starts = np.array([row[0] for row in rows], dtype=np.int64)
+    lengths = np.diff(np.append(starts, minutes))
+
+    def fill(values: list[tuple[int, int, int]]) -> npt.NDArray[np.int64]:
+        return np.repeat(np.array(values, dtype=np.int64).reshape(-1, 3), lengths, axis=0)
+
+    return _Record(
+        targets=fill([row[1] for row in rows]),
+        ready=fill([(r.reserved, r.spot, r.on_demand) for _, _, r, _ in rows]),
+        billed=fill([(o.reserved, o.spot, o.on_demand) for _, _, _, o in rows]),
         ordered=ordered_count,
         interruptions=interruptions,
     )
-    return _result(policy, scenario, record)
 
 
 def _observed(before: float | None, values: npt.NDArray[np.float64]) -> list[float | None]:
     """What each minute observes: the previous minute's value, None for a gap."""
-    shifted: list[float | None] = [before]
-    shifted.extend(values[:-1].tolist())
-    return [None if value is None or math.isnan(value) else value for value in shifted]
+    shifted = np.concatenate([[math.nan if before is None else before], values[:-1]])
+    observed = shifted.astype(object)
+    observed[np.isnan(shifted)] = None
+    result: list[float | None] = observed.tolist()
+    return result
+
+
+def _minutes_from(timestamps: pd.DatetimeIndex) -> list[datetime]:
+    """The start of every replayed minute as a datetime (cheaper than to_pydatetime)."""
+    if len(timestamps) == 0:
+        return []
+    first = pd.Timestamp(timestamps[0]).to_pydatetime()
+    step = timedelta(minutes=1)
+    return [first + step * i for i in range(len(timestamps))]
 
 
 @dataclass(frozen=True)
@@ -392,10 +449,6 @@ class _Record:
     billed: npt.NDArray[np.int64]
     ordered: int
     interruptions: int
-
-
-def _counts(rows: list[tuple[int, int, int]]) -> npt.NDArray[np.int64]:
-    return np.array(rows, dtype=np.int64).reshape(-1, 3)
 
 
 def _replicas(
