@@ -163,6 +163,11 @@ def as_table(
         f"{predicted.resolution_s} s buckets of {loaded.column} per {loaded.interval_s} s, "
         f"from {start:%Y-%m-%d %H:%M} UTC",
     ]
+    if predicted.reason is not forecasting.ForecastReason.BACKTEST_SELECTED:
+        lines.append(
+            f"note        the forecast is {predicted.reason.value}: a reserved base is a long "
+            "commitment, check it against more history before buying"
+        )
     for item in planned:
         lines.extend(["", *_workload_table(item)])
     return "\n".join(lines)
