@@ -285,8 +285,12 @@ def test_browser_screenshot_artifact(report_dir: Path, tmp_path: Path) -> None:
     artifacts = Path(os.environ.get("PRESCALE_TEST_ARTIFACTS", tmp_path))
     artifacts.mkdir(parents=True, exist_ok=True)
     shot = artifacts / "report.png"
+    # The page is about 1,400 px of fleet summary plus 2,400 px per workload at this width.
+    height = 1400 + 2400 * len(TWO_WORKLOADS["workloads"])
     _chromium(
-        (report_dir / "report.html").as_uri(), f"--screenshot={shot}", "--window-size=1100,7200"
+        (report_dir / "report.html").as_uri(),
+        f"--screenshot={shot}",
+        f"--window-size=1100,{height}",
     )
     print(f"report screenshot: {shot}")
     assert shot.stat().st_size > 50_000  # a blank page is a few kB
