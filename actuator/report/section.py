@@ -321,7 +321,8 @@ def _simulation(s: model.Simulation, p: str) -> str:
     for i, r in enumerate(s.policies):
         q = f"{p}.policies.{i}"
         rows.append(
-            f"<tr><td>{escape(r.policy)}</td>"
+            f'<tr class="{"chosen" if r.policy == "prescale" else ""}">'
+            f"<td>{escape(r.policy)}</td>"
             + elements.number(r.served_minutes_pct, Fmt.pct, f"{q}.served_minutes_pct", "td")
             + elements.number(r.unserved_demand_pct, Fmt.pct, f"{q}.unserved_demand_pct", "td")
             + elements.number(r.gpu_hours, Fmt.gpu_hours, f"{q}.gpu_hours", "td")
