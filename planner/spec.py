@@ -384,6 +384,8 @@ def _parse_one(
         )
     overflow = f.number("api_overflow_price_per_1m_tokens", None, low=0)
 
+    if unit is not None and request is not None:
+        _check_request_for_unit(f, unit, request)
     if unit is not None and item.get("capacity_per_replica") is None:
         _check_derivable(f, unit, kind, model)
     if name is None or unit is None or max_replicas is None or memory is None:
@@ -594,3 +596,26 @@ def _check_derivable(
             f"is missing for unit {unit.value}",
             f"set capacity_per_replica (in {unit.value} per replica at the SLO){hint}",
         )
+
+
+def _check_request_for_unit(f: _Fields, unit: DemandUnit, request: RequestShape) -> None:
+    """Little's law needs the request's duration (and tokens) for every unit but requests/s:
+    without them every request would count as zero load."""
+    timed = unit in (DemandUnit.CONCURRENCY, DemandUnit.KV_TOKENS)
+    tokens = request.prompt_tokens + request.completion_tokens
+    for broken, what, fix in (
+        (timed and request.duration_s <= 0, "request duration", "ttft_s and itl_s, or duration_s"),
+        (unit is DemandUnit.KV_TOKENS and tokens <= 0, "tokens", "prompt/completion_tokens"),
+        (
+            unit is DemandUnit.TOKENS_PER_S and request.completion_tokens <= 0,
+            "completion_tokens",
+            "completion_tokens",
+        ),
+    ):
+        if broken:
+            f.problem(
+                "request",
+                f.data.get("request"),
+                f"gives no {what} for unit {unit.value}",
+                f"set request.{fix}",
+            )

@@ -16,6 +16,7 @@ unit: concurrency
 gpu: L4
 capacity_per_replica: 8
 max_replicas: 10
+request: {duration_s: 2}
 """
 
 
@@ -32,7 +33,7 @@ def test_bundled_example_is_valid() -> None:
         pytest.param(ONE + "---" + ONE.replace("chat", "other"), ["chat", "other"], id="two-docs"),
         pytest.param(
             "workloads:\n  - {name: a, unit: concurrency, gpu: L4, capacity_per_replica: 8, "
-            "max_replicas: 4, pool: p}\npools: {p: {gpus: 8}}\n",
+            "max_replicas: 4, pool: p, request: {duration_s: 2}}\npools: {p: {gpus: 8}}\n",
             ["a"],
             id="workloads-and-pools",
         ),

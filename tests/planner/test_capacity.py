@@ -64,7 +64,12 @@ def test_concurrency_from_kv_divides_by_tokens_per_sequence() -> None:
 def test_prefix_cache_hits_shrink_the_prompt_share() -> None:
     """500 * (1 - 0.4) + 200 / 2 = 400 tokens per sequence."""
     parsed = build.workload(
-        request={"prompt_tokens": 500, "completion_tokens": 200, "prefix_cache_hit_rate": 0.4}
+        request={
+            "prompt_tokens": 500,
+            "completion_tokens": 200,
+            "duration_s": 4,
+            "prefix_cache_hit_rate": 0.4,
+        }
     )
     assert capacity.tokens_per_sequence(parsed.request) == pytest.approx(400)
 

@@ -117,6 +117,19 @@ def _problems(data: Any) -> tuple[str, ...]:
             id="unknown-model",
         ),
         pytest.param(
+            {"request": None},
+            [
+                "request (None) gives no request duration for unit concurrency",
+                "set request.ttft_s and itl_s",
+            ],
+            id="concurrency-needs-a-duration",
+        ),
+        pytest.param(
+            {"unit": "tokens_per_s", "request": {"duration_s": 3}},
+            ["gives no completion_tokens for unit tokens_per_s"],
+            id="token-throughput-needs-output-tokens",
+        ),
+        pytest.param(
             {"min_replicas": 1.5},
             ["min_replicas (1.5) is not a whole number", "set min_replicas to an integer"],
             id="fractional-replicas",
