@@ -79,7 +79,8 @@ def forecast_caveats(who: str, group: Sequence[model.WorkloadReport]) -> tuple[m
             model.CaveatKind.short_history,
             f"{who}: only {_span(days)} of history (< {WEEKLY_HISTORY_DAYS:.0f} days); the "
             f"weekly cycle cannot be learned, the forecast uses {w.accuracy.model} "
-            f"({w.accuracy.reason}). Supply at least two weeks.",
+            f"({w.accuracy.reason}). Reservations are a year-long commitment: supply at least two "
+            "weeks of history before buying them.",
         )
     ratio = w.accuracy.chosen_ratio_to_naive
     if math.isfinite(ratio) and ratio > LOW_ACCURACY_RATIO:

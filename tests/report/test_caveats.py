@@ -114,7 +114,7 @@ def test_caveat_message_names_workload_value_and_fix() -> None:
     (caveat,) = caveats.for_workload(w)
     assert caveat.workload == "chat-llama-8b"
     assert "10.0 days" in caveat.message
-    assert "Supply at least two weeks" in caveat.message
+    assert "supply at least two weeks of history before buying them" in caveat.message
 
 
 def test_fleet_says_each_shared_caveat_once() -> None:
