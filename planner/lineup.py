@@ -51,6 +51,8 @@ class Options:
     mix: simulate.MixMode = simulate.MixMode.PLANNER
     seed: int = 0
     refit_every_s: int = predictive.DEFAULT_REFIT_EVERY_S
+    until: pd.Timestamp | None = None  # replay the period ending here; None: the trace's end
+    mask_dropouts: bool = True  # collection dropouts become gaps (replay.py)
 
 
 def run(
@@ -67,7 +69,9 @@ def run(
     same trace); without it prescale runs the backtest on the warm-up.
     """
     _check(options)
-    split = replay.split(trace, options.replay_s)
+    if options.until is not None:
+        trace = replay.until(trace, options.until)
+    split = replay.split(trace, options.replay_s, mask_dropouts=options.mask_dropouts)
     cold = options.cold_start or cold_start.ColdStart.fixed(workload.lead_time_s)
     request = demand.measured_request(workload.request, split.warmup)
     world = scenario(workload, split, cold, options.seed, request)
@@ -79,6 +83,7 @@ def run(
         planning_lead_time_s=planning_lead_time_s(cold),
         forecast_model=None if prescale is None else prescale.selection.model.value,
         forecast_refits=0 if prescale is None else len(prescale.refits),
+        dropout_minutes=split.dropout_minutes,
     )
 
 

@@ -9,6 +9,12 @@ The simulator decides once per minute, so every trace is brought to arrivals per
 
 The warm-up is everything before the replayed period: static and cron size themselves on it,
 prescale fits its forecast on it, and the replayed period is simulated minute by minute.
+
+Collection dropouts (runs of near-zero intervals that no Poisson process at the local level
+would produce, e.g. ServeGen's exact-zero windows; forecaster.outliers.dropout_mask) are turned
+into gaps before anything else: replayed as demand they would count as minutes every policy
+serves for free, and observed they would tell a policy that traffic vanished. As gaps they are
+neither served nor unserved, and policies see no metric for them.
 """
 
 from __future__ import annotations
@@ -17,9 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from forecaster import errors, series
+from forecaster import errors, outliers, series
 
 MINUTE_S = 60
 MINUTES_PER_DAY = 1440
@@ -31,6 +38,7 @@ class Replay:
 
     warmup: series.Trace  # interval_s == 60, ends the minute before `replayed` starts
     replayed: series.Trace  # interval_s == 60, the minutes the simulator steps through
+    dropout_minutes: int = 0  # replayed minutes turned into gaps as collection dropouts
 
     @property
     def start(self) -> pd.Timestamp:
@@ -57,8 +65,13 @@ def minute_trace(trace: series.Trace) -> series.Trace:
     )
 
 
-def split(trace: series.Trace, replay_s: int) -> Replay:
+def split(trace: series.Trace, replay_s: int, *, mask_dropouts: bool = True) -> Replay:
     """Replay the last `replay_s` seconds of `trace` (per minute); warm up on the rest."""
+    dropped = np.zeros(len(trace.values), dtype=bool)
+    if mask_dropouts and len(trace.values):
+        dropped = outliers.dropout_mask(trace.values, trace.interval_s)
+        if dropped.any():
+            trace = _masked(trace, dropped)
     minutes = minute_trace(trace)
     total = len(minutes.values)
     replay_minutes = replay_s // MINUTE_S
@@ -82,7 +95,63 @@ def split(trace: series.Trace, replay_s: int) -> Replay:
             f"{warmup.values.index[-1].isoformat()}) holds no data, only gaps; pass a shorter "
             "--replay or a trace with history before the replayed period"
         )
-    return Replay(warmup=warmup, replayed=replayed)
+    dropout_minutes = 0
+    if dropped.any():
+        flags = series.Trace(
+            values=pd.Series(dropped.astype(float), index=trace.values.index),
+            interval_s=trace.interval_s,
+            column="dropout",
+            prompt_tokens=None,
+            completion_tokens=None,
+        )
+        held = minute_trace(flags).values.to_numpy()[cut:total]
+        dropout_minutes = int(np.count_nonzero(held > 0))
+    return Replay(warmup=warmup, replayed=replayed, dropout_minutes=dropout_minutes)
+
+
+def until(trace: series.Trace, end: pd.Timestamp) -> series.Trace:
+    """The trace up to (not including) `end`: to replay a period that is not the trace's last."""
+    keep = pd.DatetimeIndex(trace.values.index) < end
+    if not keep.any():
+        raise errors.InputError(
+            f"--until ({end.isoformat()}) is before the trace starts "
+            f"({trace.values.index[0].isoformat()}); pass a time within the trace"
+        )
+
+    def cut(values: pd.Series | None) -> pd.Series | None:
+        if values is None:
+            return None
+        part = values[keep]
+        return pd.Series(
+            part.to_numpy(dtype=float),
+            index=pd.DatetimeIndex(part.index, freq=f"{trace.interval_s}s"),
+            dtype=float,
+        )
+
+    kept = cut(trace.values)
+    return series.Trace(
+        values=trace.values if kept is None else kept,
+        interval_s=trace.interval_s,
+        column=trace.column,
+        prompt_tokens=cut(trace.prompt_tokens),
+        completion_tokens=cut(trace.completion_tokens),
+    )
+
+
+def _masked(trace: series.Trace, dropped: npt.NDArray[np.bool_]) -> series.Trace:
+    def mask(values: pd.Series | None) -> pd.Series | None:
+        if values is None:
+            return None
+        return values.mask(pd.Series(dropped, index=values.index))
+
+    masked = mask(trace.values)
+    return series.Trace(
+        values=trace.values if masked is None else masked,
+        interval_s=trace.interval_s,
+        column=trace.column,
+        prompt_tokens=mask(trace.prompt_tokens),
+        completion_tokens=mask(trace.completion_tokens),
+    )
 
 
 def _map(trace: series.Trace, convert: Callable[[pd.Series], pd.Series]) -> series.Trace:

@@ -208,6 +208,7 @@ class SimulationResult:
     planning_lead_time_s: int | None = None  # the lead time policies planned with
     forecast_model: str | None = None  # prescale's forecast model; None when it did not run
     forecast_refits: int = 0  # forecasts prescale made, the first one from the warm-up
+    dropout_minutes: int = 0  # replayed minutes that were collection dropouts, made gaps
 
     def result(self, name: PolicyName) -> PolicyResult | None:
         for result in self.policies:

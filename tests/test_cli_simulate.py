@@ -140,6 +140,7 @@ def test_timeseries_has_a_row_per_policy_and_minute(
         pytest.param(("--replay", "30d"), "leaves no warm-up", id="replay-too-long"),
         pytest.param(("--lead-time-p90", "2m"), "must be >= the median", id="p90-below-median"),
         pytest.param(("--name", "other"), "--name (other) is not a workload", id="unknown-name"),
+        pytest.param(("--until", "someday"), "--until ('someday') is not a timestamp", id="until"),
     ],
 )
 def test_bad_input_exits_2_naming_the_problem(

@@ -32,12 +32,14 @@ EPILOG = """examples:
   prescale simulate --trace nasa.csv.gz --workload chat.yaml --replay 7d --lead-time 10m \\
       --policies prescale,reactive,static,cron,oracle --seed 1 --json sim.json
   prescale simulate --lead-time 5m --lead-time-p90 12m --mix on_demand --timeseries sim.csv
+  prescale simulate --trace nasa.csv.gz --until 1995-08-28T00:00Z --replay 7d
 
 The last --replay of the trace is replayed minute by minute; everything before it is the
 warm-up the forecasts, the static fleet and the cron schedule are fitted on. Coarse traces
 (10-min, hourly) are replayed holding each interval's rate, per-second traces summed per
 minute. A minute is served when the ready replicas' full capacity covers its demand; minutes
-without data (trace gaps) count neither way. --json writes one object per policy under
+without data (trace gaps, and collection dropouts unless --keep-dropouts) count neither way
+and are still billed. --json writes one object per policy under
 "policies"; --timeseries writes one row per policy and minute.
 """
 
@@ -60,6 +62,18 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--replay", default="7d", help="replayed period at the end of the trace (default 7d)"
+    )
+    parser.add_argument(
+        "--until",
+        default=None,
+        help="end of the replayed period (UTC, e.g. 1995-08-28T00:00Z); data after it is "
+        "ignored (default: the end of the trace)",
+    )
+    parser.add_argument(
+        "--keep-dropouts",
+        action="store_true",
+        help="replay collection dropouts (runs of near-zero intervals) as demand instead of "
+        "treating them as gaps",
     )
     parser.add_argument(
         "--lead-time",
@@ -155,8 +169,20 @@ def _options(args: argparse.Namespace) -> tuple[lineup.Options, list[str]]:
         names = lineup.names([n for n in args.policies.split(",") if n.strip()])
     except errors.InputError as exc:
         problems.extend(exc.problems)
+    until: pd.Timestamp | None = None
+    if args.until is not None:
+        try:
+            until = pd.Timestamp(args.until)
+        except ValueError:
+            problems.append(
+                f"--until ({args.until!r}) is not a timestamp; write it like 1995-08-28T00:00Z"
+            )
+        else:
+            until = until.tz_localize("UTC") if until.tzinfo is None else until.tz_convert("UTC")
     options = lineup.Options(
         replay_s=replay_s,
+        until=until,
+        mask_dropouts=not args.keep_dropouts,
         cold_start=cold,
         policies=names,
         mix=simulate.MixMode(args.mix),
@@ -229,6 +255,11 @@ def as_table(
         f"cold start {result.cold_start.describe()}; policies plan with "
         f"{result.planning_lead_time_s} s; {result.capacity_per_replica:g} per replica",
     ]
+    if result.dropout_minutes:
+        lines.append(
+            f"gaps      {result.dropout_minutes} replayed minutes were collection dropouts "
+            "(near-zero runs), replayed as gaps (--keep-dropouts to count them as demand)"
+        )
     if result.forecast_model is not None:
         lines.append(
             f"prescale  forecast model {result.forecast_model}, {result.forecast_refits} "
@@ -327,6 +358,7 @@ def as_json(
         "capacity_per_replica": _round(result.capacity_per_replica),
         "forecast_model": result.forecast_model,
         "forecast_refits": result.forecast_refits,
+        "dropout_minutes": result.dropout_minutes,
         "policies": {row.policy.value: policy_json(row, oracle) for row in result.policies},
     }
 

@@ -139,3 +139,28 @@ def test_the_interruption_rate_matches_the_hourly_rate() -> None:
 def test_a_negative_rate_is_refused() -> None:
     with pytest.raises(errors.InputError, match="spot_interruption_rate_per_hour"):
         spot.survival_per_minute(-1.0)
+
+
+def test_a_collection_dropout_is_replayed_as_a_gap() -> None:
+    """A day at about 600 requests/min with ten exact-zero minutes near its end: no Poisson
+    process at 600/min gives ten zeros in a row, so they become gaps (and are counted)."""
+    values = np.random.default_rng(4).poisson(600.0, 1440).astype(float)
+    values[1400:1410] = 0.0
+    split = replay.split(b.minute_trace(values.tolist()), replay_s=60 * 60)
+    replayed = split.replayed.values
+    assert split.dropout_minutes == 10
+    assert replayed.iloc[20:30].isna().all()
+    assert replayed.iloc[:20].notna().all()
+    kept = replay.split(b.minute_trace(values.tolist()), 60 * 60, mask_dropouts=False)
+    assert kept.dropout_minutes == 0
+    assert (kept.replayed.values.iloc[20:30] == 0.0).all()
+
+
+def test_until_replays_a_period_that_is_not_the_last() -> None:
+    split = replay.split(
+        replay.until(b.minute_trace([1.0] * 100), b.MONDAY + pd.Timedelta(minutes=60)), 600
+    )
+    assert split.start == b.MONDAY + pd.Timedelta(minutes=50)
+    assert split.minutes == 10
+    with pytest.raises(errors.InputError, match="before the trace starts"):
+        replay.until(b.minute_trace([1.0] * 10), b.MONDAY - pd.Timedelta(days=1))
