@@ -5,7 +5,7 @@ coverage, backtest (leave-one-fold-out) P90 coverage and refit seconds per serie
 timing of one refit of a 4-week series and of the backtest-driven selection for many series,
 each against a baseline measured in the same run.
 
-    python bench/forecast.py [--traces-dir ../shared/traces] [--series 100]
+    python bench/forecast.py [--traces-dir ../shared/traces] [--series 100] [--measure-mstl]
 """
 
 from __future__ import annotations
@@ -168,6 +168,8 @@ def speed(count: int) -> None:
         f"(median of 5; target < 1 s); weekly seasonal-naive refit {baseline:.3f} s; "
         f"ratio {refit / baseline:.1f}x"
     )
+    if count <= 0:
+        return
     rng = np.random.default_rng(0)
     collection = [
         history * rng.lognormal(0.0, 0.2, size=len(history)) * rng.uniform(0.5, 2.0)
@@ -189,15 +191,39 @@ def speed(count: int) -> None:
     print(f"  models chosen: {counts}")
 
 
+def mstl_cost() -> None:
+    """Why MSTL is fitted on hourly means: one fit at 5 min against one at 1 hour."""
+    from statsmodels.tsa.seasonal import MSTL  # noqa: PLC0415 - only this optional part needs it
+
+    history = _four_weeks()
+    cleaned = outliers.clean(history, 60).values
+    mean, _, _ = series.complete_buckets(cleaned, 60, 300)
+    five = models.fill_gaps(mean.to_numpy(), 2016)
+    hourly = five[: five.size - five.size % 12].reshape(-1, 12).mean(axis=1)
+    print("\n== MSTL cost, one fit on the 4-week series (daily + weekly seasons)")
+    for label, y, periods in (("5-min", five, (288, 2016)), ("hourly", hourly, (24, 168))):
+        for inner, kwargs in (("statsmodels default", {}), ("inner_iter=1", {"inner_iter": 1})):
+            started = time.perf_counter()
+            MSTL(y, periods=periods, stl_kwargs=dict(kwargs)).fit()
+            print(
+                f"  {label:<7}{len(y):>6} points, {inner:<20}{time.perf_counter() - started:8.2f} s"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--traces-dir", type=Path, default=REPO.parent / "shared" / "traces")
     parser.add_argument("--series", type=int, default=100, help="series for the selection timing")
     parser.add_argument("--skip-accuracy", action="store_true")
+    parser.add_argument(
+        "--measure-mstl", action="store_true", help="also time MSTL at 5 min (about a minute)"
+    )
     args = parser.parse_args()
     if not args.skip_accuracy:
         accuracy(args.traces_dir)
     speed(args.series)
+    if args.measure_mstl:
+        mstl_cost()
 
 
 if __name__ == "__main__":
