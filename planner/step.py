@@ -88,7 +88,9 @@ class PolicyState:
         return cls(
             targets=counts,
             base=counts.total if current is not None else None,
-            wants=(),
+            # a running fleet counts as wanted just before the first tick, so a (re)start
+            # waits a cooldown before releasing it, like any other scale-in
+            wants=((-math.inf, counts.total),) if current is not None else (),
             # what runs now has run "forever": only spot ordered from now on is still starting
             spot_targets=((-math.inf, counts.spot),),
             last_scale_out_s=None,

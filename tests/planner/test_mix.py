@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import planner_builders as build
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from planner import mix
 
@@ -64,3 +66,23 @@ def test_split(base: int, reserved: int, cap: int, expected: mix.Split) -> None:
 def test_expected_interruptions() -> None:
     """8 spot * 0.05 / h * (600 / 3600) h = 0.0667."""
     assert mix.expected_interruptions(8, 0.05, 600) == pytest.approx(8 * 0.05 / 6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    base=st.integers(0, 50),
+    reserved=st.integers(0, 50),
+    cap=st.integers(0, 60),
+    share=st.sampled_from([0.0, 0.3, 0.5, 1.0]),
+    rate=st.sampled_from([0.0, 0.05, 2.0]),
+)
+def test_split_stays_within_the_cap_and_covers_the_base(
+    base: int, reserved: int, cap: int, share: float, rate: float
+) -> None:
+    workload = build.workload(
+        capacity_types=ALL_TYPES, spot_share=share, spot_interruption_rate_per_hour=rate
+    )
+    result = mix.split(workload, min(base, cap), reserved, 600, cap)
+    assert min(base, cap) <= result.total <= cap
+    assert result.reserved == min(reserved, cap)
+    assert min(result.spot, result.on_demand, result.spot_extra) >= 0

@@ -193,3 +193,19 @@ def test_capacity_from_the_plan_overrides_the_spec() -> None:
     inputs = dataclasses.replace(build.inputs(0, observed=62.0), capacity_per_replica=20.0)
     result = step.plan_step(build.workload(), inputs, step.PolicyState.initial())
     assert result.total == 4
+
+
+def test_initial_state_from_a_running_fleet() -> None:
+    """A fresh start beside 2 reserved + 3 spot + 3 on-demand already ready: floor 8 keeps them
+    (no spot fallback: what runs was not just ordered); floor 2 holds the 8 for one cooldown
+    (300 s) like any scale-in, then releases them."""
+    workload = build.workload(capacity_types=ALL_TYPES)
+    running = step.ReplicaCounts(reserved=2, spot=3, on_demand=3)
+    state = step.PolicyState.initial(running)
+    kept = step.plan_step(workload, build.inputs(0, floor=8, reserved=2, ready=running), state)
+    assert kept.evidence.spot_fallback == 0
+    assert kept.targets == step.ReplicaCounts(2, 4, 3)  # spot 3 + 1 spare
+    lower = step.plan_step(workload, build.inputs(0, floor=2, reserved=2, ready=running), state)
+    assert (lower.evidence.base, lower.total, lower.reason) == (8, 9, step.Reason.COOLDOWN_HOLD)
+    later = step.plan_step(workload, build.inputs(5, floor=2, reserved=2), lower.state)
+    assert later.total == 2
