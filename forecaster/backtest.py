@@ -64,6 +64,9 @@ def plan_folds(n: int, regime: Regime, season: models.Season) -> tuple[Fold, ...
         return tuple(Fold(n - i * length, length, length) for i in range(count, 0, -1))
     # Daily folds run to the end of the history, so errors several days ahead are measured
     # too: the forecast horizon is a week even when the history is short.
+    if count < 1 and n > length:
+        # Between one and two days: one partial-day fold after the first full day.
+        return (Fold(length, n - length, n - length),)
     # The MAE is taken on the first day of each fold, so every fold weighs the same.
     return tuple(Fold(n - i * length, i * length, length) for i in range(count, 0, -1))
 

@@ -37,6 +37,7 @@ def test_regime_by_history_length(history_s: float, regime: Regime) -> None:
         (int(2.5 * 168), Regime.WEEKLY, [(int(2.5 * 168) - 168, 168)]),
         (3 * 24, Regime.DAILY, [(24, 48), (48, 24)]),
         (10 * 24, Regime.DAILY, [(24 * k, 24 * (10 - k)) for k in range(4, 10)]),
+        (30, Regime.DAILY, [(24, 6)]),
     ],
     ids=[
         "5 weeks: last 3 weeks",
@@ -44,6 +45,7 @@ def test_regime_by_history_length(history_s: float, regime: Regime) -> None:
         "2.5 weeks: 1 fold",
         "3 days: 2 daily folds to the end",
         "10 days: 6 daily folds",
+        "30 hours: one partial-day fold",
     ],
 )
 def test_fold_plan(hours: int, regime: Regime, expected: list[tuple[int, int]]) -> None:
@@ -51,7 +53,9 @@ def test_fold_plan(hours: int, regime: Regime, expected: list[tuple[int, int]]) 
     history so several days ahead are measured, but are scored on their first day."""
     folds = backtest.plan_folds(hours, regime, HOURLY)
     assert [(f.origin, f.steps) for f in folds] == expected
-    assert all(f.scored_steps == (168 if regime is Regime.WEEKLY else 24) for f in folds)
+    assert all(
+        f.scored_steps == min(f.steps, 168 if regime is Regime.WEEKLY else 24) for f in folds
+    )
 
 
 def _result(ratios: dict[ModelName, float], folds: int = 3) -> backtest.Result:

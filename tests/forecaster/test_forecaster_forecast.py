@@ -85,6 +85,7 @@ def test_refit_with_a_selection_reuses_model_and_calibration(
     ("history", "reason", "model"),
     [
         (hourly_demand(10 / 7, seed=1), fc.ForecastReason.INSUFFICIENT_HISTORY_DAILY, None),
+        (hourly_demand(30 / 168, seed=2), fc.ForecastReason.INSUFFICIENT_HISTORY_DAILY, None),
         (minute_demand(3), fc.ForecastReason.INSUFFICIENT_HISTORY_LEVEL, fc.ModelName.RECENT_LEVEL),
         (
             minute_demand(1 / 60),
@@ -92,7 +93,12 @@ def test_refit_with_a_selection_reuses_model_and_calibration(
             fc.ModelName.RECENT_LEVEL,
         ),
     ],
-    ids=["10 days -> daily models", "3 hours -> level", "one point -> level"],
+    ids=[
+        "10 days -> daily models",
+        "30 hours -> daily models",
+        "3 hours -> level",
+        "one point -> level",
+    ],
 )
 def test_short_history_is_a_reason_not_a_crash(
     history: pd.Series, reason: fc.ForecastReason, model: fc.ModelName | None
