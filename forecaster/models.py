@@ -95,7 +95,8 @@ def seasonal_naive(y: np.ndarray, steps: int, period: int) -> np.ndarray:
 
 
 def recent_level(y: np.ndarray, steps: int, period: int) -> np.ndarray:
-    """A flat line at the mean of the most recent values (up to one hour-ish of buckets)."""
+    """A flat line at the mean of the last `period // 24` known values (an hour when `period`
+    is a day)."""
     finite = y[np.isfinite(y)]
     if finite.size == 0:
         return np.zeros(steps)
@@ -106,8 +107,9 @@ def recent_level(y: np.ndarray, steps: int, period: int) -> np.ndarray:
 def seasonal_profile(y: np.ndarray, steps: int, period: int, periods_back: int) -> np.ndarray:
     """Median of the last `periods_back` periods at the same phase, scaled to the recent level.
 
-    The scale is last day's mean over the profile's mean at the same phases, within
-    LEVEL_RATIO_BOUNDS.
+    The scale is the sum of the last `period // 7` values (a day for the weekly profile, about
+    3.4 hours for the daily one) over the profile's sum at the same phases, within
+    LEVEL_RATIO_BOUNDS. Phases with no data in any period are filled from `period // 7` earlier.
     """
     k = min(periods_back, y.size // period)
     if k < 1:
