@@ -2,7 +2,8 @@
 
 Every workload first keeps its min_replicas (spec validation checks they fit). When the
 workloads together want more GPUs than the pool has, the GPUs above the minimums are shared in
-proportion to each workload's extra want (wanted - min_replicas, in GPUs); otherwise each gets
+proportion to each workload's extra want (wanted - min_replicas, in GPUs), and the GPUs that
+rounding down leaves go to the largest unmet wants; otherwise each gets
 what it wants plus an equal part of the slack. The resulting per-minute replica caps go back
 into `plan.build_plan`, which keeps every target (spot spares included) under its cap, so the
 pool never exceeds its budget. `Shortfall` says who got less, when, and why.
@@ -50,7 +51,8 @@ def allocate(
     """Replica caps, shape (workloads, minutes), with sum(cap * gpus) <= budget every minute.
 
     Budget 10 GPUs, two 1-GPU workloads with min 1 wanting 8 and 4: 8 GPUs above the minimums,
-    extra wants 7 and 3, so caps 1 + floor(8 * 7/10) = 6 and 1 + floor(8 * 3/10) = 3.
+    extra wants 7 and 3, so 1 + floor(8 * 7/10) = 6 and 1 + floor(8 * 3/10) = 3; the one GPU
+    rounding left over goes to the larger unmet want (8 - 6 = 2 > 4 - 3 = 1): caps 7 and 3.
     """
     gpus = gpus_per_replica[:, None]
     floor_gpus = int((min_replicas * gpus_per_replica).sum())
@@ -65,11 +67,42 @@ def allocate(
     binding = total_extra > free
     safe_total = np.where(total_extra > 0, total_extra, 1)
     shared = min_replicas[:, None] + (free * extra // safe_total) // gpus
+    _hand_out_leftovers(
+        shared, wanted, gpus_per_replica, free - extra_used(shared, min_replicas, gpus)
+    )
     slack = np.maximum(free - total_extra, 0)
     workloads = wanted.shape[0]
     generous = np.maximum(wanted, min_replicas[:, None]) + (slack // workloads) // gpus
     caps: npt.NDArray[np.int64] = np.where(binding, shared, generous).astype(np.int64)
     return caps
+
+
+def extra_used(
+    caps: npt.NDArray[np.int64], min_replicas: npt.NDArray[np.int64], gpus: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    """GPUs the caps hold above the minimums, per minute."""
+    used: npt.NDArray[np.int64] = ((caps - min_replicas[:, None]) * gpus).sum(axis=0)
+    return used
+
+
+def _hand_out_leftovers(
+    shared: npt.NDArray[np.int64],
+    wanted: npt.NDArray[np.int64],
+    gpus_per_replica: npt.NDArray[np.int64],
+    leftover: npt.NDArray[np.int64],
+) -> None:
+    """Give the GPUs that rounding down left over to the largest unmet wants first (in place),
+    so a short pool is used to the last replica that fits."""
+    minutes = np.arange(shared.shape[1])
+    order = np.argsort(-(wanted - shared), axis=0, kind="stable")
+    left = leftover.copy()
+    for rank in range(shared.shape[0]):
+        index = order[rank]
+        gpus = gpus_per_replica[index]
+        unmet = np.maximum(wanted[index, minutes] - shared[index, minutes], 0)
+        add = np.minimum(unmet, np.maximum(left, 0) // gpus)
+        shared[index, minutes] += add
+        left -= add * gpus
 
 
 def plan_pool(
@@ -124,8 +157,9 @@ def plan_pool(
                 worst_granted=int(capped.targets["total"].iloc[worst]),
                 explanation=(
                     f"pool {pool} has {gpu_budget} GPUs, shared with {others or 'no one'}; "
-                    f"where the pool runs short, the GPUs above every workload's min_replicas "
-                    f"go in proportion to each workload's extra want"
+                    "where the pool runs short, the GPUs above every workload's min_replicas "
+                    "go in proportion to each workload's extra want (rounding leftovers to the "
+                    "largest unmet want)"
                 ),
             )
         )

@@ -20,13 +20,14 @@ def _ints(rows: list[list[int]]) -> np.ndarray:
     ("wanted", "mins", "gpus", "budget_gpus", "caps"),
     [
         # 10 GPUs, mins 1 + 1: 8 free; extra wants 7 and 3 -> 1 + floor(8*7/10) = 6,
-        # 1 + floor(8*3/10) = 3
-        pytest.param([[8], [4]], [1, 1], [1, 1], 10, [[6], [3]], id="proportional-when-short"),
+        # 1 + floor(8*3/10) = 3; the 1 GPU left goes to the larger unmet want (2 > 1)
+        pytest.param([[8], [4]], [1, 1], [1, 1], 10, [[7], [3]], id="proportional-when-short"),
         # wants 3 + 4 = 7 of 10: each gets its want plus floor(3 slack / 2) = 1
         pytest.param([[3], [4]], [1, 1], [1, 1], 10, [[4], [5]], id="slack-shared-when-not"),
         # 2-GPU replicas: 12 GPUs, mins 1*1 + 1*2 = 3, 9 free; extra 5*1 = 5 and 4*2 = 8 GPUs:
-        # floor(9*5/13) = 3 -> 4; floor(9*8/13) = 5 GPUs -> 2 replicas -> 3
-        pytest.param([[6], [5]], [1, 1], [1, 2], 12, [[4], [3]], id="gpus-per-replica"),
+        # floor(9*5/13) = 3 -> 4; floor(9*8/13) = 5 GPUs -> 2 replicas -> 3; that holds 4 + 6 = 10
+        # GPUs. Unmet wants tie at 2 replicas each; the first in order takes the 2 GPUs left -> 6
+        pytest.param([[6], [5]], [1, 1], [1, 2], 12, [[6], [3]], id="gpus-per-replica"),
         # one workload at its minimum takes nothing from the other
         pytest.param([[1], [20]], [1, 1], [1, 1], 8, [[1], [7]], id="idle-neighbour"),
     ],
