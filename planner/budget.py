@@ -3,8 +3,8 @@
 Every workload first keeps its min_replicas (spec validation checks they fit). When the
 workloads together want more GPUs than the pool has, the GPUs above the minimums are shared in
 proportion to each workload's extra want (wanted - min_replicas, in GPUs), and the GPUs that
-rounding down leaves go to the largest unmet wants; otherwise each gets
-what it wants plus an equal part of the slack. The resulting per-minute replica caps go back
+rounding down leaves go to the largest unmet wants; otherwise each gets what it wants plus an
+equal part of the slack. The resulting per-minute replica caps go back
 into `plan.build_plan`, which keeps every target (spot spares included) under its cap, so the
 pool never exceeds its budget. `Shortfall` says who got less, when, and why.
 """
@@ -68,7 +68,7 @@ def allocate(
     safe_total = np.where(total_extra > 0, total_extra, 1)
     shared = min_replicas[:, None] + (free * extra // safe_total) // gpus
     _hand_out_leftovers(
-        shared, wanted, gpus_per_replica, free - extra_used(shared, min_replicas, gpus)
+        shared, wanted, gpus_per_replica, free - _extra_used(shared, min_replicas, gpus)
     )
     slack = np.maximum(free - total_extra, 0)
     workloads = wanted.shape[0]
@@ -77,7 +77,7 @@ def allocate(
     return caps
 
 
-def extra_used(
+def _extra_used(
     caps: npt.NDArray[np.int64], min_replicas: npt.NDArray[np.int64], gpus: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.int64]:
     """GPUs the caps hold above the minimums, per minute."""
