@@ -49,9 +49,9 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "plan",
         help="plan GPU replicas per capacity type for the week ahead",
-        description="Forecast the trace, then plan each workload's replicas minute by minute "
-        "ahead of the cold start, within its bounds and pool budget, split into reserved, spot "
-        "and on-demand, and priced next to all-on-demand and static peak.",
+        description="Forecast the trace, then plan each workload's replicas minute by minute\n"
+        "ahead of the cold start, within its bounds and pool budget, split into reserved,\n"
+        "spot and on-demand, and priced next to all-on-demand and static peak.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
