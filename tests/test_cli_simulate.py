@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import pandas as pd
 import pytest
 
 from actuator import cli
+from actuator.commands import simulate as simulate_command
+from planner import simulate
 
 MINUTES_PER_DAY = 1440
 
@@ -98,7 +101,9 @@ def test_json_has_one_object_per_policy_with_the_documented_keys(
 ) -> None:
     out = tmp_path / "sim.json"
     assert cli.main(simulate_args(files, "--json", str(out))) == 0
-    table = capsys.readouterr().out
+    captured = capsys.readouterr()
+    table = captured.out
+    assert captured.err == ""  # no progress bar when stderr is not a terminal
     document = json.loads(out.read_text())
     assert list(document["policies"]) == ["prescale", "reactive", "static", "cron", "oracle"]
     for name, figures in document["policies"].items():
@@ -130,6 +135,13 @@ def test_timeseries_has_a_row_per_policy_and_minute(
     assert len(frame) == 2 * MINUTES_PER_DAY
     assert frame["policy"].unique().tolist() == ["reactive", "oracle"]
     assert {"timestamp", "demand", "capacity", "served", "billed_on_demand"} <= set(frame.columns)
+
+
+def test_the_progress_bar_reports_replayed_days() -> None:
+    stream = io.StringIO()
+    bar = simulate_command.ProgressBar(stream)
+    bar(simulate.PolicyName.REACTIVE, 720, 1440)
+    assert stream.getvalue() == "\rreactive  [###############...............]   0.5/1.0 d"
 
 
 @pytest.mark.parametrize(

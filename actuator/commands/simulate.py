@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     if problems or workload is None:
         raise errors.InputError(problems)
     loaded = trace.load(inputs.trace_path(args), args.column)
-    bar = _Bar(sys.stderr) if sys.stderr.isatty() else None
+    bar = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
     if bar is not None:
         bar.note("fitting the forecast on the warm-up ...")
     result = lineup.run(workload, loaded, options, progress=bar)
@@ -212,7 +212,7 @@ def _workload(args: argparse.Namespace, problems: list[str]) -> spec.WorkloadSpe
     return specs[0]
 
 
-class _Bar:
+class ProgressBar:
     """A one-line progress bar on a terminal: replayed days per policy."""
 
     def __init__(self, stream: TextIO) -> None:
