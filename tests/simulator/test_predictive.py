@@ -83,3 +83,31 @@ def test_the_history_at_t_ends_the_minute_before_t(worlds: tuple[Replayed, Repla
     assert history.index[-1] == result.timeseries.index[99]
     assert pd.DatetimeIndex(history.index).freq == pd.Timedelta(minutes=1)
     assert history.iloc[-1] == result.timeseries["arrivals"].iloc[99]
+
+
+def test_blind_and_instant_the_replayed_prescale_is_exactly_the_plan() -> None:
+    """With no observations (every replayed minute a gap), replicas ready the minute they are
+    ordered and no spot interruptions, stepping planner.step.plan_step minute by minute must
+    reproduce the first plan's `total` column: the simulator adds nothing of its own to the
+    planner's step (build_plan and plan_step agree by the planner's parity rule)."""
+    workload = b.workload(
+        target_utilization=0.8,
+        capacity_types=["reserved", "spot", "on_demand"],
+        spot_interruption_rate_per_hour=0.0,
+    )
+    split = replay.split(b.minute_trace(daily_arrivals(4).tolist()), MINUTES_PER_DAY * 60)
+    policy = predictive.Prescale(
+        workload,
+        split.warmup,
+        lead_time_s=300,
+        mix=simulate.MixMode.PLANNER,
+        refit_every_s=10 * MINUTES_PER_DAY * 60,
+    )
+    blind = b.scenario(
+        [float("nan")] * MINUTES_PER_DAY, workload_spec=workload, lead_time_s=0, start=split.start
+    )
+    series = b.run_one(policy, blind).timeseries
+    planned = policy.refits[0].plan.targets.reindex(series.index)
+    for kind in ("reserved", "spot", "on_demand"):
+        assert series[f"target_{kind}"].tolist() == planned[kind].tolist(), kind
+    assert planned["total"].nunique() > 2  # the plan does move over the day
