@@ -107,3 +107,13 @@ def test_bad_workload_exits_2_naming_the_field(
     code = cli.main(["plan", "--trace", str(excerpt), "--workload", str(path)])
     assert code == 2
     assert "max_replicas (3) is below min_replicas (9)" in capsys.readouterr().err
+
+
+def test_max_replicas_binding_is_reported(
+    excerpt: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """max_replicas 2 is below the example's daily peak need: the table says so."""
+    example = yaml.safe_load(inputs.example_path(inputs.EXAMPLE_WORKLOAD).read_text())
+    path = _workload_file(tmp_path, {**example, "max_replicas": 2})
+    assert cli.main(["plan", "--trace", str(excerpt), "--workload", str(path)]) == 0
+    assert "bounds      the need exceeds max_replicas (2) in " in capsys.readouterr().out

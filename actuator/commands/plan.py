@@ -210,6 +210,12 @@ def _workload_table(item: PlannedWorkload) -> list[str]:
             f"({_saved(c.dollars, c.static_peak_dollars)})",
         ]
     )
+    over = _minutes_over_max(item)
+    if over:
+        lines.append(
+            f"bounds      the need exceeds max_replicas ({w.max_replicas}) in {over} minutes "
+            f"(peak need {int(p.targets['needed'].max())}); raise max_replicas to serve them"
+        )
     if item.shortfall is not None:
         s = item.shortfall
         lines.append(
@@ -218,6 +224,11 @@ def _workload_table(item: PlannedWorkload) -> list[str]:
             f"{s.explanation}"
         )
     return lines
+
+
+def _minutes_over_max(item: PlannedWorkload) -> int:
+    """Minutes whose need (before warm standby) is above max_replicas: demand left unserved."""
+    return int((item.plan.targets["needed"] > item.workload.max_replicas).sum())
 
 
 def as_json(planned: Sequence[PlannedWorkload], predicted: forecasting.Forecast) -> dict[str, Any]:
@@ -246,6 +257,7 @@ def _workload_json(item: PlannedWorkload) -> dict[str, Any]:
         "provisioning_quantile": w.provisioning_quantile.value,
         "lead_time": {"seconds": p.lead_time_s, "source": item.lead_time.source.value},
         "reserved_base": p.reserved,
+        "minutes_needing_more_than_max_replicas": _minutes_over_max(item),
         "replicas": {
             **{
                 t.capacity_type.value: {"peak": t.peak_replicas, "mean": t.mean_replicas}
