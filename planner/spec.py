@@ -361,12 +361,8 @@ def _parse_one(
     spot_default = DEFAULT_SPOT_SHARE if CapacityType.SPOT in types else 0.0
     spot_share = f.number("spot_share", spot_default, low=0, high=1)
     if spot_share and CapacityType.SPOT not in types:
-        f.problem(
-            "spot_share",
-            spot_share,
-            "is set but spot is not in capacity_types",
-            "add spot to capacity_types or drop spot_share",
-        )
+        rule, fix = "is set but spot is not in capacity_types", "add spot or drop spot_share"
+        f.problem("spot_share", spot_share, rule, fix)
     prices = _prices(f, gpu_entry, gpu_name)
     quantile = f.choice("provisioning_quantile", ProvisioningQuantile, ProvisioningQuantile.P90)
     cooldown_s = f.duration("cooldown", DEFAULT_COOLDOWN_S)
@@ -376,12 +372,8 @@ def _parse_one(
     pool = item.get("pool")
     pool_name = str(pool) if pool is not None else None
     if pool_name is not None and budgets and pool_name not in budgets:
-        f.problem(
-            "pool",
-            pool,
-            f"is not defined under pools ({', '.join(budgets)})",
-            "add it under `pools:` or fix the name",
-        )
+        rule = f"is not defined under pools ({', '.join(budgets)})"
+        f.problem("pool", pool, rule, "add it under `pools:` or fix the name")
     overflow = f.number("api_overflow_price_per_1m_tokens", None, low=0)
 
     if unit is not None and request is not None:
@@ -432,12 +424,8 @@ def _gpu(f: _Fields) -> tuple[catalog.GpuEntry | None, str | None]:
 def _capacity_types(f: _Fields) -> tuple[CapacityType, ...]:
     value = f.data.get("capacity_types", ["on_demand"])
     if not isinstance(value, list) or not value:
-        f.problem(
-            "capacity_types",
-            value,
-            "is not a non-empty list",
-            f"write e.g. [{_names(CapacityType).replace('|', ', ')}]",
-        )
+        fix = f"write e.g. [{_names(CapacityType).replace('|', ', ')}]"
+        f.problem("capacity_types", value, "is not a non-empty list", fix)
         return (CapacityType.ON_DEMAND,)
     types: list[CapacityType] = []
     for item in value:
@@ -448,19 +436,11 @@ def _capacity_types(f: _Fields) -> tuple[CapacityType, ...]:
                 "capacity_types", item, f"is not one of {_names(CapacityType)}", "use those names"
             )
     if types and CapacityType.ON_DEMAND not in types and CapacityType.SPOT in types:
-        f.problem(
-            "capacity_types",
-            value,
-            "has spot without on_demand",
-            "add on_demand: it covers interrupted spot replicas and the peaks",
-        )
+        rule, fix = "has spot without on_demand", "add on_demand (it covers interrupted spot)"
+        f.problem("capacity_types", value, rule, fix)
     if types and types == [CapacityType.RESERVED]:
-        f.problem(
-            "capacity_types",
-            value,
-            "is reserved only",
-            "add on_demand: reserved capacity alone cannot follow the need",
-        )
+        rule, fix = "is reserved only", "add on_demand (reserved alone cannot follow the need)"
+        f.problem("capacity_types", value, rule, fix)
     return tuple(dict.fromkeys(types)) or (CapacityType.ON_DEMAND,)
 
 
@@ -543,12 +523,8 @@ def _dtype(f: _Fields, field: str) -> float:
     value = f.data.get(field, "bf16")
     size = catalog.DTYPE_BYTES.get(str(value).strip().lower())
     if size is None:
-        f.problem(
-            f"model.{field}",
-            value,
-            f"is not one of {', '.join(catalog.DTYPE_BYTES)}",
-            "use one of those",
-        )
+        rule = f"is not one of {', '.join(catalog.DTYPE_BYTES)}"
+        f.problem(f"model.{field}", value, rule, "use one of those")
         return 2.0
     return size
 
@@ -613,9 +589,5 @@ def _check_request_for_unit(f: _Fields, unit: DemandUnit, request: RequestShape)
         ),
     ):
         if broken:
-            f.problem(
-                "request",
-                f.data.get("request"),
-                f"gives no {what} for unit {unit.value}",
-                f"set request.{fix}",
-            )
+            rule = f"gives no {what} for unit {unit.value}"
+            f.problem("request", f.data.get("request"), rule, f"set request.{fix}")
