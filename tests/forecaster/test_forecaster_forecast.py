@@ -182,3 +182,22 @@ def test_spike_clipping_is_chosen_only_when_the_backtest_says_it_helps() -> None
     spiky.iloc[::37] *= 10
     assert fc.select(spiky).clip_spikes
     assert not fc.select(FIVE_WEEKS).clip_spikes
+
+
+def test_peak_forecast_is_above_the_mean_for_bursty_minutes() -> None:
+    """Two days of Poisson(50) per minute at 5-min buckets: the mean is 50, the largest of five
+    minutes is about 50 + 1.16 x sqrt(50) = 58, so peak_p50 sits clearly above p50."""
+    result = fc.forecast(minute_demand(48, level=50.0, seed=4), horizon_s=3600)
+    assert result.resolution_s == 300
+    assert result.frame.p50.mean() == pytest.approx(50.0, rel=0.05)
+    assert (result.frame.peak_p50 > 1.08 * result.frame.p50).all()
+
+
+def test_gap_at_the_end_of_the_history_still_gives_a_full_forecast() -> None:
+    """The source went quiet for the last 3 hours (NaN, not zero): the forecast still starts
+    after the last timestamp and has no holes."""
+    history = FIVE_WEEKS.copy()
+    history.iloc[-3:] = np.nan
+    result = fc.forecast(history, horizon_s=86400)
+    assert result.frame.index[0] == history.index[-1] + pd.Timedelta(hours=1)
+    assert result.frame.notna().all().all()
