@@ -317,7 +317,9 @@ def forecast(
 ) -> Forecast:
     """Quantile forecast of the bucket mean and peak for `horizon_s` after the history.
 
-    Without `selection` the backtest runs first (`select`); with one, only its model is refit.
+    Without `selection` the backtest runs first (`select`); with one, only its model is refit
+    on `history` and its calibration applied, at the selection's resolution (`resolution_s`
+    is then ignored).
     """
     if horizon_s <= 0:
         raise errors.InputError(
