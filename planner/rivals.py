@@ -13,7 +13,9 @@ utilisation, bounds and cold start as prescale:
 "Need" everywhere is the planner's: ceil(demand / (capacity_per_replica x target_utilization))
 clamped to [min_replicas, max_replicas]. A policy runs all on-demand, or splits its total with
 the planner's mix (`mix.split`: the reserved base, a spot share with spare replicas for the
-interruptions expected within one lead time, on-demand for the rest).
+interruptions expected within one lead time, on-demand for the rest). A rival does not cover
+reclaimed spot replicas with on-demand ones: the controller re-orders them on spot and they pay
+the cold start again (prescale's step does cover them, `spot_fallback`).
 """
 
 from __future__ import annotations

@@ -21,8 +21,9 @@ Semantics (DESIGN.md "The what-if simulator"):
   both percentages, while the replicas the policy keeps through it are still billed. The
   policy sees no observation for it, as a daemon would see no metric.
 
-The engine loop is plain Python over ints so that 60 days x 1440 minutes replay in well under
-a second per policy (bench/simulate.py); per-minute series are assembled with numpy afterwards.
+The engine loop is plain Python over ints so that 60 days x 1440 minutes of a rival replay in
+well under a second (bench/simulate.py; prescale adds the planner's plan_step every minute);
+per-minute series are assembled with numpy afterwards.
 """
 
 from __future__ import annotations
