@@ -77,8 +77,9 @@ class Prescale:
         self._observed: list[float] = []
         # the few distinct counts a replay sees, converted between the engine's and the step's
         # types once each
-        self._counts: dict[simulate.Replicas, step.ReplicaCounts] = {}
-        self._replicas: dict[step.ReplicaCounts, simulate.Replicas] = {}
+        # (keyed by plain tuples: hashing a dataclass runs Python code, a tuple's does not)
+        self._counts: dict[tuple[int, int, int], step.ReplicaCounts] = {}
+        self._replicas: dict[tuple[int, int, int], simulate.Replicas] = {}
         self.selection = selection if selection is not None else forecast.select(history)
         first = self._refit(0, WEEK_S)
         self._reserved = first.plan.reserved if reserved is None else reserved
@@ -130,10 +131,11 @@ class Prescale:
                 self.refits.append(refit)
                 self._use(refit)
         ready = observation.ready
-        counts = self._counts.get(ready)
+        key = (ready.reserved, ready.spot, ready.on_demand)
+        counts = self._counts.get(key)
         if counts is None:
-            counts = step.ReplicaCounts(ready.reserved, ready.spot, ready.on_demand)
-            self._counts[ready] = counts
+            counts = step.ReplicaCounts(*key)
+            self._counts[key] = counts
         return self._step(observation, counts)
 
     def history_at(self, minute: int) -> pd.Series:
@@ -189,10 +191,11 @@ class Prescale:
         result = step.plan_step(self._workload, inputs, self._state)
         self._state = result.state
         targets = result.targets
-        replicas = self._replicas.get(targets)
+        key = (targets.reserved, targets.spot, targets.on_demand)
+        replicas = self._replicas.get(key)
         if replicas is None:
-            replicas = simulate.Replicas(targets.reserved, targets.spot, targets.on_demand)
-            self._replicas[targets] = replicas
+            replicas = simulate.Replicas(*key)
+            self._replicas[key] = replicas
         return replicas
 
 
