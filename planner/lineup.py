@@ -75,9 +75,9 @@ def run(
     cold = options.cold_start or cold_start.ColdStart.fixed(workload.lead_time_s)
     request = demand.measured_request(workload.request, split.warmup)
     world = scenario(workload, split, cold, options.seed, request)
-    lineup = policies(workload, split, world, options, request=request, selection=selection)
-    result = simulate.simulate(world, lineup, workload=workload.name, progress=progress)
-    prescale = next((p for p in lineup if isinstance(p, predictive.Prescale)), None)
+    contenders = policies(workload, split, world, options, request=request, selection=selection)
+    result = simulate.simulate(world, contenders, workload=workload.name, progress=progress)
+    prescale = next((p for p in contenders if isinstance(p, predictive.Prescale)), None)
     return dataclasses.replace(
         result,
         planning_lead_time_s=planning_lead_time_s(cold),

@@ -75,9 +75,8 @@ class Prescale:
         self._warmup = history
         self._start = pd.Timestamp(history.index[-1]) + pd.Timedelta(minutes=1)
         self._observed: list[float] = []
-        # the few distinct counts a replay sees, converted between the engine's and the step's
-        # types once each
-        # (keyed by plain tuples: hashing a dataclass runs Python code, a tuple's does not)
+        # The few distinct counts a replay sees, converted between the engine's and the step's
+        # types once each; keyed by plain tuples (hashing a dataclass runs Python code).
         self._counts: dict[tuple[int, int, int], step.ReplicaCounts] = {}
         self._replicas: dict[tuple[int, int, int], simulate.Replicas] = {}
         self.selection = selection if selection is not None else forecast.select(history)
