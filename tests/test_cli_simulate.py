@@ -148,7 +148,9 @@ def test_the_progress_bar_reports_replayed_days() -> None:
     ("extra", "message"),
     [
         pytest.param(("--policies", "prescale,hpa"), "unknown names ['hpa']", id="unknown-policy"),
-        pytest.param(("--replay", "a week"), "--replay ('a week') is not a duration", id="replay"),
+        pytest.param(
+            ("--replay", "a week"), "--replay ('a week') is not a positive duration", id="replay"
+        ),
         pytest.param(("--replay", "30d"), "leaves no warm-up", id="replay-too-long"),
         pytest.param(("--lead-time-p90", "2m"), "must be >= the median", id="p90-below-median"),
         pytest.param(("--name", "other"), "--name (other) is not a workload", id="unknown-name"),

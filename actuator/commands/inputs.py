@@ -6,6 +6,8 @@ import argparse
 from importlib import resources
 from pathlib import Path
 
+from planner import spec
+
 EXAMPLE_TRACE = "nasa_ksc_aug1995_per_minute.csv.gz"
 EXAMPLE_WORKLOAD = "workload.yaml"
 
@@ -43,3 +45,17 @@ def trace_path(args: argparse.Namespace) -> Path:
 
 def workload_path(args: argparse.Namespace) -> Path:
     return args.workload if args.workload is not None else example_path(EXAMPLE_WORKLOAD)
+
+
+def duration_s(flag: str, text: str, problems: list[str]) -> int:
+    """Seconds of a positive duration flag (`90s`, `10m`, `6h`, `7d`); a problem otherwise.
+
+    Appends to `problems` instead of raising, so a command can report every bad flag at once.
+    """
+    seconds = spec.parse_duration_s(text)
+    if seconds is None or seconds <= 0:
+        problems.append(
+            f"{flag} ({text!r}) is not a positive duration; write it like 90s, 10m, 6h or 7d"
+        )
+        return 0
+    return seconds

@@ -15,7 +15,7 @@ from actuator.commands import plan as plan_command
 from actuator.report import content, html, jsondoc, markdown, model
 from forecaster import errors
 from forecaster import forecast as fc
-from planner import budget, lineup, replay, spec
+from planner import budget, lineup, replay
 
 log = logging.getLogger(__name__)
 
@@ -62,15 +62,6 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def _duration_s(value: str, flag: str) -> int:
-    seconds = spec.parse_duration_s(value)
-    if seconds is None or seconds <= 0:
-        raise errors.InputError(
-            f"{flag} ({value!r}) is not a positive duration; write e.g. 7d, 36h or 90m"
-        )
-    return seconds
-
-
 def budget_note(shortfall: budget.Shortfall | None) -> str | None:
     if shortfall is None:
         return None
@@ -84,8 +75,11 @@ def budget_note(shortfall: budget.Shortfall | None) -> str | None:
 def build(args: argparse.Namespace, *, now: datetime) -> model.Report:
     """The report for the parsed arguments: one forecast of the trace, every workload's plan
     (and replay with --simulate)."""
-    horizon_s = _duration_s(args.horizon, "--horizon")
-    replay_s = _duration_s(args.replay, "--replay") if args.simulate else 0
+    problems: list[str] = []
+    horizon_s = inputs.duration_s("--horizon", args.horizon, problems)
+    replay_s = inputs.duration_s("--replay", args.replay, problems) if args.simulate else 0
+    if problems:
+        raise errors.InputError(problems)
     trace_path, workload_path = inputs.trace_path(args), inputs.workload_path(args)
     specs = workloads.load(workload_path)
     history = trace.load(trace_path, args.column)

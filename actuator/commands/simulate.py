@@ -130,18 +130,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _duration(flag: str, text: str, problems: list[str]) -> int:
-    seconds = spec.parse_duration_s(text)
-    if seconds is None:
-        problems.append(f"{flag} ({text!r}) is not a duration; write it like 90s, 10m, 6h or 7d")
-        return 0
-    return seconds
-
-
 def _options(args: argparse.Namespace) -> tuple[lineup.Options, list[str]]:
     problems: list[str] = []
-    replay_s = _duration("--replay", args.replay, problems)
-    refit_s = _duration("--refit-every", args.refit_every, problems)
+    replay_s = inputs.duration_s("--replay", args.replay, problems)
+    refit_s = inputs.duration_s("--refit-every", args.refit_every, problems)
     cold: cold_start.ColdStart | None = None
     if args.lead_time_p90 is not None and args.lead_time is None:
         problems.append(
@@ -149,11 +141,11 @@ def _options(args: argparse.Namespace) -> tuple[lineup.Options, list[str]]:
             "pass e.g. --lead-time 10m --lead-time-p90 15m"
         )
     elif args.lead_time is not None:
-        median_s = _duration("--lead-time", args.lead_time, problems)
+        median_s = inputs.duration_s("--lead-time", args.lead_time, problems)
         p90_s = (
             median_s
             if args.lead_time_p90 is None
-            else _duration("--lead-time-p90", args.lead_time_p90, problems)
+            else inputs.duration_s("--lead-time-p90", args.lead_time_p90, problems)
         )
         if not problems:
             try:
