@@ -2,15 +2,37 @@
 
 Folds end at the end of the history and step back one fold length at a time: with a weekly
 regime the last three weeks are three one-week folds, each forecast from everything before it.
-Each candidate is scored on the folds where it has its minimum history; its ratio to the
-baseline is taken on those same folds, so a model that skipped the hardest (earliest, shortest
-history) fold gains nothing from it.
+
+Every candidate is compared on the same folds. The rule:
+
+1. The plan: up to WEEKLY_FOLDS one-week folds (weekly regime) or DAILY_FOLDS one-day folds
+   (daily regime), as many as the history allows with one fold length of history before the
+   first (`plan_folds`).
+2. A model can run on a fold when the history before the fold's origin is at least its minimum
+   (`candidates.min_history`). Origins grow with time, so those are always the latest folds.
+3. A model is eligible when it can run on at least min(MIN_FOLDS, planned) folds: "at least 3
+   folds when history allows" holds for every eligible model. The others are listed as
+   `Status.SHORT_HISTORY`, not run and not scored (e.g. Holt-Winters and MSTL need two weeks
+   before the first of three weekly folds, so five weeks of history).
+4. The common folds are the latest folds every eligible model can run on: as many as the most
+   demanding eligible model allows, never fewer than that minimum. Every eligible model, the
+   baseline and the ensemble are scored on exactly these folds, so their MAEs compare directly.
+5. The choice is the lowest mean MAE over the common folds; a model that is not strictly below
+   the regime's seasonal-naive baseline loses to the baseline.
+
+The ensemble (mean of the ENSEMBLE_SIZE best non-baseline models) is scored by nesting: on each
+common fold its members are the best on the *other* common folds (leave one fold out, as the
+coverage in calibration.py), so no fold both picks the members and scores them. Members picked
+on later folds may be used for an earlier one; what never happens is a fold judging the choice
+it helped make. It needs 2 common folds and 2 eligible members, else it is listed as
+`Status.NO_ENSEMBLE`. The members used for the forecast itself are the best on all folds.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 
 import numpy as np
 
@@ -21,6 +43,14 @@ from forecaster.candidates import ModelName, Regime
 # day, and more of them are cheap and steady the calibration.
 WEEKLY_FOLDS = 3
 DAILY_FOLDS = 6
+# Every eligible model runs on at least this many folds (fewer only when fewer are planned).
+MIN_FOLDS = 3
+
+
+class Status(StrEnum):
+    ELIGIBLE = "eligible"  # scored on every common fold
+    SHORT_HISTORY = "short_history"  # has the history for too few of the planned folds
+    NO_ENSEMBLE = "no_ensemble"  # fewer than 2 common folds or 2 eligible members to nest it
 
 
 @dataclass(frozen=True)
@@ -33,9 +63,11 @@ class Fold:
 @dataclass(frozen=True)
 class Score:
     model: ModelName
-    mae: float  # mean over the folds this model ran on
+    mae: float  # mean over the common folds (NaN when not eligible)
     baseline_mae: float  # the baseline's mean MAE over the same folds
-    folds: int
+    folds: int  # common folds it was scored on (0 = not eligible)
+    status: Status = Status.ELIGIBLE
+    runnable_folds: int = 0  # planned folds it had the history for
 
     @property
     def ratio(self) -> float:
@@ -46,11 +78,14 @@ class Score:
 
 @dataclass(frozen=True)
 class Result:
-    folds: tuple[Fold, ...]
+    folds: tuple[Fold, ...]  # the common folds every eligible model was scored on
     scores: tuple[Score, ...]
-    # Per model, per fold: the point forecast (None where the model could not run).
-    forecasts: dict[ModelName, tuple[np.ndarray | None, ...]]
-    members: tuple[ModelName, ...]  # ensemble members, best first
+    # Per eligible model, per common fold: the point forecast.
+    forecasts: dict[ModelName, tuple[np.ndarray, ...]]
+    members: tuple[ModelName, ...]  # ensemble members for the forecast (best on all folds)
+    # Per common fold: the members that fold's ensemble forecast used (best on the other folds).
+    fold_members: tuple[tuple[ModelName, ...], ...] = field(default=())
+    planned: int = 0  # folds in the plan, before the common set was taken
 
 
 def plan_folds(n: int, regime: Regime, season: models.Season) -> tuple[Fold, ...]:
@@ -71,95 +106,120 @@ def plan_folds(n: int, regime: Regime, season: models.Season) -> tuple[Fold, ...
     return tuple(Fold(n - i * length, i * length, length) for i in range(count, 0, -1))
 
 
+def runnable_folds(
+    model: ModelName, plan: tuple[Fold, ...], regime: Regime, season: models.Season
+) -> int:
+    """How many of the planned folds (always the latest ones) have the model's history."""
+    need = candidates.min_history(model, regime, season)
+    return sum(1 for fold in plan if fold.origin >= need)
+
+
 def mae(point: np.ndarray, actual: np.ndarray) -> float:
     ok = np.isfinite(actual) & np.isfinite(point)
     return float(np.mean(np.abs(actual[ok] - point[ok]))) if ok.any() else math.nan
 
 
-def fold_forecasts(  # noqa: PLR0917 - the fold plan travels with the model it tests
+def fold_mae(point: np.ndarray, y: np.ndarray, fold: Fold) -> float:
+    """MAE of a fold forecast on the fold's scored steps."""
+    actual = y[fold.origin : fold.origin + fold.scored_steps]
+    return mae(point[: fold.scored_steps], actual)
+
+
+def _mean(values: list[float]) -> float:
+    finite = [v for v in values if math.isfinite(v)]
+    return float(np.mean(finite)) if finite else math.nan
+
+
+def refit(
     model: ModelName,
     y: np.ndarray,
-    folds: tuple[Fold, ...],
+    result: Result,
     season: models.Season,
     regime: Regime,
-    members: tuple[ModelName, ...] = (),
-) -> tuple[np.ndarray | None, ...]:
-    """Forecast each fold from the history before it; None where history is too short."""
-    need = max(
-        [candidates.min_history(m, regime, season) for m in (*members, model)],
-        default=1,
+) -> tuple[np.ndarray, ...]:
+    """The model's forecast of each common fold, fitted on `y` (another series of the same
+    length: the bucket peaks, or the spike-clipped input). The ensemble uses each fold's own
+    nested members, as when it was scored."""
+    if model is ModelName.ENSEMBLE:
+        return tuple(
+            candidates.predict(model, y[: f.origin], f.steps, season, regime, members)
+            for f, members in zip(result.folds, result.fold_members, strict=True)
+        )
+    return tuple(
+        candidates.predict(model, y[: f.origin], f.steps, season, regime) for f in result.folds
     )
-    out: list[np.ndarray | None] = []
-    for fold in folds:
-        if fold.origin < need:
-            out.append(None)
-            continue
-        out.append(candidates.predict(model, y[: fold.origin], fold.steps, season, regime, members))
-    return tuple(out)
 
 
-def _score(
-    model: ModelName,
-    forecasts: tuple[np.ndarray | None, ...],
-    baseline: tuple[np.ndarray | None, ...],
-    y: np.ndarray,
-    folds: tuple[Fold, ...],
-) -> Score:
-    own: list[float] = []
-    base: list[float] = []
-    for fold, point, reference in zip(folds, forecasts, baseline, strict=True):
-        if point is None or reference is None:
-            continue
-        actual = y[fold.origin : fold.origin + fold.scored_steps]
-        own.append(mae(point[: fold.scored_steps], actual))
-        base.append(mae(reference[: fold.scored_steps], actual))
-    if not own:
-        return Score(model, math.nan, math.nan, 0)
-    return Score(model, float(np.nanmean(own)), float(np.nanmean(base)), len(own))
+def _best(
+    errors: dict[ModelName, list[float]], folds: list[int], baseline: ModelName
+) -> tuple[ModelName, ...]:
+    """The ENSEMBLE_SIZE non-baseline models with the lowest mean MAE on the given folds."""
+    means = {m: _mean([e[i] for i in folds]) for m, e in errors.items() if m is not baseline}
+    order = list(means)
+    ranked = sorted(
+        (m for m in order if math.isfinite(means[m])), key=lambda m: (means[m], order.index(m))
+    )
+    return tuple(ranked[: candidates.ENSEMBLE_SIZE])
 
 
 def run(y: np.ndarray, regime: Regime, season: models.Season) -> Result:
-    """Backtest every candidate of the regime, then an ensemble of the best few."""
-    folds = plan_folds(y.size, regime, season)
+    """Backtest every eligible candidate of the regime on the common folds, then the ensemble."""
+    plan = plan_folds(y.size, regime, season)
     baseline_model = candidates.BASELINE[regime]
+    singles = candidates.CANDIDATES[regime]
+    runnable = {m: runnable_folds(m, plan, regime, season) for m in singles}
+    required = min(MIN_FOLDS, len(plan))
+    eligible = [m for m in singles if plan and runnable[m] >= required]
+    common = min((runnable[m] for m in eligible), default=0)
+    folds = plan[len(plan) - common :]
     forecasts = {
-        model: fold_forecasts(model, y, folds, season, regime)
-        for model in candidates.CANDIDATES[regime]
+        m: tuple(candidates.predict(m, y[: f.origin], f.steps, season, regime) for f in folds)
+        for m in eligible
     }
-    baseline = forecasts[baseline_model]
-    scores = [_score(m, f, baseline, y, folds) for m, f in forecasts.items()]
-    # Only models that ran on at least all but one fold may join the ensemble or be chosen.
-    enough = max(1, len(folds) - 1)
-    ranked = sorted(
-        (s for s in scores if s.folds >= enough and math.isfinite(s.ratio)),
-        key=lambda s: s.ratio,
-    )
-    members = tuple(s.model for s in ranked if s.model is not baseline_model)[
-        : candidates.ENSEMBLE_SIZE
+    errors = {
+        m: [fold_mae(p, y, f) for p, f in zip(points, folds, strict=True)]
+        for m, points in forecasts.items()
+    }
+    base = _mean(errors.get(baseline_model, []))
+    scores = [
+        Score(m, _mean(errors[m]), base, len(folds), Status.ELIGIBLE, runnable[m])
+        if m in errors
+        else Score(m, math.nan, base, 0, Status.SHORT_HISTORY, runnable[m])
+        for m in singles
     ]
-    if len(members) >= 2:
-        # The ensemble's fold forecasts are the mean of its members' (no refit needed).
+    everything = list(range(len(folds)))
+    members = _best(errors, everything, baseline_model)
+    fold_members = tuple(
+        _best(errors, [j for j in everything if j != i], baseline_model) for i in everything
+    )
+    if len(folds) >= 2 and len(members) >= 2 and all(len(m) >= 2 for m in fold_members):
+        # A fold's ensemble forecast is the mean of its members' (no refit needed).
         ensemble = tuple(
-            None
-            if any(forecasts[m][i] is None for m in members)
-            else np.mean([np.asarray(forecasts[m][i]) for m in members], axis=0)
-            for i in range(len(folds))
+            np.mean([forecasts[m][i] for m in fold_members[i]], axis=0) for i in everything
         )
         forecasts[ModelName.ENSEMBLE] = ensemble
-        scores.append(_score(ModelName.ENSEMBLE, ensemble, baseline, y, folds))
-    return Result(folds, tuple(scores), forecasts, members)
+        own = _mean([fold_mae(p, y, f) for p, f in zip(ensemble, folds, strict=True)])
+        scores.append(Score(ModelName.ENSEMBLE, own, base, len(folds), Status.ELIGIBLE, len(folds)))
+    else:
+        members, fold_members = (), ()
+        scores.append(Score(ModelName.ENSEMBLE, math.nan, base, 0, Status.NO_ENSEMBLE, 0))
+    return Result(folds, tuple(scores), forecasts, members, fold_members, len(plan))
 
 
 def choose(result: Result, regime: Regime) -> ModelName:
-    """Lowest ratio to the baseline among models that ran on enough folds; never worse."""
+    """Lowest MAE among the models scored on every common fold; never worse than the baseline
+    (ties go to the baseline)."""
     baseline_model = candidates.BASELINE[regime]
-    enough = max(1, len(result.folds) - 1)
-    best = baseline_model
-    best_ratio = 1.0
-    for score in result.scores:
-        if score.folds >= enough and math.isfinite(score.ratio) and score.ratio < best_ratio:
-            best, best_ratio = score.model, score.ratio
-    return best
+    scored = [
+        s
+        for s in result.scores
+        if s.status is Status.ELIGIBLE and s.folds == len(result.folds) and math.isfinite(s.mae)
+    ]
+    baseline = next((s for s in scored if s.model is baseline_model), None)
+    if baseline is None or not scored:
+        return baseline_model
+    best = min(scored, key=lambda s: s.mae)
+    return best.model if best.mae < baseline.mae else baseline_model
 
 
 def actuals(y: np.ndarray, folds: tuple[Fold, ...]) -> tuple[np.ndarray, ...]:

@@ -21,6 +21,7 @@ import pandas as pd
 from forecaster import backtest, calibration, candidates, errors, models, outliers, series
 
 ModelName = candidates.ModelName
+CandidateStatus = backtest.Status
 
 # Inputs finer than 5 minutes are modelled at 5 minutes: fine enough for a planner with 1-min
 # steps to follow the diurnal shape, coarse enough for statsmodels (DESIGN.md).
@@ -43,12 +44,22 @@ _REASONS = {
 }
 
 
+class Choice(StrEnum):
+    """Why the selected model is the one chosen (see backtest.py for the rule)."""
+
+    LOWEST_MAE = "lowest_mae"  # strictly the lowest backtest MAE, below the baseline's
+    BASELINE_NOT_BEATEN = "baseline_not_beaten"  # no eligible model had a lower MAE (ties too)
+    NO_BACKTEST = "no_backtest"  # too little history for a fold: the recent level
+
+
 @dataclass(frozen=True)
 class CandidateScore:
     model: ModelName
-    mae: float  # mean over folds, in the input unit per input interval
+    mae: float  # mean over the common folds, in the input unit per input interval
     ratio_to_naive: float  # mae / weekly seasonal-naive mae (nan when naive is unavailable)
-    folds: int = 0  # backtest folds this model ran on (MAE and ratio are over those folds)
+    folds: int = 0  # common backtest folds it was scored on (0 = not eligible)
+    status: CandidateStatus = CandidateStatus.ELIGIBLE
+    runnable_folds: int = 0  # planned folds it had the history for
 
 
 @dataclass(frozen=True)
@@ -62,12 +73,15 @@ class Selection:
     input_interval_s: int
     members: tuple[ModelName, ...]  # the ensemble's models (empty for single models)
     candidates: tuple[CandidateScore, ...]
-    folds: int  # backtest folds run (0 = none)
+    folds: int  # common backtest folds every eligible candidate was scored on (0 = none)
     calibration_mean: calibration.Calibration
     calibration_peak: calibration.Calibration
     coverage_p90: float | None  # leave-one-fold-out, fraction 0..1; None without a backtest
     coverage_p99: float | None
     clip_spikes: bool = False  # fit on spike-clipped input (chosen when the backtest MAE drops)
+    clipped_mae: float | None = None  # the chosen model's MAE on the same folds, clipped fit
+    planned_folds: int = 0  # folds the plan had before the common set was taken
+    choice: Choice = Choice.NO_BACKTEST
 
 
 @dataclass(frozen=True)
@@ -157,7 +171,9 @@ def _candidate_scores(
 ) -> tuple[CandidateScore, ...]:
     weekly = regime is candidates.Regime.WEEKLY
     return tuple(
-        CandidateScore(s.model, s.mae, s.ratio if weekly else math.nan, s.folds)
+        CandidateScore(
+            s.model, s.mae, s.ratio if weekly else math.nan, s.folds, s.status, s.runnable_folds
+        )
         for s in result.scores
     )
 
@@ -179,14 +195,22 @@ def _level_selection(prepared: _Prepared) -> Selection:
     )
 
 
+def _choice(regime: candidates.Regime, model: ModelName) -> Choice:
+    if model is candidates.BASELINE[regime]:
+        return Choice.BASELINE_NOT_BEATEN
+    return Choice.LOWEST_MAE
+
+
 def _selection_for(
     prepared: _Prepared,
     result: backtest.Result,
     regime: candidates.Regime,
     model: ModelName,
+    *,
     clipped: _Prepared | None = None,
+    clipped_mae: float | None = None,
 ) -> Selection:
-    """The selection of `model`, calibrated on its fold residuals.
+    """The selection of `model`, calibrated on its residuals on the common folds.
 
     With `clipped`, the folds are refit on the spike-clipped input and scored against the
     unclipped actuals (clipping is for fitting only).
@@ -194,19 +218,14 @@ def _selection_for(
     season = prepared.season
     members = result.members if model is ModelName.ENSEMBLE else ()
     fit = prepared if clipped is None else clipped
-    mean_points = (
-        result.forecasts[model]
+    mean_fc = (
+        list(result.forecasts[model])
         if clipped is None
-        else backtest.fold_forecasts(model, fit.mean, result.folds, season, regime, members)
+        else list(backtest.refit(model, fit.mean, result, season, regime))
     )
-    peak_points = backtest.fold_forecasts(model, fit.peak, result.folds, season, regime, members)
-    ran = [i for i, p in enumerate(mean_points) if p is not None]
-    mean_actuals = backtest.actuals(prepared.mean, result.folds)
-    peak_actuals = backtest.actuals(prepared.peak, result.folds)
-    mean_fc = [np.asarray(mean_points[i]) for i in ran]
-    peak_fc = [np.asarray(peak_points[i]) for i in ran]
-    mean_actual = [mean_actuals[i] for i in ran]
-    peak_actual = [peak_actuals[i] for i in ran]
+    peak_fc = list(backtest.refit(model, fit.peak, result, season, regime))
+    mean_actual = list(backtest.actuals(prepared.mean, result.folds))
+    peak_actual = list(backtest.actuals(prepared.peak, result.folds))
     band = season.day
     coverage_p90, coverage_p99 = calibration.coverage(mean_fc, mean_actual, band)
     return Selection(
@@ -217,12 +236,15 @@ def _selection_for(
         input_interval_s=prepared.interval_s,
         members=members,
         candidates=_candidate_scores(result, regime),
-        folds=len(ran),
+        folds=len(result.folds),
         calibration_mean=calibration.fit(mean_fc, mean_actual, band),
         calibration_peak=calibration.fit(peak_fc, peak_actual, band),
         coverage_p90=None if math.isnan(coverage_p90) else coverage_p90,
         coverage_p99=None if math.isnan(coverage_p99) else coverage_p99,
         clip_spikes=clipped is not None,
+        clipped_mae=clipped_mae,
+        planned_folds=result.planned,
+        choice=_choice(regime, model),
     )
 
 
@@ -232,28 +254,38 @@ def _clipping_helps(
     result: backtest.Result,
     regime: candidates.Regime,
     model: ModelName,
-) -> _Prepared | None:
-    """The spike-clipped preparation when refitting `model` on it lowers the fold MAE."""
+) -> tuple[_Prepared, float] | None:
+    """The spike-clipped preparation and its MAE when refitting `model` on it lowers the MAE
+    on the same common folds."""
     clipped = _prepare(history, prepared.resolution_s, clip_spikes=True)
     if clipped.mean.size != prepared.mean.size or np.array_equal(
         clipped.mean, prepared.mean, equal_nan=True
     ):
         return None
-    members = result.members if model is ModelName.ENSEMBLE else ()
-    refit = backtest.fold_forecasts(
-        model, clipped.mean, result.folds, prepared.season, regime, members
-    )
-    plain_mae: list[float] = []
-    clipped_mae: list[float] = []
-    for fold, plain, other in zip(result.folds, result.forecasts[model], refit, strict=True):
-        if plain is None or other is None:
-            continue
-        actual = prepared.mean[fold.origin : fold.origin + fold.scored_steps]
-        plain_mae.append(backtest.mae(plain[: fold.scored_steps], actual))
-        clipped_mae.append(backtest.mae(other[: fold.scored_steps], actual))
+    refit = backtest.refit(model, clipped.mean, result, prepared.season, regime)
+    plain_mae = [
+        backtest.fold_mae(p, prepared.mean, f)
+        for p, f in zip(result.forecasts[model], result.folds, strict=True)
+    ]
+    clipped_mae = [
+        backtest.fold_mae(p, prepared.mean, f) for p, f in zip(refit, result.folds, strict=True)
+    ]
     if plain_mae and np.nanmean(clipped_mae) < np.nanmean(plain_mae):
-        return clipped
+        return clipped, float(np.nanmean(clipped_mae))
     return None
+
+
+def _chosen_selection(
+    prepared: _Prepared,
+    result: backtest.Result,
+    regime: candidates.Regime,
+    chosen: ModelName,
+    clipped: tuple[_Prepared, float] | None,
+) -> Selection:
+    if clipped is None:
+        return _selection_for(prepared, result, regime, chosen)
+    fit, mae = clipped
+    return _selection_for(prepared, result, regime, chosen, clipped=fit, clipped_mae=mae)
 
 
 def _backtest(
@@ -276,11 +308,11 @@ def select(history: pd.Series, *, resolution_s: int | None = None) -> Selection:
         return _level_selection(prepared)
     chosen = backtest.choose(result, regime)
     clipped = _clipping_helps(history, prepared, result, regime, chosen)
-    return _selection_for(prepared, result, regime, chosen, clipped)
+    return _chosen_selection(prepared, result, regime, chosen, clipped)
 
 
 def select_each(history: pd.Series, *, resolution_s: int | None = None) -> tuple[Selection, ...]:
-    """One selection per candidate that ran on any fold, the chosen one first.
+    """One selection per eligible candidate, the chosen one first.
 
     For comparing models (bench/forecast.py): each carries its own calibration and coverage.
     """
@@ -291,7 +323,7 @@ def select_each(history: pd.Series, *, resolution_s: int | None = None) -> tuple
     clipped = _clipping_helps(history, prepared, result, regime, chosen)
     others = [s.model for s in result.scores if s.folds > 0 and s.model is not chosen]
     return (
-        _selection_for(prepared, result, regime, chosen, clipped),
+        _chosen_selection(prepared, result, regime, chosen, clipped),
         *(_selection_for(prepared, result, regime, m) for m in others),
     )
 

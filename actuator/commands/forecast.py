@@ -14,13 +14,19 @@ import pandas as pd
 
 from actuator import trace
 from actuator.commands import inputs
-from forecaster import errors
+from forecaster import backtest, candidates, errors
 from forecaster import forecast as forecasting
 
 EPILOG = """examples:
   prescale forecast                                   (bundled NASA trace, 7 days ahead)
   prescale forecast --trace traffic.csv.gz --column requests --horizon 3d --out forecast.csv
   prescale forecast --trace metrics.csv --column value --format json > forecast.json
+
+Every eligible candidate is scored on the same backtest folds (the latest folds all of them
+have the history for, at least 3 when the history allows); a candidate with too little history
+for that is listed as not eligible, not scored on fewer folds. The chosen model has the lowest
+backtest MAE, unless none beats seasonal-naive, which is then kept. The ensemble is scored with
+members picked on the other folds, never on the fold being scored.
 
 The CSV written by --out has columns timestamp,p50,p90,p99,peak_p50,peak_p90,peak_p99 at the
 model resolution (5 min, or the input's own interval when coarser), starting right after the
@@ -46,9 +52,9 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "forecast",
         help="forecast demand quantiles from a trace, with the model chosen by backtest",
-        description="Backtest the candidate models on a trace, pick the best by MAE (never\n"
-        "worse than weekly seasonal-naive) and forecast P50/P90/P99 of the bucket mean and\n"
-        "the within-bucket peak.",
+        description="Backtest the candidate models on a trace, pick the lowest MAE on the folds\n"
+        "common to all eligible models (never worse than seasonal-naive) and forecast\n"
+        "P50/P90/P99 of the bucket mean and the within-bucket peak.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -77,11 +83,18 @@ def _number(value: float | None, digits: int = 4) -> float | None:
 
 def to_json(result: forecasting.Forecast, source: str, column: str) -> dict[str, Any]:
     frame = result.frame
+    selection = result.selection
     return {
         "trace": source,
         "column": column,
         "model": str(result.model),
         "reason": str(result.reason),
+        "choice": str(selection.choice),
+        "members": [str(m) for m in selection.members],
+        "folds": selection.folds,
+        "planned_folds": selection.planned_folds,
+        "clip_spikes": selection.clip_spikes,
+        "clipped_mae": _number(selection.clipped_mae),
         "resolution_s": result.resolution_s,
         "input_interval_s": result.input_interval_s,
         "coverage_p90": _number(result.coverage_p90),
@@ -89,11 +102,13 @@ def to_json(result: forecasting.Forecast, source: str, column: str) -> dict[str,
         "candidates": [
             {
                 "model": str(c.model),
+                "status": str(c.status),
                 "mae": _number(c.mae),
                 "ratio_to_naive": _number(c.ratio_to_naive),
                 "folds": c.folds,
+                "runnable_folds": c.runnable_folds,
             }
-            for c in result.candidates
+            for c in _ordered(result.candidates)
         ],
         "forecast": [
             {"timestamp": stamp}
@@ -111,22 +126,69 @@ def _percent(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f} %"
 
 
+def _ordered(scores: tuple[forecasting.CandidateScore, ...]) -> list[forecasting.CandidateScore]:
+    """Eligible candidates by MAE (the choice's order), then the ones not eligible."""
+    return sorted(scores, key=lambda c: (c.folds == 0 or math.isnan(c.mae), c.mae))
+
+
+def _status(c: forecasting.CandidateScore, selection: forecasting.Selection) -> str:
+    if c.status is forecasting.CandidateStatus.SHORT_HISTORY:
+        required = min(backtest.MIN_FOLDS, selection.planned_folds)
+        return (
+            f"not eligible: history for {c.runnable_folds} of {selection.planned_folds} "
+            f"planned folds, needs {required}"
+        )
+    if c.status is forecasting.CandidateStatus.NO_ENSEMBLE:
+        return "not eligible: needs 2 folds and 2 eligible members"
+    return ""
+
+
+def _choice_lines(selection: forecasting.Selection) -> list[str]:
+    eligible = sum(1 for c in selection.candidates if c.folds > 0)
+    same = f"on the same {selection.folds} folds ({selection.planned_folds} planned)"
+    baseline = candidates.BASELINE[selection.regime]
+    if selection.choice is forecasting.Choice.NO_BACKTEST:
+        return ["choice      recent level: too little history for a backtest fold"]
+    if selection.choice is forecasting.Choice.BASELINE_NOT_BEATEN:
+        lines = [
+            f"choice      {baseline} kept: no eligible candidate had a lower backtest MAE",
+            f"            {same}; ties go to the baseline",
+        ]
+    else:
+        lines = [
+            f"choice      lowest backtest MAE of the {eligible} eligible candidates, all scored",
+            f"            {same}; never worse than {baseline}",
+        ]
+    if selection.members:
+        lines += [
+            f"members     {' + '.join(selection.members)} (best on all folds); the ensemble's",
+            "            MAE is nested: on each fold, members picked on the other folds only",
+        ]
+    if selection.clip_spikes and selection.clipped_mae is not None:
+        lines.append(
+            f"clipping    fitted on spike-clipped input: backtest MAE {selection.clipped_mae:.3f} "
+            "on the same folds (the table shows the unclipped fit)"
+        )
+    return lines
+
+
 def to_table(result: forecasting.Forecast, source: str, column: str) -> str:
+    selection = result.selection
     lines = [
         f"trace       {source} (column {column}, {result.input_interval_s} s intervals)",
         f"model       {result.model} ({result.reason}), resolution {result.resolution_s} s",
+        *_choice_lines(selection),
         f"coverage    P90 {_percent(result.coverage_p90)}, P99 {_percent(result.coverage_p99)}"
         " (backtest, leave one fold out)",
-        "            MAE and ratio are over the folds each model could run on; the choice is "
-        "the lowest ratio",
         "",
-        f"{'candidate':<24}{'backtest MAE':>14}{'vs weekly naive':>17}{'folds':>7}",
+        f"{'candidate':<24}{'backtest MAE':>14}{'vs weekly naive':>17}{'folds':>7}  status",
     ]
-    for c in sorted(result.candidates, key=lambda c: (math.isnan(c.mae), c.mae)):
+    for c in _ordered(result.candidates):
         mark = "*" if c.model == result.model else " "
         ratio = "n/a" if math.isnan(c.ratio_to_naive) else f"{c.ratio_to_naive:.3f}"
         mae = "n/a" if math.isnan(c.mae) else f"{c.mae:.3f}"
-        lines.append(f"{mark}{c.model!s:<23}{mae:>14}{ratio:>17}{c.folds:>7}")
+        text = f"{mark}{c.model!s:<23}{mae:>14}{ratio:>17}{c.folds:>7}  {_status(c, selection)}"
+        lines.append(text.rstrip())
     frame = result.frame
     daily = frame.groupby(pd.DatetimeIndex(frame.index).floor("D")).agg(
         p50=("p50", "mean"), peak_p90=("peak_p90", "max"), peak_p99=("peak_p99", "max")

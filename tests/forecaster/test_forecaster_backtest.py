@@ -106,5 +106,9 @@ def test_run_scores_every_candidate_against_the_same_folds() -> None:
     assert by_model[ModelName.SEASONAL_NAIVE_WEEKLY].ratio == 1.0
     assert set(candidates.CANDIDATES[Regime.WEEKLY]) <= set(by_model)
     assert all(math.isfinite(s.mae) for s in result.scores if s.folds > 0)
-    # Holt-Winters and MSTL need two weeks, so they skip the first fold (one week of fit).
-    assert by_model[ModelName.HOLT_WINTERS].folds == 2
+    # Holt-Winters and MSTL need two weeks, so they have the history for only 2 of the 3
+    # folds: not eligible at 4 weeks, listed unscored rather than scored on fewer folds.
+    assert by_model[ModelName.HOLT_WINTERS].runnable_folds == 2
+    assert by_model[ModelName.HOLT_WINTERS].folds == 0
+    assert by_model[ModelName.HOLT_WINTERS].status is backtest.Status.SHORT_HISTORY
+    assert {s.folds for s in result.scores if s.status is backtest.Status.ELIGIBLE} == {3}
