@@ -96,3 +96,40 @@ def test_parse_horizon(text: str, seconds: int) -> None:
 def test_bad_horizon_is_an_input_error(text: str) -> None:
     with pytest.raises(errors.InputError, match="--horizon"):
         forecast_command.parse_horizon(text)
+
+
+@pytest.fixture(scope="module")
+def four_weeks(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _trace(tmp_path_factory.mktemp("four_weeks"), days=28)
+
+
+def test_json_is_self_consistent_on_four_weeks(
+    four_weeks: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """4 weeks: 3 weekly folds planned; Holt-Winters and MSTL need 2 weeks before a fold, so
+    they have 2 of the 3 and are listed as not eligible instead of scored on 2 folds. Every
+    scored candidate has the same folds and the chosen one the lowest MAE."""
+    code = cli.main(["forecast", "--trace", str(four_weeks), "--horizon", "1h", "--format", "json"])
+    assert code == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["folds"] == doc["planned_folds"] == 3
+    scored = [c for c in doc["candidates"] if c["folds"] > 0]
+    assert {c["folds"] for c in scored} == {3}
+    assert {c["status"] for c in scored} == {"eligible"}
+    chosen = next(c for c in scored if c["model"] == doc["model"])
+    assert chosen["mae"] == min(c["mae"] for c in scored)
+    by_model = {c["model"]: c for c in doc["candidates"]}
+    for slow in ("holt_winters", "mstl"):
+        assert by_model[slow]["mae"] is None
+        assert (by_model[slow]["status"], by_model[slow]["runnable_folds"]) == ("short_history", 2)
+
+
+def test_table_states_the_rule_and_who_was_not_eligible(
+    four_weeks: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = cli.main(["forecast", "--trace", str(four_weeks), "--horizon", "1h"])
+    assert code == 0
+    table = capsys.readouterr().out
+    assert "on the same 3 folds (3 planned)" in table
+    assert "holt_winters" in table
+    assert table.count("not eligible: history for 2 of 3 planned folds, needs 3") == 2

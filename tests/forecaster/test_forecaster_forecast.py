@@ -201,3 +201,45 @@ def test_gap_at_the_end_of_the_history_still_gives_a_full_forecast() -> None:
     result = fc.forecast(history, horizon_s=86400)
     assert result.frame.index[0] == history.index[-1] + pd.Timedelta(hours=1)
     assert result.frame.notna().all().all()
+
+
+@pytest.mark.parametrize(
+    "history",
+    [hourly_demand(4, seed=5), FIVE_WEEKS, hourly_demand(10 / 7, seed=1)],
+    ids=["4 weeks: HW/MSTL not eligible", "5 weeks: all eligible", "10 days: daily regime"],
+)
+def test_chosen_model_has_the_lowest_mae_of_candidates_scored_on_the_same_folds(
+    history: pd.Series,
+) -> None:
+    """What the table shows must explain the choice: one fold count for every scored
+    candidate, and the chosen one's MAE is the lowest of them (ties go to the baseline)."""
+    selection = fc.select(history)
+    scored = [c for c in selection.candidates if c.folds > 0]
+    assert {c.folds for c in scored} == {selection.folds}
+    assert selection.folds >= min(3, selection.planned_folds)
+    chosen = next(c for c in scored if c.model is selection.model)
+    assert chosen.mae == min(c.mae for c in scored)
+    unscored = [c for c in selection.candidates if c.folds == 0]
+    assert all(c.status is not fc.CandidateStatus.ELIGIBLE for c in unscored)
+
+
+def test_choice_says_when_the_baseline_was_not_beaten() -> None:
+    """One random week repeated 4 times: weekly seasonal-naive is exact (MAE 0); nothing can be
+    strictly lower, so it is kept and the selection says why."""
+    week = np.random.default_rng(7).uniform(50, 150, size=168)
+    index = pd.date_range(START, periods=4 * 168, freq="1h")
+    selection = fc.select(pd.Series(np.tile(week, 4), index=index))
+    assert selection.model is fc.ModelName.SEASONAL_NAIVE_WEEKLY
+    assert selection.choice is fc.Choice.BASELINE_NOT_BEATEN
+    assert fc.select(FIVE_WEEKS).choice is fc.Choice.LOWEST_MAE
+
+
+def test_clipped_fit_reports_its_own_mae_on_the_same_folds() -> None:
+    """Spikes every 37th hour: the clipped fit's MAE is below the table's (unclipped) MAE."""
+    spiky = FIVE_WEEKS.copy()
+    spiky.iloc[::37] *= 10
+    selection = fc.select(spiky)
+    chosen = next(c for c in selection.candidates if c.model is selection.model)
+    assert selection.clip_spikes
+    assert selection.clipped_mae is not None
+    assert selection.clipped_mae < chosen.mae
