@@ -116,6 +116,7 @@ def accuracy(traces_dir: Path) -> None:
             f"select_each {select_s:.2f} s"
         )
         print(f"  weekly seasonal-naive held-out MAE {naive:.2f} (input unit per interval)")
+        print(f"  backtest: {_backtest_summary(chosen)}")
         print(
             f"  {'model':<23}{'MAE':>12}{'ratio':>8}{'P90 cov':>9}{'P99 cov':>9}"
             f"{'peak P90':>9}{'bt P90':>8}{'refit s':>9}"
@@ -131,6 +132,20 @@ def accuracy(traces_dir: Path) -> None:
                 f"  {mark}{selection.model!s:<22}{mae:>12.2f}{mae / naive:>8.3f}{cov90:>9.3f}"
                 f"{cov99:>9.3f}{peak90:>9.3f}{bt:>8}{refit_s:>9.3f}"
             )
+
+
+def _backtest_summary(selection: forecast.Selection) -> str:
+    """The choice as `prescale forecast` states it: common folds, who was not eligible."""
+    left_out = [
+        f"{c.model} ({c.status}, history for {c.runnable_folds} folds)"
+        for c in selection.candidates
+        if c.folds == 0
+    ]
+    members = f" = {'+'.join(selection.members)}" if selection.members else ""
+    return (
+        f"{selection.model}{members} by {selection.choice} on {selection.folds} common folds "
+        f"({selection.planned_folds} planned); not eligible: {', '.join(left_out) or 'none'}"
+    )
 
 
 def _four_weeks() -> pd.Series:
@@ -160,13 +175,30 @@ def speed(count: int) -> None:
     naive_selection = dataclasses.replace(
         selection, model=forecast.ModelName.SEASONAL_NAIVE_WEEKLY, members=()
     )
+    # The heaviest refit a selection can ask for: an ensemble with MSTL in it (MSTL is the
+    # slowest single model), whatever this series' backtest chose.
+    heavy_selection = dataclasses.replace(
+        selection,
+        model=forecast.ModelName.ENSEMBLE,
+        members=(
+            forecast.ModelName.FOURIER,
+            forecast.ModelName.WEEKLY_PROFILE,
+            forecast.ModelName.MSTL,
+        ),
+    )
     refit = _median_time(lambda: forecast.forecast(history, selection=selection), 5)
+    heavy = _median_time(lambda: forecast.forecast(history, selection=heavy_selection), 5)
     baseline = _median_time(lambda: forecast.forecast(history, selection=naive_selection), 5)
+    print(f"  backtest: {_backtest_summary(selection)}")
     print(
         f"  refit+forecast with the chosen model ({selection.model}"
         f"{'=' + '+'.join(selection.members) if selection.members else ''}): {refit:.3f} s "
         f"(median of 5; target < 1 s); weekly seasonal-naive refit {baseline:.3f} s; "
         f"ratio {refit / baseline:.1f}x"
+    )
+    print(
+        f"  refit+forecast with ensemble=fourier+weekly_profile+mstl (heaviest case): "
+        f"{heavy:.3f} s (median of 5); ratio to naive {heavy / baseline:.1f}x"
     )
     if count <= 0:
         return
