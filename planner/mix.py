@@ -85,10 +85,13 @@ def split_counts(
 ) -> tuple[int, int, int, int]:
     """`split` as a plain tuple (reserved, spot, spot_extra, on_demand), for the per-tick path."""
     reserved = min(reserved, cap)
-    total = max(base, reserved)
+    total = base if base > reserved else reserved
     rest = total - reserved
     spot = int(rest * workload.spot_share)
-    expected = expected_interruptions(spot, workload.spot_interruption_rate_per_hour, lead_time_s)
+    if not spot:  # no spot, nothing to interrupt (and no spare): the common on-demand case
+        return reserved, 0, 0, rest
+    # expected_interruptions, inlined: this runs every tick of every replay
+    expected = spot * workload.spot_interruption_rate_per_hour * (lead_time_s / SECONDS_PER_HOUR)
     extra = min(math.ceil(expected), max(cap - total, 0))
     return reserved, spot + extra, extra, rest - spot
 

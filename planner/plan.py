@@ -18,7 +18,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from forecaster import errors
-from planner import capacity, cost, demand, mix, spec
+from planner import capacity, cost, demand, mix, spec, step
 
 PLAN_STEP_S = 60
 # needed: replicas the forecast peak needs that minute; floor: max of needed over the next lead
@@ -162,7 +162,7 @@ def build_plan(
     floor = lookahead_max(needed, lead_time_s)
     wanted = floor + workload.warm_standby
     bounded = np.minimum(np.maximum(wanted, workload.min_replicas), cap)
-    held = lookback_max(bounded, workload.cooldown_s)
+    held = lookback_max(bounded, step.hold_s(workload, lead_time_s))
     base = step_limited(held, cap, workload.scale_in_step)
 
     reserved = mix.reserved_base(workload, base)

@@ -75,13 +75,11 @@ class Prescale:
         self._warmup = history
         self._start = pd.Timestamp(history.index[-1]) + pd.Timedelta(minutes=1)
         self._observed: list[float] = []
-        # The few distinct counts a replay sees, converted between the engine's and the step's
-        # types once each; keyed by plain tuples (hashing a dataclass runs Python code).
-        self._counts: dict[tuple[int, int, int], step.ReplicaCounts] = {}
-        self._replicas: dict[tuple[int, int, int], simulate.Replicas] = {}
         self.selection = selection if selection is not None else forecast.select(history)
         first = self._refit(0, WEEK_S)
         self._reserved = first.plan.reserved if reserved is None else reserved
+        # every refit plans with the same request shape, so the first plan's capacity holds
+        self._capacity_per_replica = first.plan.capacity_per_replica
         self.refits: list[Refit] = [first]
         self._floors: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
         self._floor_list: list[int] = []
@@ -109,7 +107,7 @@ class Prescale:
             return floor if floor >= 0 else None
         return None
 
-    def initial(self, observation: simulate.Observation) -> simulate.Replicas:
+    def initial(self, observation: simulate.Observation) -> step.ReplicaCounts:
         """The fleet at the start: the first plan's targets at minute 0, all ready, then one
         step from there so the step's memory starts consistent with it."""
         first = self.refits[0].plan.targets.iloc[0]
@@ -119,7 +117,7 @@ class Prescale:
         self._state = step.PolicyState.initial(running)
         return self._step(observation, running)
 
-    def decide(self, observation: simulate.Observation) -> simulate.Replicas:
+    def decide(self, observation: simulate.Observation) -> step.ReplicaCounts:
         minute = observation.minute
         if minute > 0:
             self._observed.append(
@@ -129,13 +127,7 @@ class Prescale:
                 refit = self._refit(minute, self._horizon_s)
                 self.refits.append(refit)
                 self._use(refit)
-        ready = observation.ready
-        key = (ready.reserved, ready.spot, ready.on_demand)
-        counts = self._counts.get(key)
-        if counts is None:
-            counts = step.ReplicaCounts(*key)
-            self._counts[key] = counts
-        return self._step(observation, counts)
+        return self._step(observation, observation.ready)
 
     def history_at(self, minute: int) -> pd.Series:
         """Arrivals per minute known at the start of replayed `minute` (warm-up + observed)."""
@@ -178,7 +170,7 @@ class Prescale:
 
     def _step(
         self, observation: simulate.Observation, ready: step.ReplicaCounts
-    ) -> simulate.Replicas:
+    ) -> step.ReplicaCounts:
         inputs = step.StepInputs(
             now=observation.now,
             forecast_floor=self.floor_at(observation.minute),
@@ -186,16 +178,13 @@ class Prescale:
             observed_demand=observation.demand,
             ready=ready,
             lead_time_s=self._lead_time_s,
+            # the plan's capacity (measured request shape), so the reactive need above the
+            # floor is counted in the same replicas as the floor itself
+            capacity_per_replica=self._capacity_per_replica,
         )
         result = step.plan_step(self._workload, inputs, self._state)
         self._state = result.state
-        targets = result.targets
-        key = (targets.reserved, targets.spot, targets.on_demand)
-        replicas = self._replicas.get(key)
-        if replicas is None:
-            replicas = simulate.Replicas(*key)
-            self._replicas[key] = replicas
-        return replicas
+        return result.state.targets
 
 
 def _for_mix(workload: spec.WorkloadSpec, mix: simulate.MixMode) -> spec.WorkloadSpec:

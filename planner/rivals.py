@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from planner import capacity, mix, plan, simulate, spec
+from planner import capacity, mix, plan, simulate, spec, step
 
 # Kubernetes HPA defaults (kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale):
 # --horizontal-pod-autoscaler-tolerance 0.1, and a scale-down stabilisation window of 300 s
@@ -72,23 +72,23 @@ class Splitter:
 
     def __init__(self, sizing: Sizing) -> None:
         self._sizing = sizing
-        self._cache: dict[int, simulate.Replicas] = {}
+        self._cache: dict[int, step.ReplicaCounts] = {}
 
     @property
     def reserved_commitment(self) -> int:
         return self._sizing.reserved if self._sizing.mix is simulate.MixMode.PLANNER else 0
 
-    def split(self, total: int) -> simulate.Replicas:
+    def split(self, total: int) -> step.ReplicaCounts:
         found = self._cache.get(total)
         if found is None:
             found = self._split(total)
             self._cache[total] = found
         return found
 
-    def _split(self, total: int) -> simulate.Replicas:
+    def _split(self, total: int) -> step.ReplicaCounts:
         sizing = self._sizing
         if sizing.mix is simulate.MixMode.ON_DEMAND:
-            return simulate.Replicas(on_demand=total)
+            return step.ReplicaCounts(on_demand=total)
         parts = mix.split(
             sizing.workload,
             total,
@@ -96,7 +96,7 @@ class Splitter:
             sizing.lead_time_s,
             sizing.workload.max_replicas,
         )
-        return simulate.Replicas(parts.reserved, parts.spot, parts.on_demand)
+        return step.ReplicaCounts(parts.reserved, parts.spot, parts.on_demand)
 
 
 class Scheduled:
@@ -124,10 +124,10 @@ class Scheduled:
     def reserved_commitment(self) -> int:
         return self._splitter.reserved_commitment
 
-    def initial(self, observation: simulate.Observation) -> simulate.Replicas:
+    def initial(self, observation: simulate.Observation) -> step.ReplicaCounts:
         return self.decide(observation)
 
-    def decide(self, observation: simulate.Observation) -> simulate.Replicas:
+    def decide(self, observation: simulate.Observation) -> step.ReplicaCounts:
         return self._targets[observation.minute]
 
 
@@ -213,7 +213,7 @@ class Reactive:
     def reserved_commitment(self) -> int:
         return self._splitter.reserved_commitment
 
-    def initial(self, observation: simulate.Observation) -> simulate.Replicas:
+    def initial(self, observation: simulate.Observation) -> step.ReplicaCounts:
         """A settled HPA: the need of the last warm-up minute."""
         workload = self._sizing.workload
         load = observation.demand or 0.0
@@ -241,7 +241,7 @@ class Reactive:
             return max(_ceil(wanted), current)
         return _ceil(wanted)
 
-    def decide(self, observation: simulate.Observation) -> simulate.Replicas:
+    def decide(self, observation: simulate.Observation) -> step.ReplicaCounts:
         desired = self.desired(observation)
         self._recent.append(desired)
         current = self._current

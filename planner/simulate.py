@@ -40,7 +40,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from planner import cold_start, spec, spot
+from planner import cold_start, spec, spot, step
 
 TYPES = (spec.CapacityType.RESERVED, spec.CapacityType.SPOT, spec.CapacityType.ON_DEMAND)
 _RESERVED, _SPOT, _ON_DEMAND = 0, 1, 2
@@ -64,26 +64,6 @@ class MixMode(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Replicas:
-    """A replica count per capacity type."""
-
-    reserved: int = 0
-    spot: int = 0
-    on_demand: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.reserved + self.spot + self.on_demand
-
-    def of(self, capacity_type: spec.CapacityType) -> int:
-        if capacity_type is spec.CapacityType.RESERVED:
-            return self.reserved
-        if capacity_type is spec.CapacityType.SPOT:
-            return self.spot
-        return self.on_demand
-
-
-@dataclass(frozen=True, slots=True)
 class Observation:
     """What a policy may know at the start of replayed minute `minute`."""
 
@@ -91,8 +71,8 @@ class Observation:
     now: datetime  # start of the minute, UTC
     demand: float | None  # load of minute - 1 in the spec's unit; None in a trace gap
     arrivals: float | None  # arrivals of minute - 1 in the trace's unit; None in a gap
-    ready: Replicas  # serving now
-    ordered: Replicas  # ready plus starting: what is billed and what the controller holds
+    ready: step.ReplicaCounts  # serving now
+    ordered: step.ReplicaCounts  # ready plus starting: what is billed and what the controller holds
 
 
 class Policy(Protocol):
@@ -109,11 +89,11 @@ class Policy(Protocol):
         """Reserved replicas paid for every minute of the replay (0 when none are reserved)."""
         ...
 
-    def initial(self, observation: Observation) -> Replicas:
+    def initial(self, observation: Observation) -> step.ReplicaCounts:
         """The fleet running (and ready) when the replay starts."""
         ...
 
-    def decide(self, observation: Observation) -> Replicas:
+    def decide(self, observation: Observation) -> step.ReplicaCounts:
         """Absolute targets per capacity type for this minute."""
         ...
 
@@ -270,15 +250,15 @@ def run(
     leads = cold_start.LeadTimeStream(scenario.cold_start, _stream_seed(scenario.seed, 2))
     survival = spot.survival_per_minute(scenario.spot_interruption_rate_per_hour)
     count_u, victim_u = draws.count_uniforms, draws.victim_uniforms
-    cache: dict[tuple[int, int, int], Replicas] = {}
+    cache: dict[tuple[int, int, int], step.ReplicaCounts] = {}
 
     first = Observation(
         minute=0,
         now=now[0] if minutes else datetime.min,
         demand=seen_demand[0] if minutes else None,
         arrivals=seen_arrivals[0] if minutes else None,
-        ready=Replicas(),
-        ordered=Replicas(),
+        ready=step.ReplicaCounts(),
+        ordered=step.ReplicaCounts(),
     )
     start = policy.initial(first)
     ready = [start.reserved, start.spot, start.on_demand]
@@ -288,7 +268,7 @@ def run(
     ordered_now = ready_now
     next_ready = _NEVER
     # (minute, targets, ready, billed) at the end of each minute in which any of them changed
-    rows: list[tuple[int, tuple[int, int, int], Replicas, Replicas]] = []
+    rows: list[tuple[int, tuple[int, int, int], step.ReplicaCounts, step.ReplicaCounts]] = []
     ordered_count = 0
     interruptions = 0
     spot_risk = survival < 1.0
@@ -400,7 +380,7 @@ def _ordered(
 
 
 def _record(
-    rows: list[tuple[int, tuple[int, int, int], Replicas, Replicas]],
+    rows: list[tuple[int, tuple[int, int, int], step.ReplicaCounts, step.ReplicaCounts]],
     minutes: int,
     ordered_count: int,
     interruptions: int,
@@ -438,8 +418,8 @@ def _minutes_from(timestamps: pd.DatetimeIndex) -> list[datetime]:
     if len(timestamps) == 0:
         return []
     first = pd.Timestamp(timestamps[0]).to_pydatetime()
-    step = timedelta(minutes=1)
-    return [first + step * i for i in range(len(timestamps))]
+    minute = timedelta(minutes=1)
+    return [first + minute * i for i in range(len(timestamps))]
 
 
 @dataclass(frozen=True)
@@ -454,11 +434,11 @@ class _Record:
 
 
 def _replicas(
-    cache: dict[tuple[int, int, int], Replicas], counts: tuple[int, int, int]
-) -> Replicas:
+    cache: dict[tuple[int, int, int], step.ReplicaCounts], counts: tuple[int, int, int]
+) -> step.ReplicaCounts:
     found = cache.get(counts)
     if found is None:
-        found = Replicas(counts[0], counts[1], counts[2])
+        found = step.ReplicaCounts(counts[0], counts[1], counts[2])
         cache[counts] = found
     return found
 

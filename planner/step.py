@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from planner import capacity, mix, spec
 
@@ -125,53 +126,120 @@ class Decision:
     evidence: Evidence
 
 
+class _Facts(NamedTuple):
+    """A tick's numbers as computed: `Evidence`'s fields in order, then what the reasons need.
+
+    A plain tuple, because this is built on every replayed minute and a frozen dataclass pays
+    for each field it sets; `StepResult` turns it into `Evidence` and reasons on access.
+    """
+
+    forecast_floor: int | None
+    observed_demand: float | None
+    reactive_need: int | None
+    warm_standby: int
+    wanted: int
+    cap: int
+    bounded: int
+    held: int
+    base: int
+    reserved: int
+    spot_extra: int
+    expected_spot_ready: int
+    spot_fallback: int
+    lead_time_s: int
+    need: int  # max(forecast floor, reactive need); -1 without either
+    stepped: int  # held after the scale-in step limit, before the cap
+    max_replicas: int
+    capacity_types: tuple[spec.CapacityType, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class StepResult:
-    targets: ReplicaCounts
-    total: int
-    reason: Reason  # why the total is what it is
-    evidence: Evidence
+    """One tick's outcome. The new `state` carries the targets; reasons and evidence are
+    assembled from the tick's numbers on access (the simulator reads only the targets)."""
+
     state: PolicyState
-    capacity_types: tuple[spec.CapacityType, ...]  # the workload's: one decision each
+    facts: _Facts
+
+    @property
+    def targets(self) -> ReplicaCounts:
+        return self.state.targets
+
+    @property
+    def total(self) -> int:
+        return self.state.targets.total
+
+    @property
+    def capacity_types(self) -> tuple[spec.CapacityType, ...]:
+        """The workload's capacity types: one decision each."""
+        return self.facts.capacity_types
+
+    @property
+    def evidence(self) -> Evidence:
+        f = self.facts
+        return Evidence(
+            f.forecast_floor,
+            f.observed_demand,
+            f.reactive_need,
+            f.warm_standby,
+            f.wanted,
+            f.cap,
+            f.bounded,
+            f.held,
+            f.base,
+            f.reserved,
+            f.spot_extra,
+            f.expected_spot_ready,
+            f.spot_fallback,
+            f.lead_time_s,
+        )
+
+    @property
+    def reason(self) -> Reason:
+        """Why the total is what it is."""
+        return _total_reason(self.facts)
 
     @property
     def decisions(self) -> tuple[Decision, ...]:
-        """One absolute target per capacity type the workload uses, with its reason.
-
-        Built on access: the simulator reads only `targets`, and every object this hot path
-        does not build is time saved on each replayed minute.
-        """
+        """One absolute target per capacity type the workload uses, with its reason."""
+        evidence = self.evidence
+        reason = self.reason
         return tuple(
             Decision(
                 capacity_type=t,
                 target=self.targets.of(t),
-                reason=_type_reason(t, self.reason, self.evidence.spot_fallback),
-                evidence=self.evidence,
+                reason=_type_reason(t, reason, evidence.spot_fallback),
+                evidence=evidence,
             )
             for t in self.capacity_types
         )
 
 
 def plan_step(workload: spec.WorkloadSpec, inputs: StepInputs, state: PolicyState) -> StepResult:
-    """One tick: absolute targets per capacity type, with reasons and evidence, and new state."""
+    """One tick: absolute targets per capacity type, with reasons and evidence, and new state.
+
+    Steady ticks (same wants, same targets) return the previous state's objects unchanged, so
+    a replay allocates little more than the result itself.
+    """
     now_s = inputs.now.timestamp()
+    lead_time_s = inputs.lead_time_s
     cap = workload.max_replicas
     if inputs.replica_cap is not None:
         cap = max(min(cap, inputs.replica_cap), 0)
 
     floor = inputs.forecast_floor
+    observed = inputs.observed_demand
     reactive: int | None = None
-    if inputs.observed_demand is not None:
+    need = -1 if floor is None else floor
+    if observed is not None:
         per_replica = inputs.capacity_per_replica
         reactive = capacity.replicas_for(
-            inputs.observed_demand,
+            observed,
             capacity.per_replica(workload) if per_replica is None else per_replica,
             workload.target_utilization,
         )
-    if reactive is not None:
-        need = reactive if floor is None or reactive > floor else floor
-    else:
-        need = -1 if floor is None else floor
+        if floor is None or reactive > floor:
+            need = reactive
     previous = state.base
     if need >= 0:
         wanted = need + workload.warm_standby
@@ -179,7 +247,9 @@ def plan_step(workload: spec.WorkloadSpec, inputs: StepInputs, state: PolicyStat
         wanted = previous if previous is not None else workload.min_replicas
     bounded = min(max(wanted, workload.min_replicas), cap)
 
-    wants = _window_append(state.wants, now_s, bounded, workload.cooldown_s)
+    wants = state.wants
+    if len(wants) != 1 or wants[0][1] != bounded:  # a lone, unchanged want needs no pruning
+        wants = _window_append(wants, now_s, bounded, hold_s(workload, lead_time_s))
     held = bounded
     for _, value in wants:
         held = max(held, value)
@@ -187,22 +257,46 @@ def plan_step(workload: spec.WorkloadSpec, inputs: StepInputs, state: PolicyStat
     base = min(stepped, cap)
 
     reserved, spot, spot_extra, on_demand = mix.split_counts(
-        workload, base, inputs.reserved, inputs.lead_time_s, cap
+        workload, base, inputs.reserved, lead_time_s, cap
     )
     # Spot ordered at least a lead time ago (and before this tick) should be ready; what is
     # not was interrupted or never granted, so on-demand covers it (within the cap) until spot
     # is back. The window is taken before this tick's target joins it.
+    spot_targets = state.spot_targets
     expected_spot = spot
-    for _, value in _window_prune(state.spot_targets, now_s - inputs.lead_time_s):
-        expected_spot = min(expected_spot, value)
-    spot_targets = _window_append(state.spot_targets, now_s, spot, inputs.lead_time_s)
+    if len(spot_targets) == 1:
+        expected_spot = min(spot, spot_targets[0][1])
+        if spot_targets[0][1] != spot:
+            spot_targets = _window_append(spot_targets, now_s, spot, lead_time_s)
+    else:
+        for _, value in _window_prune(spot_targets, now_s - lead_time_s):
+            expected_spot = min(expected_spot, value)
+        spot_targets = _window_append(spot_targets, now_s, spot, lead_time_s)
     planned = reserved + spot + on_demand
     fallback = min(max(expected_spot - inputs.ready.spot, 0), max(cap - planned, 0))
-    targets = ReplicaCounts(reserved, spot, on_demand + fallback)
+    on_demand += fallback
 
-    evidence = Evidence(
+    targets = state.targets
+    if targets.on_demand != on_demand or targets.spot != spot or targets.reserved != reserved:
+        targets = ReplicaCounts(reserved, spot, on_demand)
+    if (
+        targets is state.targets
+        and base == previous
+        and wants is state.wants
+        and spot_targets is state.spot_targets
+    ):
+        new_state = state
+    else:
+        new_state = PolicyState(
+            targets,
+            base,
+            wants,
+            spot_targets,
+            now_s if base > (previous or 0) else state.last_scale_out_s,
+        )
+    facts = _Facts(
         floor,
-        inputs.observed_demand,
+        observed,
         reactive,
         workload.warm_standby,
         wanted,
@@ -214,23 +308,19 @@ def plan_step(workload: spec.WorkloadSpec, inputs: StepInputs, state: PolicyStat
         spot_extra,
         expected_spot,
         fallback,
-        inputs.lead_time_s,
-    )
-    new_state = PolicyState(
-        targets,
-        base,
-        wants,
-        spot_targets,
-        now_s if base > (previous or 0) else state.last_scale_out_s,
-    )
-    return StepResult(
-        targets,
-        planned + fallback,
-        _total_reason(workload, inputs, need=need, reactive=reactive, ev=evidence, stepped=stepped),
-        evidence,
-        new_state,
+        lead_time_s,
+        need,
+        stepped,
+        workload.max_replicas,
         workload.capacity_types,
     )
+    return StepResult(new_state, facts)
+
+
+def hold_s(workload: spec.WorkloadSpec, lead_time_s: int) -> int:
+    """The scale-in stabilisation window: a replica is released only once no tick within this
+    many seconds wanted it."""
+    return workload.cooldown_s
 
 
 def _window_append(
@@ -252,29 +342,22 @@ def _window_prune(
     return window[first:] if first else window
 
 
-def _total_reason(
-    workload: spec.WorkloadSpec,
-    inputs: StepInputs,
-    *,
-    need: int,
-    reactive: int | None,
-    ev: Evidence,
-    stepped: int,
-) -> Reason:
-    capped = Reason.BUDGET if ev.cap < workload.max_replicas else Reason.MAX_REPLICAS
-    if stepped > ev.cap or ev.wanted > ev.cap:
-        return capped
-    if stepped > ev.held:
+def _total_reason(f: _Facts) -> Reason:
+    if f.stepped > f.cap or f.wanted > f.cap:
+        return Reason.BUDGET if f.cap < f.max_replicas else Reason.MAX_REPLICAS
+    if f.stepped > f.held:
         return Reason.SCALE_IN_STEP
-    if ev.held > ev.bounded:
+    if f.held > f.bounded:
         return Reason.COOLDOWN_HOLD
-    if ev.bounded > ev.wanted:
+    if f.bounded > f.wanted:
         return Reason.MIN_REPLICAS
-    if need < 0:
+    if f.need < 0:
         return Reason.NO_SIGNAL
-    if need == 0 and workload.warm_standby > 0:
+    if f.need == 0 and f.warm_standby > 0:
         return Reason.WARM_STANDBY
-    if reactive is not None and (inputs.forecast_floor is None or reactive > inputs.forecast_floor):
+    if f.reactive_need is not None and (
+        f.forecast_floor is None or f.reactive_need > f.forecast_floor
+    ):
         return Reason.REACTIVE
     return Reason.FORECAST_FLOOR
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster import series
-from planner import cold_start, rivals, simulate, spec
+from planner import cold_start, rivals, simulate, spec, step
 
 # A Monday, so hour-of-week arithmetic in the tests reads easily.
 MONDAY = pd.Timestamp("2026-01-05T00:00:00Z")
@@ -110,7 +110,7 @@ class Fixed:
     """A policy that asks for given targets per minute (a test double of the Policy protocol,
     not of our code: it drives the real engine)."""
 
-    def __init__(self, targets: Sequence[simulate.Replicas], *, commitment: int = 0) -> None:
+    def __init__(self, targets: Sequence[step.ReplicaCounts], *, commitment: int = 0) -> None:
         self._targets = list(targets)
         self._commitment = commitment
         self.seen: list[simulate.Observation] = []
@@ -127,16 +127,16 @@ class Fixed:
     def reserved_commitment(self) -> int:
         return self._commitment
 
-    def initial(self, observation: simulate.Observation) -> simulate.Replicas:
+    def initial(self, observation: simulate.Observation) -> step.ReplicaCounts:
         return self._targets[0]
 
-    def decide(self, observation: simulate.Observation) -> simulate.Replicas:
+    def decide(self, observation: simulate.Observation) -> step.ReplicaCounts:
         self.seen.append(observation)
         return self._targets[observation.minute]
 
 
-def on_demand(counts: Sequence[int]) -> list[simulate.Replicas]:
-    return [simulate.Replicas(on_demand=c) for c in counts]
+def on_demand(counts: Sequence[int]) -> list[step.ReplicaCounts]:
+    return [step.ReplicaCounts(on_demand=c) for c in counts]
 
 
 def run_one(policy: simulate.Policy, world: simulate.Scenario) -> simulate.PolicyResult:
