@@ -53,6 +53,14 @@ class Status(StrEnum):
     NO_ENSEMBLE = "no_ensemble"  # fewer than 2 common folds or 2 eligible members to nest it
 
 
+class Choice(StrEnum):
+    """Why the selected model is the one chosen."""
+
+    LOWEST_MAE = "lowest_mae"  # strictly the lowest MAE on the common folds, below the baseline
+    BASELINE_NOT_BEATEN = "baseline_not_beaten"  # no eligible model had a lower MAE (ties too)
+    NO_BACKTEST = "no_backtest"  # too little history for a fold: the recent level
+
+
 @dataclass(frozen=True)
 class Fold:
     origin: int  # index into the series of the first forecast bucket
@@ -220,6 +228,13 @@ def choose(result: Result, regime: Regime) -> ModelName:
         return baseline_model
     best = min(scored, key=lambda s: s.mae)
     return best.model if best.mae < baseline.mae else baseline_model
+
+
+def choice_of(model: ModelName, regime: Regime) -> Choice:
+    """How `choose` arrived at `model`."""
+    if model is candidates.BASELINE[regime]:
+        return Choice.BASELINE_NOT_BEATEN
+    return Choice.LOWEST_MAE
 
 
 def actuals(y: np.ndarray, folds: tuple[Fold, ...]) -> tuple[np.ndarray, ...]:

@@ -5,6 +5,11 @@ model, why, every candidate's score and the residual calibration for quantiles. 
 refits only the selected model on a (possibly newer) history and applies that calibration; the
 simulator calls it every few hours of a replay, so it does no backtest when given a selection.
 
+Every eligible candidate is scored on the same backtest folds and the lowest MAE is chosen,
+never worse than the seasonal-naive baseline (backtest.py states the rule); `Selection.choice`
+says which way it went, and a candidate that was not eligible carries its status instead of a
+score on fewer folds.
+
 Both work on bucket means (what is served on average) and bucket peaks (the largest input
 interval in each bucket: what the planner provisions for), in the input's own unit.
 """
@@ -22,6 +27,7 @@ from forecaster import backtest, calibration, candidates, errors, models, outlie
 
 ModelName = candidates.ModelName
 CandidateStatus = backtest.Status
+Choice = backtest.Choice
 
 # Inputs finer than 5 minutes are modelled at 5 minutes: fine enough for a planner with 1-min
 # steps to follow the diurnal shape, coarse enough for statsmodels (DESIGN.md).
@@ -42,14 +48,6 @@ _REASONS = {
     candidates.Regime.DAILY: ForecastReason.INSUFFICIENT_HISTORY_DAILY,
     candidates.Regime.LEVEL: ForecastReason.INSUFFICIENT_HISTORY_LEVEL,
 }
-
-
-class Choice(StrEnum):
-    """Why the selected model is the one chosen (see backtest.py for the rule)."""
-
-    LOWEST_MAE = "lowest_mae"  # strictly the lowest backtest MAE, below the baseline's
-    BASELINE_NOT_BEATEN = "baseline_not_beaten"  # no eligible model had a lower MAE (ties too)
-    NO_BACKTEST = "no_backtest"  # too little history for a fold: the recent level
 
 
 @dataclass(frozen=True)
@@ -195,12 +193,6 @@ def _level_selection(prepared: _Prepared) -> Selection:
     )
 
 
-def _choice(regime: candidates.Regime, model: ModelName) -> Choice:
-    if model is candidates.BASELINE[regime]:
-        return Choice.BASELINE_NOT_BEATEN
-    return Choice.LOWEST_MAE
-
-
 def _selection_for(
     prepared: _Prepared,
     result: backtest.Result,
@@ -244,7 +236,7 @@ def _selection_for(
         clip_spikes=clipped is not None,
         clipped_mae=clipped_mae,
         planned_folds=result.planned,
-        choice=_choice(regime, model),
+        choice=backtest.choice_of(model, regime),
     )
 
 
@@ -282,9 +274,7 @@ def _chosen_selection(
     chosen: ModelName,
     clipped: tuple[_Prepared, float] | None,
 ) -> Selection:
-    if clipped is None:
-        return _selection_for(prepared, result, regime, chosen)
-    fit, mae = clipped
+    fit, mae = (None, None) if clipped is None else clipped
     return _selection_for(prepared, result, regime, chosen, clipped=fit, clipped_mae=mae)
 
 
