@@ -115,9 +115,10 @@ class Prescale:
             int(first["reserved"]), int(first["spot"]), int(first["on_demand"])
         )
         self._state = step.PolicyState.initial(running)
-        return self._step(observation, running)
+        return self.decide(dataclasses.replace(observation, ready=running))
 
     def decide(self, observation: simulate.Observation) -> step.ReplicaCounts:
+        """The planner's step on the floor in force (plus what was observed), every minute."""
         minute = observation.minute
         if minute > 0:
             self._observed.append(
@@ -127,7 +128,22 @@ class Prescale:
                 refit = self._refit(minute, self._horizon_s)
                 self.refits.append(refit)
                 self._use(refit)
-        return self._step(observation, observation.ready)
+        offset = minute - self._floor_start  # floor_at, inlined: this runs every minute
+        floor = self._floor_list[offset] if 0 <= offset < len(self._floor_list) else -1
+        inputs = step.StepInputs(
+            now=observation.now,
+            forecast_floor=floor if floor >= 0 else None,
+            reserved=self._reserved,
+            observed_demand=observation.demand,
+            ready=observation.ready,
+            lead_time_s=self._lead_time_s,
+            # the plan's capacity (measured request shape), so the reactive need above the
+            # floor is counted in the same replicas as the floor itself
+            capacity_per_replica=self._capacity_per_replica,
+        )
+        result = step.plan_step(self._workload, inputs, self._state)
+        self._state = result.state
+        return result.state.targets
 
     def history_at(self, minute: int) -> pd.Series:
         """Arrivals per minute known at the start of replayed `minute` (warm-up + observed)."""
@@ -167,24 +183,6 @@ class Prescale:
             self._floor_start = first_minute
         # plain ints: the step reads one per replayed minute
         self._floor_list = self._floors.tolist()
-
-    def _step(
-        self, observation: simulate.Observation, ready: step.ReplicaCounts
-    ) -> step.ReplicaCounts:
-        inputs = step.StepInputs(
-            now=observation.now,
-            forecast_floor=self.floor_at(observation.minute),
-            reserved=self._reserved,
-            observed_demand=observation.demand,
-            ready=ready,
-            lead_time_s=self._lead_time_s,
-            # the plan's capacity (measured request shape), so the reactive need above the
-            # floor is counted in the same replicas as the floor itself
-            capacity_per_replica=self._capacity_per_replica,
-        )
-        result = step.plan_step(self._workload, inputs, self._state)
-        self._state = result.state
-        return result.state.targets
 
 
 def _for_mix(workload: spec.WorkloadSpec, mix: simulate.MixMode) -> spec.WorkloadSpec:

@@ -245,16 +245,28 @@ def plan_step(workload: spec.WorkloadSpec, inputs: StepInputs, state: PolicyStat
         wanted = need + workload.warm_standby
     else:
         wanted = previous if previous is not None else workload.min_replicas
-    bounded = min(max(wanted, workload.min_replicas), cap)
+    # Conditional expressions rather than min()/max() calls on this path: a builtin call costs
+    # as much as the arithmetic around it, and this runs every minute of every replay.
+    bounded = wanted if wanted > workload.min_replicas else workload.min_replicas
+    bounded = cap if bounded > cap else bounded
 
+    # The windows change only when a value changes or a change point ages out; checking that
+    # inline spares most ticks the call (this runs every minute of every replay).
     wants = state.wants
-    if len(wants) != 1 or wants[0][1] != bounded:  # a lone, unchanged want needs no pruning
+    if not (
+        wants
+        and wants[-1][1] == bounded
+        and (len(wants) == 1 or wants[1][0] > now_s - hold_s(workload, lead_time_s))
+    ):
         wants = _window_append(wants, now_s, bounded, hold_s(workload, lead_time_s))
     held = bounded
     for _, value in wants:
-        held = max(held, value)
-    stepped = held if previous is None else max(held, previous - workload.scale_in_step)
-    base = min(stepped, cap)
+        if value > held:  # noqa: PLR1730 - a comparison is cheaper than a max() call here
+            held = value
+    stepped = held
+    if previous is not None and previous - workload.scale_in_step > held:
+        stepped = previous - workload.scale_in_step
+    base = cap if stepped > cap else stepped
 
     reserved, spot, spot_extra, on_demand = mix.split_counts(
         workload, base, inputs.reserved, lead_time_s, cap
@@ -263,17 +275,20 @@ def plan_step(workload: spec.WorkloadSpec, inputs: StepInputs, state: PolicyStat
     # not was interrupted or never granted, so on-demand covers it (within the cap) until spot
     # is back. The window is taken before this tick's target joins it.
     spot_targets = state.spot_targets
+    if len(spot_targets) > 1 and spot_targets[1][0] <= now_s - lead_time_s:
+        spot_targets = _window_prune(spot_targets, now_s - lead_time_s)
     expected_spot = spot
-    if len(spot_targets) == 1:
-        expected_spot = min(spot, spot_targets[0][1])
-        if spot_targets[0][1] != spot:
-            spot_targets = _window_append(spot_targets, now_s, spot, lead_time_s)
-    else:
-        for _, value in _window_prune(spot_targets, now_s - lead_time_s):
-            expected_spot = min(expected_spot, value)
+    for _, value in spot_targets:
+        if value < expected_spot:  # noqa: PLR1730 - as above
+            expected_spot = value
+    if not spot_targets or spot_targets[-1][1] != spot:
         spot_targets = _window_append(spot_targets, now_s, spot, lead_time_s)
     planned = reserved + spot + on_demand
-    fallback = min(max(expected_spot - inputs.ready.spot, 0), max(cap - planned, 0))
+    missing = expected_spot - inputs.ready.spot
+    room = cap - planned
+    fallback = 0  # min(max(missing, 0), max(room, 0))
+    if missing > 0 and room > 0:
+        fallback = missing if missing < room else room
     on_demand += fallback
 
     targets = state.targets
