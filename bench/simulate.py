@@ -73,7 +73,7 @@ def main() -> None:
     loaded = trace.load(args.traces_dir / args.trace)
     options = lineup.Options(replay_s=round(args.days * 86400), seed=args.seed)
     split = replay.split(loaded, options.replay_s)
-    cold = cold_start.ColdStart.fixed(workload.lead_time_s)
+    cold = cold_start.ColdStartDistribution.fixed(workload.lead_time_s)
     request = workload.request
     world = lineup.scenario(workload, split, cold, options.seed, request)
     draws = spot.InterruptionDraws.draw(args.seed, world.minutes)

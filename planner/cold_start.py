@@ -35,7 +35,7 @@ class LeadTimeKind(StrEnum):
 
 
 @dataclass(frozen=True)
-class ColdStart:
+class ColdStartDistribution:
     """Lead time from order to ready, in seconds.
 
     `median_s == p90_s` for a fixed lead time. For a lognormal one, ln(L) ~ N(mu, sigma) with
@@ -47,7 +47,7 @@ class ColdStart:
     p90_s: float
 
     @classmethod
-    def fixed(cls, seconds: float) -> ColdStart:
+    def fixed(cls, seconds: float) -> ColdStartDistribution:
         if not math.isfinite(seconds) or seconds < 0:
             raise errors.InputError(
                 f"lead time ({seconds} s) must be a finite number of seconds >= 0; "
@@ -56,7 +56,7 @@ class ColdStart:
         return cls(LeadTimeKind.FIXED, float(seconds), float(seconds))
 
     @classmethod
-    def lognormal(cls, median_s: float, p90_s: float) -> ColdStart:
+    def lognormal(cls, median_s: float, p90_s: float) -> ColdStartDistribution:
         problems: list[str] = []
         if not math.isfinite(median_s) or median_s <= 0:
             problems.append(
@@ -116,7 +116,7 @@ class LeadTimeStream:
 
     __slots__ = ("_block", "_cold_start", "_next", "_rng")
 
-    def __init__(self, cold_start: ColdStart, seed: int) -> None:
+    def __init__(self, cold_start: ColdStartDistribution, seed: int) -> None:
         self._cold_start = cold_start
         self._rng = np.random.default_rng(seed)
         self._block: list[int] = []

@@ -46,7 +46,9 @@ class Options:
     """How to replay: the period, the cold start, which policies, the mix, the seed."""
 
     replay_s: int = 7 * DAY_S  # the last replay_s of the trace are replayed
-    cold_start: cold_start.ColdStart | None = None  # None: fixed at the spec's lead_time_s
+    cold_start: cold_start.ColdStartDistribution | None = (
+        None  # None: fixed at the spec's lead_time_s
+    )
     policies: tuple[simulate.PolicyName, ...] = ALL_POLICIES
     mix: simulate.MixMode = simulate.MixMode.PLANNER
     seed: int = 0
@@ -72,7 +74,7 @@ def run(
     if options.until is not None:
         trace = replay.until(trace, options.until)
     split = replay.split(trace, options.replay_s, mask_dropouts=options.mask_dropouts)
-    cold = options.cold_start or cold_start.ColdStart.fixed(workload.lead_time_s)
+    cold = options.cold_start or cold_start.ColdStartDistribution.fixed(workload.lead_time_s)
     request = demand.measured_request(workload.request, split.warmup)
     world = scenario(workload, split, cold, options.seed, request)
     contenders = policies(workload, split, world, options, request=request, selection=selection)
@@ -87,7 +89,7 @@ def run(
     )
 
 
-def planning_lead_time_s(cold: cold_start.ColdStart) -> int:
+def planning_lead_time_s(cold: cold_start.ColdStartDistribution) -> int:
     """The lead time policies plan with: the P90 of the cold start, in whole seconds."""
     return math.ceil(cold.quantile_s(0.9) - 1e-9)
 
@@ -95,7 +97,7 @@ def planning_lead_time_s(cold: cold_start.ColdStart) -> int:
 def scenario(
     workload: spec.WorkloadSpec,
     split: replay.Replay,
-    cold: cold_start.ColdStart,
+    cold: cold_start.ColdStartDistribution,
     seed: int,
     request: spec.RequestShape,
 ) -> simulate.Scenario:

@@ -113,7 +113,7 @@ class Scenario:
     prices: spec.Prices
     spot_interruption_rate_per_hour: float
     api_overflow_price_per_1m_tokens: float | None
-    cold_start: cold_start.ColdStart
+    cold_start: cold_start.ColdStartDistribution
     seed: int
 
     @property
@@ -183,7 +183,7 @@ class SimulationResult:
     start: pd.Timestamp  # first replayed minute
     minutes: int
     capacity_per_replica: float
-    cold_start: cold_start.ColdStart
+    cold_start: cold_start.ColdStartDistribution
     seed: int
     policies: tuple[PolicyResult, ...]
     planning_lead_time_s: int | None = None  # the lead time policies planned with

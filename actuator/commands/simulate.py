@@ -134,7 +134,7 @@ def _options(args: argparse.Namespace) -> tuple[lineup.Options, list[str]]:
     problems: list[str] = []
     replay_s = inputs.duration_s("--replay", args.replay, problems)
     refit_s = inputs.duration_s("--refit-every", args.refit_every, problems)
-    cold: cold_start.ColdStart | None = None
+    cold: cold_start.ColdStartDistribution | None = None
     if args.lead_time_p90 is not None and args.lead_time is None:
         problems.append(
             f"--lead-time-p90 ({args.lead_time_p90}) needs --lead-time as the median; "
@@ -150,9 +150,9 @@ def _options(args: argparse.Namespace) -> tuple[lineup.Options, list[str]]:
         if not problems:
             try:
                 cold = (
-                    cold_start.ColdStart.fixed(median_s)
+                    cold_start.ColdStartDistribution.fixed(median_s)
                     if p90_s == median_s
-                    else cold_start.ColdStart.lognormal(median_s, p90_s)
+                    else cold_start.ColdStartDistribution.lognormal(median_s, p90_s)
                 )
             except errors.InputError as exc:
                 problems.extend(exc.problems)

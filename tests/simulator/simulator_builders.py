@@ -63,7 +63,7 @@ def scenario(
     lead_time_s: float = 180,
     seed: int = 0,
     start: pd.Timestamp = MONDAY,
-    cold: cold_start.ColdStart | None = None,
+    cold: cold_start.ColdStartDistribution | None = None,
 ) -> simulate.Scenario:
     """A scenario whose demand is `load` req/s per minute (arrivals = 60 x load)."""
     chosen = workload_spec or workload()
@@ -85,7 +85,7 @@ def scenario(
             else 0.0
         ),
         api_overflow_price_per_1m_tokens=chosen.api_overflow_price_per_1m_tokens,
-        cold_start=cold or cold_start.ColdStart.fixed(lead_time_s),
+        cold_start=cold or cold_start.ColdStartDistribution.fixed(lead_time_s),
         seed=seed,
     )
 

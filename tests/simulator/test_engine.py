@@ -135,7 +135,7 @@ def test_spot_interruptions_depend_only_on_the_seed() -> None:
 def test_lognormal_lead_times_are_drawn_per_order_and_repeat_with_the_seed() -> None:
     """Ordering 1 replica per minute for 200 minutes under a lognormal cold start (median
     3 min, P90 6 min): the ready count lags the billed count by a varying number."""
-    cold = cold_start.ColdStart.lognormal(180, 360)
+    cold = cold_start.ColdStartDistribution.lognormal(180, 360)
     targets = b.on_demand(list(range(1, 201)))
     world = b.scenario([1.0] * 200, cold=cold, seed=3)
     first = b.run_one(b.Fixed(targets), world).timeseries

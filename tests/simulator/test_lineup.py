@@ -35,7 +35,7 @@ def test_the_scenario_measures_tokens_per_request_and_load_from_the_warm_up() ->
     )
     split = replay.split(token_trace(), 5 * 60, mask_dropouts=False)
     request = demand.measured_request(workload.request, split.warmup)
-    world = lineup.scenario(workload, split, cold_start.ColdStart.fixed(60), 0, request)
+    world = lineup.scenario(workload, split, cold_start.ColdStartDistribution.fixed(60), 0, request)
     assert (request.prompt_tokens, request.completion_tokens) == (1000.0, 200.0)
     assert world.tokens_per_request.tolist() == [1200.0] * 5
     assert world.demand.tolist() == pytest.approx([4.5] * 4 + [0.0])

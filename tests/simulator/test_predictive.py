@@ -28,7 +28,9 @@ def replay_prescale(
 ) -> tuple[predictive.Prescale, simulate.PolicyResult]:
     workload = b.workload(target_utilization=0.8)
     split = replay.split(b.minute_trace(arrivals.tolist()), REPLAY_MINUTES * 60)
-    world = lineup.scenario(workload, split, cold_start.ColdStart.fixed(180), 0, workload.request)
+    world = lineup.scenario(
+        workload, split, cold_start.ColdStartDistribution.fixed(180), 0, workload.request
+    )
     policy = predictive.Prescale(
         workload,
         split.warmup,

@@ -76,14 +76,14 @@ def test_a_split_that_cannot_replay_says_why(
 
 def test_a_fixed_cold_start_rounds_up_to_whole_minutes() -> None:
     rng = np.random.default_rng(0)
-    assert cold_start.ColdStart.fixed(600).draw_minutes(rng, 3).tolist() == [10, 10, 10]
-    assert cold_start.ColdStart.fixed(61).draw_minutes(rng, 1).tolist() == [2]
+    assert cold_start.ColdStartDistribution.fixed(600).draw_minutes(rng, 3).tolist() == [10, 10, 10]
+    assert cold_start.ColdStartDistribution.fixed(61).draw_minutes(rng, 1).tolist() == [2]
     assert cold_start.minutes_of(0) == 0
 
 
 def test_a_lognormal_cold_start_has_the_given_median_and_p90() -> None:
     """sigma = ln(900 / 600) / 1.2816 = 0.3164; draws in seconds have median ~600, P90 ~900."""
-    cold = cold_start.ColdStart.lognormal(600, 900)
+    cold = cold_start.ColdStartDistribution.lognormal(600, 900)
     assert cold.sigma == pytest.approx(math.log(1.5) / 1.2815515655)
     assert cold.quantile_s(0.9) == pytest.approx(900)
     minutes = cold.draw_minutes(np.random.default_rng(1), 20000)
@@ -100,11 +100,11 @@ def test_a_lognormal_cold_start_has_the_given_median_and_p90() -> None:
 )
 def test_a_bad_lognormal_cold_start_is_refused(median_s: float, p90_s: float, message: str) -> None:
     with pytest.raises(errors.InputError, match=message):
-        cold_start.ColdStart.lognormal(median_s, p90_s)
+        cold_start.ColdStartDistribution.lognormal(median_s, p90_s)
 
 
 def test_lead_time_streams_repeat_with_the_seed() -> None:
-    cold = cold_start.ColdStart.lognormal(300, 600)
+    cold = cold_start.ColdStartDistribution.lognormal(300, 600)
     first = cold_start.LeadTimeStream(cold, 42)
     again = cold_start.LeadTimeStream(cold, 42)
     draws = [first.next_minutes() for _ in range(5000)]
