@@ -3,7 +3,8 @@
 `build_plan` computes, for every minute, exactly what `step.plan_step` would decide when
 stepped minute by minute with no observed demand and every replica ready (a parity test holds
 it to that): need at the provisioning quantile, the floor over the next lead time, bounds,
-cooldown hold, scale-in step limit, warm standby, then the capacity-type mix.
+hold (max(cooldown, lead time), `step.hold_s`), scale-in step limit, warm standby, then the
+capacity-type mix.
 """
 
 from __future__ import annotations

@@ -4,14 +4,14 @@ simulated minute; `build_plan` computes the same thing for a whole horizon at on
 One tick, in order (each step named by the `Reason` it can produce):
   wanted  = max(forecast floor, reactive need from observed demand) + warm standby
   bounded = clamp(wanted, min_replicas, cap)           cap = min(max_replicas, budget share)
-  held    = max of `bounded` over the last cooldown_s  (scale-in waits; scale-out never does)
+  held    = max of `bounded` over the last hold_s      (scale-in waits; scale-out never does)
   base    = min(max(held, previous base - scale_in_step), cap)
   targets = mix.split(base, reserved, ...) plus on-demand cover for missing spot replicas
 
-The cooldown is a stabilisation window like the Kubernetes HPA's scale-down window: a replica
-is released only once no tick in the last cooldown_s wanted it. So there is no scale-in within
-cooldown_s of a scale-out. Plain scalars only: this runs every minute of every replay.
-"""
+The hold is a stabilisation window like the Kubernetes HPA's scale-down window: a replica is
+released only once no tick in the last hold_s = max(cooldown_s, lead time) wanted it (see
+`hold_s` for why the lead time). So there is no scale-in within cooldown_s of a scale-out.
+Plain scalars only: this runs every minute of every replay."""
 
 from __future__ import annotations
 
@@ -334,8 +334,22 @@ def plan_step(workload: spec.WorkloadSpec, inputs: StepInputs, state: PolicyStat
 
 def hold_s(workload: spec.WorkloadSpec, lead_time_s: int) -> int:
     """The scale-in stabilisation window: a replica is released only once no tick within this
-    many seconds wanted it."""
-    return workload.cooldown_s
+    many seconds wanted it. max(cooldown_s, lead_time_s).
+
+    Why the lead time: a replica released now cannot serve again before now + L (DESIGN.md
+    "Lead time"). If the want comes back within L, the release bought nothing: the re-order
+    pays a cold start of L again (billed from the order) and the demand goes unserved while it
+    starts. Keeping the idle replica instead costs at most L of GPU time, about what the
+    re-order bills anyway: L is the break-even between keeping and re-ordering (the
+    rent-or-buy rule), so holding for L never pays more than twice the best choice in
+    hindsight. It matters most for a reactive scale-out on a short spike: with a 300 s cooldown
+    and a 600 s cold start the cooldown released it halfway through its own cold start. A
+    longer operator cooldown still wins. Replayed against the 300 s cooldown alone (NASA
+    per-minute, ServeGen m-mid and m-small, last week each; fixed 600 s and lognormal 300 s /
+    P90 720 s cold starts): prescale served as many or more minutes (NASA 99.72 -> 99.89 %,
+    m-small 97.93 -> 98.63 %) for 1-2.5 % more GPU-hours, with fewer scale events.
+    """
+    return max(workload.cooldown_s, lead_time_s)
 
 
 def _window_append(

@@ -69,14 +69,24 @@ def test_targets_frame_shape() -> None:
     assert targets["floor"].tolist() == [3] * 5 + [7] * 25
 
 
-def test_lead_time_shifts_the_scale_out_and_cooldown_delays_the_scale_in() -> None:
-    """Need 1 then 5 for minutes 20..24 then 1; lead 10 min, cooldown 5 min.
-    Scale-out at minute 10 (= 20 - 10); the floor drops at 25, the hold keeps 5 through 29."""
+def test_lead_time_shifts_the_scale_out_and_the_hold_delays_the_scale_in() -> None:
+    """Need 1 then 5 for minutes 20..24 then 1; lead 10 min, cooldown 5 min, so the hold is
+    max(5, 10) = 10 min. Scale-out at minute 10 (= 20 - 10); the floor drops at 25, the hold
+    keeps 5 through 34."""
     workload = build.workload()
     peaks = [10.0 * 60 / 4.5] * 20 + [50.0 * 60 / 4.5] * 5 + [10.0 * 60 / 4.5] * 15
     built = build.plan_of(workload, peaks)
     total = built.targets["total"].tolist()
-    assert total == [1] * 10 + [5] * 20 + [1] * 10
+    assert total == [1] * 10 + [5] * 25 + [1] * 5
+
+
+def test_a_cooldown_longer_than_the_lead_time_holds_longer() -> None:
+    """The same need with a 15 min cooldown: the hold is max(15, 10) = 15 min, 5 through 39."""
+    workload = build.workload(cooldown="15m")
+    peaks = [10.0 * 60 / 4.5] * 20 + [50.0 * 60 / 4.5] * 5 + [10.0 * 60 / 4.5] * 20
+    built = build.plan_of(workload, peaks)
+    total = built.targets["total"].tolist()
+    assert total == [1] * 10 + [5] * 30 + [1] * 5
 
 
 def test_parity_with_plan_step_on_a_mixed_plan() -> None:

@@ -35,11 +35,28 @@ ALL_TYPES = ["reserved", "spot", "on_demand"]
         pytest.param({}, [], {"floor": 10, "cap": 6}, 6, R.BUDGET, id="budget-share"),
         # 8 wanted at minute 0; minute 3 is inside the 300 s window, so 8 holds
         pytest.param({}, [8, 8, 8], {"floor": 2}, 8, R.COOLDOWN_HOLD, id="cooldown-holds"),
-        # minute 6: the window [1, 6] saw 8 last at minute 0: released to 2
-        pytest.param({}, [8] + [2] * 5, {"floor": 2}, 2, R.FORECAST_FLOOR, id="cooldown-over"),
+        # the hold is max(300 s cooldown, 600 s lead time) = 600 s: at minute 6 the window
+        # [-4, 6] still saw 8 at minute 0
+        pytest.param({}, [8] + [2] * 5, {"floor": 2}, 8, R.COOLDOWN_HOLD, id="lead-time-holds"),
+        # minute 11: the window [1, 11] saw 8 last at minute 0: released to 2
+        pytest.param({}, [8] + [2] * 10, {"floor": 2}, 2, R.FORECAST_FLOOR, id="hold-over"),
+        # a lead time within the cooldown leaves the cooldown: minute 6 with L = 120 s is out
+        # of max(300, 120) = 300 s
+        pytest.param(
+            {},
+            [8] + [2] * 5,
+            {"floor": 2, "lead_time_s": 120},
+            2,
+            R.FORECAST_FLOOR,
+            id="cooldown-over",
+        ),
+        # a cooldown longer than the lead time wins: 900 s, so minute 11 still holds 8
+        pytest.param(
+            {"cooldown": "15m"}, [8] + [2] * 10, {"floor": 2}, 8, R.COOLDOWN_HOLD, id="cooldown"
+        ),
         # step 2: 8 -> 6 at the first tick out of the window
         pytest.param(
-            {"scale_in_step": 2}, [8] + [2] * 5, {"floor": 2}, 6, R.SCALE_IN_STEP, id="step-limit"
+            {"scale_in_step": 2}, [8] + [2] * 10, {"floor": 2}, 6, R.SCALE_IN_STEP, id="step-limit"
         ),
         # nothing to go on: keep the last base (4)
         pytest.param({}, [4], {}, 4, R.NO_SIGNAL, id="no-signal-holds"),
@@ -108,9 +125,26 @@ def test_spot_still_starting_is_not_a_fallback() -> None:
 
 
 def test_state_window_stays_short() -> None:
-    """A day of alternating wants keeps only the change points of the last cooldown."""
+    """A day of alternating wants keeps only the change points of the last hold window:
+    600 s (the lead time), so at most one per minute t-9 .. t plus the one in force at t-10."""
     results = build.run_floors(build.workload(), [i % 3 for i in range(1440)])
-    assert len(results[-1].state.wants) <= 7
+    assert len(results[-1].state.wants) <= 11
+
+
+def test_a_reactive_scale_out_is_held_through_its_cold_start() -> None:
+    """Observed 45 at minute 0 wants 5 (floor 1), then 5 a minute: 1 wanted. Lead 600 s,
+    cooldown 300 s: the hold is 600 s, so the 5 stays through minute 10 (the window [0, 10]
+    still sees minute 0) and goes at minute 11; a 300 s hold would have released it at minute
+    6, before the replicas ordered at minute 0 were even ready."""
+    workload = build.workload()
+    state = step.PolicyState.initial()
+    totals = []
+    for i in range(12):
+        demand = 45.0 if i == 0 else 5.0
+        result = step.plan_step(workload, build.inputs(i, floor=1, observed=demand), state)
+        state = result.state
+        totals.append(result.total)
+    assert totals == [5] * 11 + [1]
 
 
 floors = st.lists(st.one_of(st.none(), st.integers(0, 40)), min_size=1, max_size=60)
@@ -197,8 +231,8 @@ def test_capacity_from_the_plan_overrides_the_spec() -> None:
 
 def test_initial_state_from_a_running_fleet() -> None:
     """A fresh start beside 2 reserved + 3 spot + 3 on-demand already ready: floor 8 keeps them
-    (no spot fallback: what runs was not just ordered); floor 2 holds the 8 for one cooldown
-    (300 s) like any scale-in, then releases them."""
+    (no spot fallback: what runs was not just ordered); floor 2 holds the 8 for one hold window
+    (max(300 s cooldown, 600 s lead time) = 600 s) like any scale-in, then releases them."""
     workload = build.workload(capacity_types=ALL_TYPES)
     running = step.ReplicaCounts(reserved=2, spot=3, on_demand=3)
     state = step.PolicyState.initial(running)
@@ -207,5 +241,9 @@ def test_initial_state_from_a_running_fleet() -> None:
     assert kept.targets == step.ReplicaCounts(2, 4, 3)  # spot 3 + 1 spare
     lower = step.plan_step(workload, build.inputs(0, floor=2, reserved=2, ready=running), state)
     assert (lower.evidence.base, lower.total, lower.reason) == (8, 9, step.Reason.COOLDOWN_HOLD)
-    later = step.plan_step(workload, build.inputs(5, floor=2, reserved=2), lower.state)
+    still = step.plan_step(
+        workload, build.inputs(9, floor=2, reserved=2, ready=running), lower.state
+    )
+    assert still.total == 9
+    later = step.plan_step(workload, build.inputs(10, floor=2, reserved=2), lower.state)
     assert later.total == 2
