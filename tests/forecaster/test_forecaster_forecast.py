@@ -163,7 +163,7 @@ def test_calibration_quantiles_come_from_residuals() -> None:
 
 
 def test_later_lead_bands_are_never_narrower() -> None:
-    """Day 2 residuals are smaller than day 1's; the band's P90 is held at day 1's."""
+    """Day 2 residuals are smaller than day 1's; the two bands are pooled to one P90."""
     point = np.full(200, 10.0)
     actual = np.r_[10.0 + np.arange(100.0) / 10, np.full(100, 10.0)]
     cal = calibration.fit([point], [actual], band_steps=100)
