@@ -20,7 +20,8 @@ Every candidate is compared on the same folds. The rule:
 5. The choice is the lowest mean MAE over the common folds; a model that is not strictly below
    the regime's seasonal-naive baseline loses to the baseline.
 
-The ensemble (mean of the ENSEMBLE_SIZE best non-baseline models) is scored by nesting: on each
+The ensemble (mean of the ENSEMBLE_SIZE best non-baseline models, each strictly below the
+baseline's MAE on the folds that pick it) is scored by nesting: on each
 common fold its members are the best on the *other* common folds (leave one fold out, as the
 coverage in calibration.py), so no fold both picks the members and scores them. Members picked
 on later folds may be used for an earlier one; what never happens is a fold judging the choice
@@ -110,8 +111,9 @@ def plan_folds(n: int, regime: Regime, season: models.Season) -> tuple[Fold, ...
     if count < 1 and n > length:
         # Between one and two days: one partial-day fold after the first full day.
         return (Fold(length, n - length, n - length),)
-    # The MAE is taken on the first day of each fold, so every fold weighs the same.
-    return tuple(Fold(n - i * length, i * length, length) for i in range(count, 0, -1))
+    # Each fold is scored over all of it: the planner uses every day of a week's forecast, so
+    # a model that is good on day 1 and drifts by day 5 must not win on its first day alone.
+    return tuple(Fold(n - i * length, i * length, i * length) for i in range(count, 0, -1))
 
 
 def runnable_folds(
@@ -161,11 +163,15 @@ def refit(
 def _best(
     errors: dict[ModelName, list[float]], folds: list[int], baseline: ModelName
 ) -> tuple[ModelName, ...]:
-    """The ENSEMBLE_SIZE non-baseline models with the lowest mean MAE on the given folds."""
+    """The ENSEMBLE_SIZE non-baseline models with the lowest mean MAE on the given folds, each
+    strictly below the baseline's MAE on those folds (a member worse than the baseline would
+    pull the mean towards a forecast the choice rule itself rejects)."""
+    bar = _mean([errors[baseline][i] for i in folds]) if baseline in errors else math.inf
     means = {m: _mean([e[i] for i in folds]) for m, e in errors.items() if m is not baseline}
     order = list(means)
     ranked = sorted(
-        (m for m in order if math.isfinite(means[m])), key=lambda m: (means[m], order.index(m))
+        (m for m in order if math.isfinite(means[m]) and not means[m] >= bar),
+        key=lambda m: (means[m], order.index(m)),
     )
     return tuple(ranked[: candidates.ENSEMBLE_SIZE])
 

@@ -50,12 +50,10 @@ def test_regime_by_history_length(history_s: float, regime: Regime) -> None:
 )
 def test_fold_plan(hours: int, regime: Regime, expected: list[tuple[int, int]]) -> None:
     """(origin, steps): weekly folds are one week each; daily folds run to the end of the
-    history so several days ahead are measured, but are scored on their first day."""
+    history and are scored over all of it (the planner uses every day of the horizon)."""
     folds = backtest.plan_folds(hours, regime, HOURLY)
     assert [(f.origin, f.steps) for f in folds] == expected
-    assert all(
-        f.scored_steps == min(f.steps, 168 if regime is Regime.WEEKLY else 24) for f in folds
-    )
+    assert all(f.scored_steps == f.steps for f in folds)
 
 
 def _result(ratios: dict[ModelName, float], folds: int = 3) -> backtest.Result:
@@ -184,11 +182,12 @@ def test_one_fold_is_too_few_to_score_the_ensemble_honestly() -> None:
 
 
 def test_ensemble_members_are_never_chosen_on_the_fold_they_are_scored_on() -> None:
-    """Replace the last week's actuals by the forecast of the best model left out of the ensemble:
-    that model's MAE on the last fold drops to 0 and it joins the members chosen on all folds,
-    yet the ensemble's forecast of the last fold (whose members come from the other folds,
-    and whose inputs precede the last week) does not move. Before, members were the best on
-    all folds, so the last week's actuals chose the forecast they were scored against.
+    """Replace the last week's actuals by the forecast of the best model left out of the ensemble
+    plus the best member's miss: that model's MAE on the last fold drops and it joins the
+    members chosen on all folds, yet the ensemble's forecast of the last fold (whose members
+    come from the other folds, and whose inputs precede the last week) does not move. Before,
+    members were the best on all folds, so the last week's actuals chose the forecast they
+    were scored against.
     (20 % noise keeps the models' MAEs close enough for one fold to reorder them.)"""
     y = _weekly_shape(5 * 168, seed=0, noise=0.2)
     before = backtest.run(y, Regime.WEEKLY, HOURLY)
@@ -204,7 +203,11 @@ def test_ensemble_members_are_never_chosen_on_the_fold_they_are_scored_on() -> N
     ).model
     last = before.folds[-1]
     tampered = y.copy()
-    tampered[last.origin :] = before.forecasts[outsider][-1]
+    # The outsider's forecast plus the best member's miss: the last week stays as noisy as it
+    # was (so members still beat the baseline there) and the outsider's error on it drops.
+    best = before.members[0]
+    miss = y[last.origin :] - before.forecasts[best][-1]
+    tampered[last.origin :] = before.forecasts[outsider][-1] + miss
     after = backtest.run(tampered, Regime.WEEKLY, HOURLY)
     assert outsider in after.members
     np.testing.assert_allclose(
@@ -245,3 +248,27 @@ def test_choice_is_the_lowest_mae_on_the_common_folds() -> None:
     )
     result = backtest.Result(plan, scores, {}, ())
     assert backtest.choose(result, Regime.WEEKLY) is ModelName.FOURIER
+
+
+def test_ensemble_members_beat_the_baseline_on_the_folds_that_pick_them() -> None:
+    """A series that repeats its week exactly (plus 1 % noise): weekly seasonal-naive is
+    nearly perfect, so a member must have a lower MAE than it on the picking folds, and models
+    that smooth the week (MAE above naive's) are left out rather than averaged in."""
+    y = _weekly_shape(5 * 168, seed=3, noise=0.01)
+    y[168:] = np.tile(y[:168], 4)
+    result = backtest.run(y, Regime.WEEKLY, HOURLY)
+    folds = result.folds
+
+    def mean_mae(model: ModelName, picked: list[int]) -> float:
+        return float(
+            np.mean([backtest.fold_mae(result.forecasts[model][j], y, folds[j]) for j in picked])
+        )
+
+    everything = list(range(len(folds)))
+    picks = [(result.members, everything)] + [
+        (members, [j for j in everything if j != i])
+        for i, members in enumerate(result.fold_members)
+    ]
+    for members, picked in picks:
+        bar = mean_mae(ModelName.SEASONAL_NAIVE_WEEKLY, picked)
+        assert all(mean_mae(m, picked) < bar for m in members)
