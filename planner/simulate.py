@@ -266,6 +266,7 @@ def run(
     wanted = (start.reserved, start.spot, start.on_demand)
     ready_now = _replicas(cache, (ready[0], ready[1], ready[2]))
     ordered_now = ready_now
+    have = (ready[0], ready[1], ready[2])  # ordered_now as a tuple, compared every minute
     next_ready = _NEVER
     # (minute, targets, ready, billed) at the end of each minute in which any of them changed
     rows: list[tuple[int, tuple[int, int, int], step.ReplicaCounts, step.ReplicaCounts]] = []
@@ -295,7 +296,8 @@ def run(
                 changed = True
         if changed:
             ready_now = _replicas(cache, (ready[0], ready[1], ready[2]))
-            ordered_now = _replicas(cache, _ordered(ready, pending))
+            have = _ordered(ready, pending)
+            ordered_now = _replicas(cache, have)
 
         decided = policy.decide(
             Observation(t, now[t], seen_demand[t], seen_arrivals[t], ready_now, ordered_now)
@@ -304,8 +306,7 @@ def run(
         if targets != wanted:
             wanted = targets
             changed = True
-        if targets != (ordered_now.reserved, ordered_now.spot, ordered_now.on_demand):
-            have = (ordered_now.reserved, ordered_now.spot, ordered_now.on_demand)
+        if targets != have:
             for kind in _KINDS:
                 if targets[kind] > have[kind]:
                     extra = targets[kind] - have[kind]
@@ -319,7 +320,8 @@ def run(
                 ready[kind] += _promote(pending[kind], t)
             next_ready = _next_ready(pending)
             ready_now = _replicas(cache, (ready[0], ready[1], ready[2]))
-            ordered_now = _replicas(cache, _ordered(ready, pending))
+            have = _ordered(ready, pending)
+            ordered_now = _replicas(cache, have)
             changed = True
         if changed or t == 0:
             rows.append((t, wanted, ready_now, ordered_now))
