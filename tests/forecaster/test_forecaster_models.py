@@ -77,3 +77,17 @@ def test_mstl_on_one_season_only() -> None:
 
 def test_recent_level_of_nothing_is_zero() -> None:
     assert models.recent_level(np.array([np.nan]), 3, 24).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_fourier_never_forecasts_below_zero_at_a_deep_nightly_trough() -> None:
+    """15-min buckets, zero requests from 20:00 to 08:00 and 100 by day: 12 daily harmonics
+    fitted on the raw counts undershoot the step (Gibbs) below zero at night; fitted on the
+    square root and squared back the forecast cannot go below zero, and still follows the day
+    (mean over the day buckets within 10 % of 100)."""
+    season = models.season_for(900)  # 96 buckets a day
+    quarter_hours = np.arange(season.day * 21)
+    y = np.where((quarter_hours % 96 >= 32) & (quarter_hours % 96 < 80), 100.0, 0.0)
+    point = models.fourier(y, 2 * season.day, season)
+    assert point.min() >= 0.0
+    ahead = np.arange(y.size, y.size + 2 * season.day) % 96
+    assert np.mean(point[(ahead >= 32) & (ahead < 80)]) == pytest.approx(100.0, rel=0.1)
