@@ -1,9 +1,10 @@
 """Bench: forecast accuracy on held-out weeks of the shared traces, and fitting speed.
 
 Prints, per trace and model: held-out MAE, its ratio to weekly seasonal-naive, P90/P99
-coverage, backtest (leave-one-fold-out) P90 coverage and refit seconds per series. Then the
-timing of one refit of a 4-week series and of the backtest-driven selection for many series,
-each against a baseline measured in the same run.
+coverage, the band's width (mean P90 / mean P50 over the held-out week), backtest
+(leave-one-fold-out) P90 coverage and refit seconds per series. Then the timing of one
+refit of a 4-week series and of the backtest-driven selection for many series, each against
+a baseline measured in the same run.
 
     python bench/forecast.py [--traces-dir ../shared/traces] [--series 100] [--measure-mstl]
 """
@@ -86,7 +87,7 @@ def _naive_mae(history: pd.Series, interval_s: int, truth: pd.Series, resolution
 
 def _score(
     frame: pd.DataFrame, truth_mean: pd.Series, truth_peak: pd.Series
-) -> tuple[float, float, float, float]:
+) -> tuple[float, float, float, float, float]:
     aligned = frame.reindex(truth_mean.index)
     actual = truth_mean.to_numpy()
     ok = np.isfinite(actual)
@@ -96,7 +97,8 @@ def _score(
     peak = truth_peak.to_numpy()
     okp = np.isfinite(peak)
     peak90 = float(np.mean(peak[okp] <= aligned["peak_p90"].to_numpy()[okp]))
-    return mae, cov90, cov99, peak90
+    width = float(np.mean(aligned["p90"].to_numpy()[ok]) / np.mean(aligned["p50"].to_numpy()[ok]))
+    return mae, cov90, cov99, peak90, width
 
 
 def accuracy(traces_dir: Path) -> None:
@@ -119,18 +121,18 @@ def accuracy(traces_dir: Path) -> None:
         print(f"  backtest: {_backtest_summary(chosen)}")
         print(
             f"  {'model':<23}{'MAE':>12}{'ratio':>8}{'P90 cov':>9}{'P99 cov':>9}"
-            f"{'peak P90':>9}{'bt P90':>8}{'refit s':>9}"
+            f"{'peak P90':>9}{'P90/P50':>8}{'bt P90':>8}{'refit s':>9}"
         )
         for selection in selections:
             started = time.perf_counter()
             result = forecast.forecast(history, selection=selection)
             refit_s = time.perf_counter() - started
-            mae, cov90, cov99, peak90 = _score(result.frame, truth_mean, truth_peak)
+            mae, cov90, cov99, peak90, width = _score(result.frame, truth_mean, truth_peak)
             bt = "n/a" if selection.coverage_p90 is None else f"{selection.coverage_p90:.3f}"
             mark = "*" if selection is chosen else " "
             print(
                 f"  {mark}{selection.model!s:<22}{mae:>12.2f}{mae / naive:>8.3f}{cov90:>9.3f}"
-                f"{cov99:>9.3f}{peak90:>9.3f}{bt:>8}{refit_s:>9.3f}"
+                f"{cov99:>9.3f}{peak90:>9.3f}{width:>8.2f}{bt:>8}{refit_s:>9.3f}"
             )
 
 
