@@ -51,6 +51,8 @@ def test_table_and_csv_for_the_example_workload(
         assert label in text
     # 4 days are too few for the weekly models: the table says so next to the reserved base
     assert "note        the forecast is insufficient_history_daily" in text
+    # the example's 600 s lead time outlasts its 300 s cooldown, so scale-in waits 600 s
+    assert "scale-in    after 600 s without a higher want" in text
     written = pd.read_csv(out)
     assert list(written.columns) == [
         "timestamp",

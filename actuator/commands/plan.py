@@ -18,7 +18,7 @@ from actuator import trace, workloads
 from actuator.commands import inputs
 from forecaster import errors, series
 from forecaster import forecast as forecasting
-from planner import budget, demand, lead_time, mix, plan, spec
+from planner import budget, demand, lead_time, mix, plan, spec, step
 
 HORIZON_S = 7 * 86400
 CSV_COLUMNS = ("reserved", "spot", "on_demand", "total", "needed")
@@ -182,6 +182,8 @@ def _workload_table(item: PlannedWorkload) -> list[str]:
         f"{w.target_utilization:.0%} target, provisioned at {w.provisioning_quantile.value}",
         f"lead time   {p.lead_time_s} s ({item.lead_time.source.value}), cooldown "
         f"{w.cooldown_s} s, replicas {w.min_replicas}..{w.max_replicas}",
+        f"scale-in    after {step.hold_s(w, p.lead_time_s)} s without a higher want (the longer "
+        "of the cooldown and the lead time)",
         f"horizon     {c.hours:.1f} h; reserved base {p.reserved} (a replica is reserved when "
         f"needed more than {mix.break_even_fraction(w.prices):.0%} of the time: "
         f"{w.prices.reserved_per_gpu_hour:.2f} / {w.prices.on_demand_per_gpu_hour:.2f} $/GPU-h)",
