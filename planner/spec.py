@@ -123,7 +123,7 @@ class WorkloadSpec:
     spot_share: float  # fraction of the replicas above the reserved base put on spot
     prices: Prices
     provisioning_quantile: ProvisioningQuantile
-    cooldown_s: int
+    cooldown_s: int  # least wait before a scale-in; the step waits the lead time if longer
     scale_in_step: int  # most replicas removed per tick (one minute)
     warm_standby: int  # extra ready replicas on top of the need
     pool: str | None  # GPU pool shared with other workloads; None: not pooled

@@ -162,7 +162,7 @@ class StepResult:
     assembled from the tick's numbers on access (the simulator reads only the targets)."""
 
     state: PolicyState
-    facts: _Facts
+    facts: _Facts  # the tick's numbers; read them as `evidence`, `reason` and `decisions`
 
     @property
     def targets(self) -> ReplicaCounts:
