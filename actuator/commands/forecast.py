@@ -25,8 +25,10 @@ EPILOG = """examples:
 Every eligible candidate is scored on the same backtest folds (the latest folds all of them
 have the history for, at least 3 when the history allows); a candidate with too little history
 for that is listed as not eligible, not scored on fewer folds. The chosen model has the lowest
-backtest MAE, unless none beats seasonal-naive, which is then kept. The ensemble is scored with
-members picked on the other folds, never on the fold being scored.
+backtest MAE, unless none beats seasonal-naive, which is then kept. The ensemble averages up
+to 3 models that each beat seasonal-naive on the folds that pick them, and is scored with
+members picked on the other folds, never on the fold being scored. P90/P99 come from the
+backtest misses scaled by the forecast's daily level, per day ahead.
 
 The CSV written by --out has columns timestamp,p50,p90,p99,peak_p50,peak_p90,peak_p99 at the
 model resolution (5 min, or the input's own interval when coarser), starting right after the
@@ -161,7 +163,8 @@ def _choice_lines(selection: forecasting.Selection) -> list[str]:
         ]
     if selection.members:
         lines += [
-            f"members     {' + '.join(selection.members)} (best on all folds); the ensemble's",
+            f"members     {' + '.join(selection.members)} (best on all folds, each below the "
+            "baseline); the ensemble's",
             "            MAE is nested: on each fold, members picked on the other folds only",
         ]
     if selection.clip_spikes and selection.clipped_mae is not None:
