@@ -346,8 +346,9 @@ def hold_s(workload: spec.WorkloadSpec, lead_time_s: int) -> int:
     and a 600 s cold start the cooldown released it halfway through its own cold start. A
     longer operator cooldown still wins. Replayed against the 300 s cooldown alone (NASA
     per-minute, ServeGen m-mid and m-small, last week each; fixed 600 s and lognormal 300 s /
-    P90 720 s cold starts): prescale served as many or more minutes (NASA 99.72 -> 99.89 %,
-    m-small 97.93 -> 98.63 %) for 1-2.5 % more GPU-hours, with fewer scale events.
+    P90 720 s cold starts; two forecaster versions): prescale served as many or more minutes
+    in every run (up to 0.9 points, e.g. NASA 99.71 -> 99.89 %) for 0.8-2.5 % more
+    GPU-hours, with fewer scale events.
     """
     return max(workload.cooldown_s, lead_time_s)
 
