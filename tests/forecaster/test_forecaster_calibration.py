@@ -1,4 +1,4 @@
-"""calibration: residuals scaled by the forecast's level, bands without one bad day copied on."""
+"""calibration: residuals on the square-root scale, bands without one bad day copied on."""
 
 from __future__ import annotations
 
@@ -10,30 +10,27 @@ from forecaster import calibration
 DAY = 24  # hourly buckets
 
 
-def _trough_day(days: int) -> np.ndarray:
-    """A diurnal forecast 50 + 50 sin(...): 100 at the peak, exactly 0 at the nightly trough."""
+def _trough_days(days: int) -> np.ndarray:
+    """A diurnal forecast 5 + 95 max(0, sin)^3: 100 at the peak (hour 12), 5 for half the day."""
     hours = np.arange(days * DAY)
-    return 50.0 + 50.0 * np.sin(2 * np.pi * (hours - 6) / DAY)
+    return 5.0 + 95.0 * np.clip(np.sin(2 * np.pi * (hours - 6) / DAY), 0.0, None) ** 3
 
 
-def test_deep_nightly_trough_keeps_the_band_proportionate() -> None:
-    """Misses of sd 3 requests at every hour (night as day). z = miss / level (level 50):
-    z90 ~ 1.28 * 3 / 50 = 0.077, so P90 at the next peak ~ 100 + 0.077 * 50 = 104 (under 112).
-    Dividing by the point forecast instead made night z ~ 3 / 5 and P90 at the peak ~150."""
+def test_deep_nightly_trough_keeps_the_band_proportionate_at_the_peak() -> None:
+    """Poisson arrivals around a forecast with a deep nightly trough. At the peak (100) the
+    true P90 is about 100 + 1.28 * sqrt(100) = 113; on the square-root scale z90 ~ 1.28 / 2,
+    so P90 ~ (10 + 0.64)^2 = 113 (112 measured). At night (5) the Poisson P90 is 8. Residuals
+    relative to the point forecast made the peak's P90 140; relative to the day's mean level,
+    105 (too narrow where the planner provisions)."""
     rng = np.random.default_rng(7)
-    point = _trough_day(7)
-    actual = point + rng.normal(0.0, 3.0, size=point.size)
-    cal = calibration.fit([point], [actual], band_steps=DAY)
-    q = calibration.apply(_trough_day(7), cal)
+    point = _trough_days(28)
+    actual = rng.poisson(point).astype(float)
+    cal = calibration.fit([point], [actual], band_steps=7 * DAY)
+    q = calibration.apply(_trough_days(7), cal)
     peaks = np.arange(7) * DAY + 12
-    assert (q.p90[peaks] <= 112.0).all()
-    assert (q.p90[peaks] >= 100.0).all()
-
-
-def test_level_is_the_day_mean_centred_on_the_step() -> None:
-    """A day of 0 and 100 alternating: every full-day window averages 50."""
-    point = np.tile([0.0, 100.0], 24)
-    assert calibration.level(point, 24) == pytest.approx(np.full(48, 50.0))
+    assert q.p90[peaks] == pytest.approx(np.full(7, 113.0), abs=4.0)
+    night = np.arange(7) * DAY
+    assert ((q.p90[night] >= 6.0) & (q.p90[night] <= 10.0)).all()
 
 
 @pytest.mark.parametrize(
@@ -52,13 +49,24 @@ def test_non_decreasing_pools_adjacent_violators(
 
 
 def test_one_wide_band_is_not_copied_to_every_later_band() -> None:
-    """Day 2 misses by 0..99 % of the level, the other six days by 0..9.9 %: z90 per band is
-    0.891 on day 2 and 0.0891 elsewhere. Pooled with the five later days, day 7's z90 is
-    (0.891 + 5 * 0.0891) / 6 = 0.223, not 0.891 as a running maximum gave."""
+    """Forecast 100 (root 10). Day 2 misses by root residuals 0..0.99, the other six days by
+    0..0.099: z90 per band is 0.891 on day 2 and 0.0891 elsewhere. Pooled with the five later
+    days, day 7's z90 is (0.891 + 5 * 0.0891) / 6 = 0.2228, not 0.891 as a running maximum."""
     point = np.full(7 * 100, 100.0)
-    small = np.arange(100.0) / 10
-    actual = point + np.r_[small, small * 10, np.tile(small, 5)]
+    small = np.arange(100.0) / 1000
+    actual = (10.0 + np.r_[small, small * 10, np.tile(small, 5)]) ** 2
     cal = calibration.fit([point], [actual], band_steps=100)
     assert cal.z90[0] == pytest.approx(0.0891)
     assert cal.z90[6] == pytest.approx((0.891 + 5 * 0.0891) / 6)
     assert list(cal.z90) == sorted(cal.z90)
+
+
+def test_quantiles_never_go_below_zero_or_below_the_point() -> None:
+    """A forecast of 0 with negative residual quantiles: P90 = max((0 + z)^2 with z < 0 -> 0,
+    p50) = 0, never negative, and p50 <= p90 <= p99 everywhere."""
+    point = np.array([0.0, 4.0, 100.0])
+    cal = calibration.Calibration(10, (-1.0,), (-0.5,), (1.0,), 3)
+    q = calibration.apply(point, cal)
+    assert (q.p50 >= 0).all()
+    assert (q.p50 <= q.p90).all() and (q.p90 <= q.p99).all()
+    assert q.p99 == pytest.approx([1.0, 9.0, 121.0])

@@ -151,10 +151,10 @@ def test_gap_in_history_does_not_break_the_forecast() -> None:
 
 
 def test_calibration_quantiles_come_from_residuals() -> None:
-    """Forecast 100 everywhere, actuals 100 + k for k = 0..999 (relative residual k / 100):
-    the pooled P90 is 8.991 and P99 is 9.8901."""
+    """Forecast 100 everywhere (root 10), actuals (10 + k / 100)^2 for k = 0..999 (square-root
+    residual k / 100): the pooled P90 is 8.991 and P99 is 9.8901."""
     point = np.full(1000, 100.0)
-    actual = 100.0 + np.arange(1000.0)
+    actual = (10.0 + np.arange(1000.0) / 100) ** 2
     cal = calibration.fit([point], [actual], band_steps=1000)
     assert cal.z90[0] == pytest.approx(8.991)
     assert cal.z99[0] == pytest.approx(9.8901)
