@@ -243,3 +243,20 @@ def test_clipped_fit_reports_its_own_mae_on_the_same_folds() -> None:
     assert selection.clip_spikes
     assert selection.clipped_mae is not None
     assert selection.clipped_mae < chosen.mae
+
+
+def test_band_stays_proportionate_over_a_week_with_a_deep_nightly_trough() -> None:
+    """Four weeks of 5-min Poisson arrivals around 2 + 98 max(0, sin)^3 (100 at the daily peak,
+    2 for half the day). The Poisson P90 at the peak is about 100 + 1.28 * 10 = 113, i.e.
+    1.13x P50; every forecast day's largest P90 stays within 1.3x its largest P50 (the band
+    scaled by the point forecast gave 1.64x on day 1 and 1.66x by day 7), and P50 is never
+    negative."""
+    index = pd.date_range(START, periods=4 * 7 * 288, freq="5min")
+    hours = index.hour.to_numpy() + index.minute.to_numpy() / 60
+    shape = 2.0 + 98.0 * np.clip(np.sin(2 * np.pi * (hours - 6) / 24), 0.0, None) ** 3
+    history = pd.Series(np.random.default_rng(1).poisson(shape).astype(float), index=index)
+    frame = fc.forecast(history).frame
+    daily = frame.resample("D").max()
+    assert (daily.p90 <= 1.3 * daily.p50).all()
+    assert (daily.p90 >= 1.05 * daily.p50).all()
+    assert (frame.p50 >= 0).all()
