@@ -130,16 +130,19 @@ class Prescale:
                 self._use(refit)
         offset = minute - self._floor_start  # floor_at, inlined: this runs every minute
         floor = self._floor_list[offset] if 0 <= offset < len(self._floor_list) else -1
+        # positional (now, forecast_floor, reserved, observed_demand, ready, lead_time_s,
+        # replica_cap, capacity_per_replica): cheaper than keywords on this per-minute path.
+        # The plan's capacity (measured request shape), so the reactive need above the floor
+        # is counted in the same replicas as the floor itself; no pool budget in a replay.
         inputs = step.StepInputs(
-            now=observation.now,
-            forecast_floor=floor if floor >= 0 else None,
-            reserved=self._reserved,
-            observed_demand=observation.demand,
-            ready=observation.ready,
-            lead_time_s=self._lead_time_s,
-            # the plan's capacity (measured request shape), so the reactive need above the
-            # floor is counted in the same replicas as the floor itself
-            capacity_per_replica=self._capacity_per_replica,
+            observation.now,
+            floor if floor >= 0 else None,
+            self._reserved,
+            observation.demand,
+            observation.ready,
+            self._lead_time_s,
+            None,
+            self._capacity_per_replica,
         )
         result = step.plan_step(self._workload, inputs, self._state)
         self._state = result.state

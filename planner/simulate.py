@@ -264,6 +264,7 @@ def run(
     ready = [start.reserved, start.spot, start.on_demand]
     pending: tuple[list[int], list[int], list[int]] = ([], [], [])  # ready-at minutes, sorted
     wanted = (start.reserved, start.spot, start.on_demand)
+    last: step.ReplicaCounts | None = None  # the policy's previous answer
     ready_now = _replicas(cache, (ready[0], ready[1], ready[2]))
     ordered_now = ready_now
     have = (ready[0], ready[1], ready[2])  # ordered_now as a tuple, compared every minute
@@ -302,6 +303,12 @@ def run(
         decided = policy.decide(
             Observation(t, now[t], seen_demand[t], seen_arrivals[t], ready_now, ordered_now)
         )
+        if decided is last and not changed:
+            # The same targets object as last minute and nothing happened to the fleet: the
+            # fleet already matches it (each minute ends reconciled). Policies return the same
+            # object while their targets hold, so most minutes stop here.
+            continue
+        last = decided
         targets = (decided.reserved, decided.spot, decided.on_demand)
         if targets != wanted:
             wanted = targets
