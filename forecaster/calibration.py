@@ -12,12 +12,12 @@ on the NASA trace; relative to the forecast's daily mean it stayed proportionate
 left the peak hours under-covered (P90 covered 71 % of the synthetic series' busiest quarter
 against 93 % on the square-root scale).
 
-The quantiles of `z` are taken per lead-time band (one day each). Errors grow with lead time
-as level drift adds up, so the band quantiles are made non-decreasing by isotonic regression
-(pool adjacent violators, weighted by residual count): a band that is wider than a later one is
-averaged with it rather than copied forward, so one bad day of one fold does not set the width
-of every later day. P50 is the point forecast itself, the number the backtest scored; the
-residual median is kept only to show bias.
+The quantiles of `z` can be taken per lead-time band of `band_steps`; forecast.py pools the
+whole horizon into one band (its comment says why). With several bands the band quantiles are
+made non-decreasing by isotonic regression (pool adjacent violators, weighted by residual
+count): a band wider than a later one is averaged with it rather than copied forward, so one
+bad day of one fold does not set the width of every later day. P50 is the point forecast
+itself, the number the backtest scored; the residual median is kept only to show bias.
 
 Coverage is measured honestly: each fold's actuals are checked against quantiles calibrated on
 the other folds only (leave one fold out). With a single fold its two halves play that role.

@@ -218,7 +218,11 @@ def _selection_for(
     peak_fc = list(backtest.refit(model, fit.peak, result, season, regime))
     mean_actual = list(backtest.actuals(prepared.mean, result.folds))
     peak_actual = list(backtest.actuals(prepared.peak, result.folds))
-    band = season.day
+    # One band for the horizon: per-day bands rest on one day of each of 3 folds, and the last
+    # band is always the history's last days (a surge there read as "errors grow by day 7").
+    # Leave-one-fold-out P90 coverage was as close or closer to 90 % pooled on 4 of 5 histories
+    # (bench/forecast.py's four and the bundled trace: 0.887 pooled, 0.857 per day).
+    band = max(f.steps for f in result.folds)
     coverage_p90, coverage_p99 = calibration.coverage(mean_fc, mean_actual, band)
     return Selection(
         model=model,
