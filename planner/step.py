@@ -29,7 +29,7 @@ class Reason(StrEnum):
     REACTIVE = "reactive"  # observed demand above what the forecast floor covers
     NO_SIGNAL = "no_signal"  # no forecast and no observation: hold
     WARM_STANDBY = "warm_standby"  # only the warm standby is wanted
-    COOLDOWN_HOLD = "cooldown_hold"  # a higher want within cooldown_s holds the replicas
+    COOLDOWN_HOLD = "cooldown_hold"  # a higher want within hold_s (cooldown or lead time) holds
     SCALE_IN_STEP = "scale_in_step"  # scale-in limited to scale_in_step per tick
     MIN_REPLICAS = "min_replicas"
     MAX_REPLICAS = "max_replicas"
@@ -93,7 +93,7 @@ class PolicyState:
             targets=counts,
             base=counts.total if current is not None else None,
             # a running fleet counts as wanted just before the first tick, so a (re)start
-            # waits a cooldown before releasing it, like any other scale-in
+            # waits the hold (hold_s) before releasing it, like any other scale-in
             wants=((math.inf, counts.total),) if current is not None else (),
             # what runs now has run "forever": only spot ordered from now on is still starting
             spot_targets=((-math.inf, counts.spot),),
@@ -112,7 +112,7 @@ class Evidence:
     wanted: int
     cap: int
     bounded: int
-    held: int  # max of bounded over the cooldown window
+    held: int  # max of bounded over the hold window (hold_s)
     base: int
     reserved: int
     spot_extra: int
