@@ -28,7 +28,7 @@ for that is listed as not eligible, not scored on fewer folds. The chosen model 
 backtest MAE, unless none beats seasonal-naive, which is then kept. The ensemble averages up
 to 3 models that each beat seasonal-naive on the folds that pick them, and is scored with
 members picked on the other folds, never on the fold being scored. P90/P99 come from the
-backtest misses scaled by the forecast's daily level, per day ahead.
+backtest misses on the square-root scale of the counts, pooled over the horizon.
 
 The CSV written by --out has columns timestamp,p50,p90,p99,peak_p50,peak_p90,peak_p99 at the
 model resolution (5 min, or the input's own interval when coarser), starting right after the
