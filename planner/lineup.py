@@ -71,9 +71,7 @@ def run(
     same trace); without it prescale runs the backtest on the warm-up.
     """
     _check(options)
-    if options.until is not None:
-        trace = replay.until(trace, options.until)
-    split = replay.split(trace, options.replay_s, mask_dropouts=options.mask_dropouts)
+    split = warmup_and_replay(trace, options)
     cold = options.cold_start or cold_start.ColdStartDistribution.fixed(workload.lead_time_s)
     request = demand.measured_request(workload.request, split.warmup)
     world = scenario(workload, split, cold, options.seed, request)
@@ -87,6 +85,28 @@ def run(
         forecast_refits=0 if prescale is None else len(prescale.refits),
         dropout_minutes=split.dropout_minutes,
     )
+
+
+def warmup_and_replay(trace: series.Trace, options: Options) -> replay.Replay:
+    """The trace cut as `run` cuts it: up to `options.until`, dropouts masked, the last
+    `options.replay_s` replayed and the rest the warm-up."""
+    if options.until is not None:
+        trace = replay.until(trace, options.until)
+    return replay.split(trace, options.replay_s, mask_dropouts=options.mask_dropouts)
+
+
+def prescale_selection(trace: series.Trace, options: Options) -> forecast.Selection | None:
+    """prescale's model choice on the warm-up `run` would make (the backtest, the slow part),
+    to pass to `run` for every workload replayed on this trace and column with these options;
+    None when prescale is not among `options.policies`.
+
+    The choice depends on the warm-up's arrivals only, not on the workload (load is arrivals
+    times a per-workload constant, and prescale forecasts arrivals), so sharing it changes no
+    figure: each workload replays exactly as it would alone.
+    """
+    if simulate.PolicyName.PRESCALE not in options.policies:
+        return None
+    return forecast.select(warmup_and_replay(trace, options).warmup.values)
 
 
 def planning_lead_time_s(cold: cold_start.ColdStartDistribution) -> int:
@@ -251,3 +271,110 @@ def names(values: Sequence[str]) -> tuple[simulate.PolicyName, ...]:
             + ",".join(known)
         )
     return tuple(known[v.strip().lower()] for v in values)
+
+
+@dataclass(frozen=True)
+class FleetResult:
+    """One policy over every workload replayed on one trace (see `fleet`)."""
+
+    policy: simulate.PolicyName
+    workloads: int
+    minutes_with_data: int  # minutes in which at least one workload has data
+    served_minutes: int  # of those, minutes in which every workload with data was served
+    served_minutes_pct: float
+    requests: float  # arrivals summed over minutes with data and over workloads (trace unit)
+    unserved_requests: float  # requests that met too little capacity, summed over workloads
+    unserved_demand_pct: float  # unserved_requests of requests
+    gpu_hours: float
+    gpu_hours_by_type: simulate.ByType
+    cost_usd: float
+    cost_by_type: simulate.ByType
+    api_overflow_usd: float | None  # summed over the workloads that price it; None: none does
+    scale_events: int
+    replicas_ordered: int
+    spot_interruptions: int
+
+
+def fleet(results: Sequence[simulate.SimulationResult]) -> tuple[FleetResult, ...]:
+    """Each policy's figures over the workloads `results` replayed on the same minutes.
+
+    GPU-hours, cost, scale events, cold starts and spot losses are summed. A minute is served
+    when every workload with data in it was served. Unserved demand cannot be summed across
+    workloads (each is in its own unit: concurrency of one model, KV tokens of another), so it
+    is counted in requests of the trace: a minute's unserved share of a workload's demand is
+    the unserved share of its arrivals (load is arrivals times a per-workload constant,
+    demand.py), and those requests are summed over minutes and workloads. With one trace
+    every workload sees the same arrivals, so this is the mean of the workloads' unserved %.
+    """
+    if not results:
+        return ()
+    first = results[0]
+    mismatched = [
+        r.workload
+        for r in results
+        if r.start != first.start
+        or r.minutes != first.minutes
+        or [p.policy for p in r.policies] != [p.policy for p in first.policies]
+    ]
+    if mismatched:
+        raise errors.InputError(
+            f"workloads {mismatched} were replayed over other minutes or policies than "
+            f"{first.workload}; replay every workload with the same trace and options"
+        )
+    return tuple(
+        _fleet_policy([r.policies[index] for r in results]) for index in range(len(first.policies))
+    )
+
+
+def _fleet_policy(rows: Sequence[simulate.PolicyResult]) -> FleetResult:
+    served = np.vstack([row.timeseries["served"].to_numpy(dtype=np.float64) for row in rows])
+    has_data = np.isfinite(served)
+    counted = has_data.any(axis=0)
+    all_served = np.where(has_data, served >= 1.0, True).all(axis=0)
+    minutes_with_data = int(counted.sum())
+    served_minutes = int((counted & all_served).sum())
+    requests = 0.0
+    unserved_requests = 0.0
+    for row in rows:
+        frame = row.timeseries
+        arrivals = frame["arrivals"].to_numpy(dtype=np.float64)
+        load = frame["demand"].to_numpy(dtype=np.float64)
+        unserved = frame["unserved_demand"].to_numpy(dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(load > 0, unserved / load, 0.0)
+        requests += float(np.nansum(np.where(np.isfinite(load), arrivals, np.nan)))
+        unserved_requests += float(np.nansum(share * arrivals))
+    overflows = [row.api_overflow_usd for row in rows if row.api_overflow_usd is not None]
+    gpu_hours = _sum_by_type([row.gpu_hours_by_type for row in rows])
+    cost = _sum_by_type([row.cost_by_type for row in rows])
+    return FleetResult(
+        policy=rows[0].policy,
+        workloads=len(rows),
+        minutes_with_data=minutes_with_data,
+        served_minutes=served_minutes,
+        served_minutes_pct=_pct(served_minutes, minutes_with_data),
+        requests=requests,
+        unserved_requests=unserved_requests,
+        unserved_demand_pct=100.0 * unserved_requests / requests if requests > 0 else 0.0,
+        gpu_hours=sum(row.gpu_hours for row in rows),
+        gpu_hours_by_type=gpu_hours,
+        cost_usd=sum(row.cost_usd for row in rows),
+        cost_by_type=cost,
+        api_overflow_usd=sum(overflows) if overflows else None,
+        scale_events=sum(row.scale_events for row in rows),
+        replicas_ordered=sum(row.replicas_ordered for row in rows),
+        spot_interruptions=sum(row.spot_interruptions for row in rows),
+    )
+
+
+def _sum_by_type(values: Sequence[simulate.ByType]) -> simulate.ByType:
+    return simulate.ByType(
+        reserved=sum(v.reserved for v in values),
+        spot=sum(v.spot for v in values),
+        on_demand=sum(v.on_demand for v in values),
+    )
+
+
+def _pct(part: float, whole: float) -> float:
+    """Served share: with no minute of data, none went unserved, so 100 %."""
+    return 100.0 * part / whole if whole > 0 else 100.0
