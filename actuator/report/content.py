@@ -32,8 +32,6 @@ REPLICA_PLOT_STEP_S = 600
 # Plot series keep six significant digits: the JSON stays readable and nothing visible changes.
 PLOT_DIGITS = 6
 
-_KIND = {t: model.CapacityKind(t.value) for t in spec.CapacityType}
-
 
 @dataclass(frozen=True)
 class WorkloadInputs:
@@ -193,7 +191,7 @@ def cost_view(summary: cost.CostSummary) -> model.Cost:
         horizon_hours=hours,
         lines=tuple(
             model.CostLine(
-                capacity_type=_KIND[t.capacity_type],
+                capacity_type=t.capacity_type,
                 peak_replicas=t.peak_replicas,
                 mean_replicas=t.mean_replicas,
                 gpu_hours=t.gpu_hours,

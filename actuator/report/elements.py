@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from html import escape
 
-from actuator.report import model, units
+from actuator.report import units
 from actuator.report.units import Fmt
+from planner import spec
 
 CAPACITY_LABELS = {
-    model.CapacityKind.reserved: "Reserved",
-    model.CapacityKind.spot: "Spot",
-    model.CapacityKind.on_demand: "On-demand",
+    spec.CapacityType.RESERVED: "Reserved",
+    spec.CapacityType.SPOT: "Spot",
+    spec.CapacityType.ON_DEMAND: "On-demand",
 }
 
 
@@ -34,5 +35,5 @@ def card(label: str, value_html: str, detail: str = "") -> str:
     )
 
 
-def swatch(kind: model.CapacityKind) -> str:
+def swatch(kind: spec.CapacityType) -> str:
     return f'<span class="swatch {kind.value}"></span>{CAPACITY_LABELS[kind]}'

@@ -9,11 +9,12 @@ from collections.abc import Sequence
 
 from actuator.report import model, units
 from actuator.report.units import Fmt
+from planner import spec
 
 LABELS = {
-    model.CapacityKind.reserved: "reserved",
-    model.CapacityKind.spot: "spot",
-    model.CapacityKind.on_demand: "on-demand",
+    spec.CapacityType.RESERVED: "reserved",
+    spec.CapacityType.SPOT: "spot",
+    spec.CapacityType.ON_DEMAND: "on-demand",
 }
 
 

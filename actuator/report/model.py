@@ -12,16 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from planner import spec
+
 # Bump the major part when a field is renamed or removed, the minor part when one is added.
 SCHEMA_VERSION = "1.0"
-
-
-class CapacityKind(StrEnum):
-    """Capacity types as the report orders and colours them (same values as the planner's)."""
-
-    reserved = "reserved"
-    spot = "spot"
-    on_demand = "on_demand"
 
 
 class CaveatKind(StrEnum):
@@ -130,7 +124,7 @@ class Reservation:
 class CostLine:
     """One capacity type's share of the planned week."""
 
-    capacity_type: CapacityKind
+    capacity_type: spec.CapacityType
     peak_replicas: int
     mean_replicas: float
     gpu_hours: float  # over the plan horizon

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from html import escape
 
 from actuator.report import model
+from planner import spec
 
 WIDTH = 920
 HEIGHT = 290
@@ -22,10 +23,10 @@ MARGIN_RIGHT = 16
 MARGIN_TOP = 14
 MARGIN_BOTTOM = 40
 
-COLOURS: dict[model.CapacityKind, str] = {
-    model.CapacityKind.reserved: "#2f6690",
-    model.CapacityKind.spot: "#f6ae2d",
-    model.CapacityKind.on_demand: "#e4572e",
+COLOURS: dict[spec.CapacityType, str] = {
+    spec.CapacityType.RESERVED: "#2f6690",
+    spec.CapacityType.SPOT: "#f6ae2d",
+    spec.CapacityType.ON_DEMAND: "#e4572e",
 }
 HISTORY_COLOUR = "#8a8f98"
 FORECAST_COLOUR = "#1f4e79"
@@ -206,9 +207,9 @@ def forecast_chart(view: model.ForecastView, title: str) -> str:
 def replica_chart(view: model.ReplicaView, title: str) -> str:
     """Planned replicas stacked reserved / spot / on-demand, with the needed replicas as a line."""
     layers = (
-        (model.CapacityKind.reserved, view.reserved),
-        (model.CapacityKind.spot, view.spot),
-        (model.CapacityKind.on_demand, view.on_demand),
+        (spec.CapacityType.RESERVED, view.reserved),
+        (spec.CapacityType.SPOT, view.spot),
+        (spec.CapacityType.ON_DEMAND, view.on_demand),
     )
     n = len(view.needed.values)
     totals = [sum(layer.values[i] for _, layer in layers) for i in range(n)]
@@ -247,7 +248,7 @@ def _step_area(
     top = _step_points(axis, above, frame)
     bottom = list(reversed(_step_points(axis, below, frame)))
     return (
-        f'<polygon class="area area-{kind}" fill="{COLOURS[model.CapacityKind(kind)]}" '
+        f'<polygon class="area area-{kind}" fill="{COLOURS[spec.CapacityType(kind)]}" '
         f'fill-opacity="0.85" points="{_polyline(top + bottom)}"/>'
     )
 
@@ -273,7 +274,7 @@ def duration_chart(reservation: model.Reservation, title: str) -> str:
     )
     bar_w = (frame.px(1.5) - frame.px(0.5)) * 0.78
     for p in curve:
-        colour = COLOURS[model.CapacityKind.reserved] if p.reserve else BELOW_BREAK_EVEN_COLOUR
+        colour = COLOURS[spec.CapacityType.RESERVED] if p.reserve else BELOW_BREAK_EVEN_COLOUR
         x = frame.px(p.replicas) - bar_w / 2
         y = frame.py(p.share_of_time)
         body.append(

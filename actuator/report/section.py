@@ -8,6 +8,7 @@ from html import escape
 
 from actuator.report import elements, model, plots, units
 from actuator.report.units import Fmt
+from planner import spec
 
 
 def render(w: model.WorkloadReport, p: str) -> str:
@@ -156,7 +157,7 @@ def _replicas(w: model.WorkloadReport) -> str:
     chart = plots.replica_chart(w.replicas, f"{w.name}: needed vs planned replicas")
     legend = (
         '<p class="legend">'
-        + "".join(f"<span>{elements.swatch(k)}</span>" for k in model.CapacityKind)
+        + "".join(f"<span>{elements.swatch(k)}</span>" for k in spec.CapacityType)
         + f'<span><span class="line" style="border-color:{plots.NEEDED_COLOUR}"></span>'
         f"needed at {escape(w.provisioning_quantile)}</span></p>"
     )
@@ -308,7 +309,7 @@ def _reservation(w: model.WorkloadReport, p: str) -> str:
         "<h3>Reservation</h3>"
         + chart
         + '<p class="legend"><span>'
-        + elements.swatch(model.CapacityKind.reserved)
+        + elements.swatch(spec.CapacityType.RESERVED)
         + " (above break-even)</span><span>"
         + f'<span class="swatch" style="background:{plots.BELOW_BREAK_EVEN_COLOUR}"></span>'
         + "below break-even: spot / on-demand</span></p>"

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from actuator.report import model
+from planner import spec
 
 START = datetime(2024, 1, 15, tzinfo=UTC)
 
@@ -85,11 +86,11 @@ def reservation(**overrides: Any) -> model.Reservation:
 def cost(**overrides: Any) -> model.Cost:
     lines = (
         model.CostLine(
-            model.CapacityKind.reserved, 3, 3.0, 504.0, 1108.8, 504.0, 1108.8, 1.1, 0.001
+            spec.CapacityType.RESERVED, 3, 3.0, 504.0, 1108.8, 504.0, 1108.8, 1.1, 0.001
         ),
-        model.CostLine(model.CapacityKind.spot, 3, 0.9, 151.2, 222.26, 151.2, 222.26, 0.22, 0.0002),
+        model.CostLine(spec.CapacityType.SPOT, 3, 0.9, 151.2, 222.26, 151.2, 222.26, 0.22, 0.0002),
         model.CostLine(
-            model.CapacityKind.on_demand, 3, 0.9, 151.2, 554.9, 151.2, 554.9, 0.55, 0.0005
+            spec.CapacityType.ON_DEMAND, 3, 0.9, 151.2, 554.9, 151.2, 554.9, 0.55, 0.0005
         ),
     )
     value = model.Cost(
