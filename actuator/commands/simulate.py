@@ -1,6 +1,8 @@
 """Shell: `prescale simulate`: replay a trace through prescale and its rivals, side by side.
 
-Loads the trace and the workload, runs `planner.lineup.run` (pure), prints a table per policy,
+Loads the trace and the workloads (every one of the file, or the one `--name` picks), runs
+`planner.lineup.run` (pure) for each on the same trace, demand, seed and cold starts, prints a
+table per workload and, for several, the fleet's figures per policy (`planner.lineup.fleet`),
 and optionally writes the JSON summary and the per-minute time series. A progress bar goes to
 stderr only when stderr is a terminal.
 """
@@ -11,6 +13,7 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -33,6 +36,7 @@ EPILOG = """examples:
       --policies prescale,reactive,static,cron,oracle --seed 1 --json sim.json
   prescale simulate --lead-time 5m --lead-time-p90 12m --mix on_demand --timeseries sim.csv
   prescale simulate --trace nasa.csv.gz --until 1995-08-28T00:00Z --replay 7d
+  prescale simulate --workload fleet.yaml --name chat-llama-8b   (one workload of several)
 
 The last --replay of the trace is replayed minute by minute; everything before it is the
 warm-up the forecasts, the static fleet and the cron schedule are fitted on. Coarse traces
@@ -41,6 +45,16 @@ minute. A minute is served when the ready replicas' full capacity covers its dem
 without data (trace gaps, and collection dropouts unless --keep-dropouts) count neither way
 and are still billed. --json writes one object per policy under
 "policies"; --timeseries writes one row per policy and minute.
+
+Every workload of the --workload file is replayed (--name picks one), each on its own fleet
+with the same trace, --column, seed and cold-start draws; prescale's forecast model is chosen
+once on the warm-up and shared. With several workloads a fleet line per policy follows their
+tables: GPU-hours and $ summed; served% = minutes in which every workload was served;
+unserved% of the trace's requests (each workload's unserved share of its demand, per minute,
+applied to that minute's requests: demand units differ across workloads and are not summed).
+The JSON then holds "workloads" (name and policies each) and the fleet under "policies"; the
+time series gets a "workload" column. Pool budgets (pools: in the spec) are not simulated:
+each workload replays unconstrained by its pool; `prescale plan` applies them.
 """
 
 
@@ -58,7 +72,9 @@ def register(subparsers: Any) -> None:
     inputs.add_trace_arguments(parser)
     inputs.add_workload_argument(parser)
     parser.add_argument(
-        "--name", default=None, help="which workload of the file (default: its only one)"
+        "--name",
+        default=None,
+        help="replay only this workload of the file (default: every workload)",
     )
     parser.add_argument(
         "--replay", default="7d", help="replayed period at the end of the trace (default 7d)"
@@ -110,23 +126,45 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     options, problems = _options(args)
-    workload = _workload(args, problems)
-    if problems or workload is None:
+    chosen = _workloads(args, problems)
+    if problems or not chosen:
         raise errors.InputError(problems)
     loaded = trace.load(inputs.trace_path(args), args.column)
-    bar = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
-    if bar is not None:
-        bar.note("fitting the forecast on the warm-up ...")
-    result = lineup.run(workload, loaded, options, progress=bar)
-    if bar is not None:
-        bar.done()
+    terminal = sys.stderr.isatty()
+    selection = None
+    if len(chosen) > 1:
+        # Every workload replays the same warm-up, so prescale's model choice (the backtest,
+        # the slow part) is made once and shared, as `prescale report --simulate` does.
+        if terminal:
+            ProgressBar(sys.stderr).note("choosing the forecast model on the warm-up ...")
+        selection = lineup.prescale_selection(loaded, options)
+    results = []
+    for number, workload in enumerate(chosen, start=1):
+        label = f"{workload.name} ({number}/{len(chosen)}) " if len(chosen) > 1 else ""
+        bar = ProgressBar(sys.stderr, label=label) if terminal else None
+        if bar is not None:
+            bar.note(f"{label}fitting the forecast on the warm-up ...")
+        results.append(lineup.run(workload, loaded, options, selection=selection, progress=bar))
+        if bar is not None:
+            bar.done()
     source = str(inputs.trace_path(args))
-    print(as_table(result, source=source, column=loaded.column, mix=options.mix))
+    if len(chosen) == 1:
+        print(as_table(results[0], source=source, column=loaded.column, mix=options.mix))
+        note = pool_note(chosen[0])
+        if note is not None:
+            print(note)
+    else:
+        print(fleet_tables(chosen, results, source=source, column=loaded.column, mix=options.mix))
     if args.json is not None:
-        document = as_json(result, source=source, column=loaded.column, mix=options.mix)
+        if len(chosen) == 1:
+            document = as_json(results[0], source=source, column=loaded.column, mix=options.mix)
+        else:
+            document = fleet_json(
+                chosen, results, source=source, column=loaded.column, mix=options.mix
+            )
         _write(args.json, "--json", dumps(document))
     if args.timeseries is not None:
-        write_timeseries(args.timeseries, result)
+        write_timeseries(args.timeseries, results, several=len(chosen) > 1)
     return 0
 
 
@@ -184,31 +222,38 @@ def _options(args: argparse.Namespace) -> tuple[lineup.Options, list[str]]:
     return options, problems
 
 
-def _workload(args: argparse.Namespace, problems: list[str]) -> spec.WorkloadSpec | None:
+def _workloads(args: argparse.Namespace, problems: list[str]) -> tuple[spec.WorkloadSpec, ...]:
+    """Every workload of the file, in its order, or the one `--name` picks."""
     specs = workloads.load(inputs.workload_path(args))
-    if args.name is not None:
-        for candidate in specs:
-            if candidate.name == args.name:
-                return candidate
-        problems.append(
-            f"--name ({args.name}) is not a workload of {inputs.workload_path(args)} "
-            f"({', '.join(s.name for s in specs)}); pass one of those"
-        )
+    if args.name is None:
+        return specs
+    for candidate in specs:
+        if candidate.name == args.name:
+            return (candidate,)
+    problems.append(
+        f"--name ({args.name}) is not a workload of {inputs.workload_path(args)} "
+        f"({', '.join(s.name for s in specs)}); pass one of those"
+    )
+    return ()
+
+
+def pool_note(workload: spec.WorkloadSpec) -> str | None:
+    """The line saying a workload's pool budget was not simulated; None without a pool."""
+    if workload.pool is None:
         return None
-    if len(specs) > 1:
-        problems.append(
-            f"--workload {inputs.workload_path(args)} defines {len(specs)} workloads "
-            f"({', '.join(s.name for s in specs)}); pick one with --name"
-        )
-        return None
-    return specs[0]
+    budget = "" if workload.pool_gpu_budget is None else f" ({workload.pool_gpu_budget} GPUs)"
+    return (
+        f"pool      {workload.name} is in pool {workload.pool}{budget}: pool budgets are not "
+        "simulated, this workload replayed unconstrained by it (prescale plan applies it)"
+    )
 
 
 class ProgressBar:
     """A one-line progress bar on a terminal: replayed days per policy."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, *, label: str = "") -> None:
         self._stream = stream
+        self._label = label  # e.g. the workload's name when several are replayed
 
     def note(self, text: str) -> None:
         self._stream.write(f"\r{text:<70}")
@@ -219,13 +264,14 @@ class ProgressBar:
         filled = round(done * BAR_WIDTH)
         days = minutes / 1440
         self._stream.write(
-            f"\r{policy.value:<9} [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] "
+            f"\r{self._label}{policy.value:<9} [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] "
             f"{done * days:5.1f}/{days:.1f} d"
         )
         self._stream.flush()
 
     def done(self) -> None:
-        self._stream.write("\r" + " " * 70 + "\r")
+        width = 70 + len(self._label)
+        self._stream.write("\r" + " " * width + "\r")
         self._stream.flush()
 
 
@@ -257,13 +303,28 @@ def as_table(
             f"prescale  forecast model {result.forecast_model}, {result.forecast_refits} "
             "forecasts (warm-up + scheduled refits on data before each refit)"
         )
+    lines += ["", *_rows(result.policies, oracle)]
+    lines += [
+        "",
+        "served% of minutes with data; unserved% of demand; GPU-h and $ billed from each order "
+        "(cold starts included; reserved at the commitment); events = target changes per "
+        "capacity type; starts = replicas ordered (cold starts paid).",
+    ]
+    return "\n".join(lines)
+
+
+Row = simulate.PolicyResult | lineup.FleetResult
+
+
+def _rows(rows: Sequence[Row], oracle: Row | None) -> list[str]:
+    """The policy table: header, rule, one line per policy with its ratios to `oracle`."""
     header = (
         f"{'policy':<9} {'served%':>8} {'unserved%':>9} {'GPU-h':>8} {'xoracle':>7} "
         f"{'cost $':>9} {'xoracle':>7} {'reserved$':>9} {'spot$':>8} {'on-dem$':>8} "
         f"{'overflow$':>9} {'events':>6} {'starts':>6} {'spot-lost':>9}"
     )
-    lines += ["", header, "-" * len(header)]
-    for row in result.policies:
+    lines = [header, "-" * len(header)]
+    for row in rows:
         gpu_x = _ratio(row.gpu_hours, oracle.gpu_hours if oracle else None)
         cost_x = _ratio(row.cost_usd, oracle.cost_usd if oracle else None)
         overflow = "-" if row.api_overflow_usd is None else f"{row.api_overflow_usd:.2f}"
@@ -274,13 +335,47 @@ def as_table(
             f"{row.cost_by_type.on_demand:8.2f} {overflow:>9} {row.scale_events:6d} "
             f"{row.replicas_ordered:6d} {row.spot_interruptions:9d}"
         )
-    lines += [
+    return lines
+
+
+def _fleet_oracle(rows: Sequence[lineup.FleetResult]) -> lineup.FleetResult | None:
+    return next((row for row in rows if row.policy is simulate.PolicyName.ORACLE), None)
+
+
+def fleet_tables(
+    chosen: Sequence[spec.WorkloadSpec],
+    results: Sequence[simulate.SimulationResult],
+    *,
+    source: str,
+    column: str,
+    mix: simulate.MixMode,
+) -> str:
+    """Each workload's table (and pool note), then the fleet's line per policy."""
+    blocks = []
+    for workload, result in zip(chosen, results, strict=True):
+        block = as_table(result, source=source, column=column, mix=mix)
+        note = pool_note(workload)
+        blocks.append(block if note is None else f"{block}\n{note}")
+    rows = lineup.fleet(results)
+    names = ", ".join(w.name for w in chosen)
+    lines = [
+        f"fleet     {len(chosen)} workloads ({names}): the same trace, seed and cold starts, "
+        "each on its own replicas",
         "",
-        "served% of minutes with data; unserved% of demand; GPU-h and $ billed from each order "
-        "(cold starts included; reserved at the commitment); events = target changes per "
-        "capacity type; starts = replicas ordered (cold starts paid).",
+        *_rows(rows, _fleet_oracle(rows)),
+        "",
+        FLEET_NOTE,
     ]
-    return "\n".join(lines)
+    return "\n\n".join([*blocks, "\n".join(lines)])
+
+
+FLEET_NOTE = (
+    "fleet: GPU-h, $, events, starts and spot losses summed over workloads; served% = minutes "
+    "in which every workload with data was served; unserved% of the trace's requests (each "
+    "workload's unserved share of its demand per minute, applied to that minute's requests, "
+    "summed over workloads: demand units differ across workloads and are not summed); "
+    "overflow$ summed over the workloads that price it; pool budgets are not simulated."
+)
 
 
 def _x(value: float | None) -> str:
@@ -327,6 +422,68 @@ def policy_json(row: simulate.PolicyResult, oracle: simulate.PolicyResult | None
     }
 
 
+def fleet_policy_json(row: lineup.FleetResult, oracle: lineup.FleetResult | None) -> dict[str, Any]:
+    """A policy over the fleet: the per-workload object's first keys, summed as `lineup.fleet`
+    says (unserved_demand_pct is of the trace's requests)."""
+    return {
+        "served_minutes_pct": _round(row.served_minutes_pct),
+        "unserved_demand_pct": _round(row.unserved_demand_pct),
+        "gpu_hours": _round(row.gpu_hours),
+        "cost_usd": _round(row.cost_usd),
+        "cost_by_type": _by_type(row.cost_by_type),
+        "scale_events": row.scale_events,
+        "gpu_hours_by_type": _by_type(row.gpu_hours_by_type),
+        "gpu_hours_vs_oracle": _round(_ratio(row.gpu_hours, oracle.gpu_hours if oracle else None)),
+        "cost_vs_oracle": _round(_ratio(row.cost_usd, oracle.cost_usd if oracle else None)),
+        "api_overflow_usd": _round(row.api_overflow_usd),
+        "served_minutes": row.served_minutes,
+        "minutes_with_data": row.minutes_with_data,
+        "requests": _round(row.requests),
+        "unserved_requests": _round(row.unserved_requests),
+        "replicas_ordered": row.replicas_ordered,
+        "spot_interruptions": row.spot_interruptions,
+    }
+
+
+def fleet_json(
+    chosen: Sequence[spec.WorkloadSpec],
+    results: Sequence[simulate.SimulationResult],
+    *,
+    source: str,
+    column: str,
+    mix: simulate.MixMode,
+) -> dict[str, Any]:
+    """Several workloads: the shared run, each workload's figures under "workloads", and the
+    fleet's per policy under "policies" (the keys of the one-workload document's policies)."""
+    entries = []
+    for workload, result in zip(chosen, results, strict=True):
+        single = as_json(result, source=source, column=column, mix=mix)
+        entry: dict[str, Any] = {"name": workload.name, "pool": workload.pool}
+        entry.update((key, value) for key, value in single.items() if key not in SHARED_KEYS)
+        entries.append(entry)
+    rows = lineup.fleet(results)
+    oracle = _fleet_oracle(rows)
+    first = results[0]
+    return {
+        "version": JSON_VERSION,
+        "trace": source,
+        "column": column,
+        "replay_start": _stamp(first.start),
+        "replay_minutes": first.minutes,
+        "seed": first.seed,
+        "mix": mix.value,
+        "fleet_note": FLEET_NOTE,
+        "workloads": entries,
+        "policies": {row.policy.value: fleet_policy_json(row, oracle) for row in rows},
+    }
+
+
+# Keys of the one-workload document said once at the top of the several-workload document.
+SHARED_KEYS = frozenset(
+    {"version", "workload", "trace", "column", "replay_start", "replay_minutes", "seed", "mix"}
+)
+
+
 def as_json(
     result: simulate.SimulationResult, *, source: str, column: str, mix: simulate.MixMode
 ) -> dict[str, Any]:
@@ -359,13 +516,19 @@ def dumps(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2) + "\n"
 
 
-def write_timeseries(path: Path, result: simulate.SimulationResult) -> None:
-    """One row per policy and minute: timestamp, policy, then the engine's columns."""
+def write_timeseries(
+    path: Path, results: Sequence[simulate.SimulationResult], *, several: bool
+) -> None:
+    """One row per (workload,) policy and minute: timestamp, `workload` when `several`,
+    policy, then the engine's columns."""
     frames = []
-    for row in result.policies:
-        frame = row.timeseries.copy()
-        frame.insert(0, "policy", row.policy.value)
-        frames.append(frame)
+    for result in results:
+        for row in result.policies:
+            frame = row.timeseries.copy()
+            frame.insert(0, "policy", row.policy.value)
+            if several:
+                frame.insert(0, "workload", result.workload)
+            frames.append(frame)
     joined = pd.concat(frames)
     joined.index = pd.DatetimeIndex(joined.index).strftime("%Y-%m-%dT%H:%M:%SZ")
     joined.index.name = "timestamp"
