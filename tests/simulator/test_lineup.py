@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import pytest
 import simulator_builders as b
@@ -66,3 +68,54 @@ def test_policy_names_are_read_case_insensitively_and_unknown_ones_listed() -> N
 def test_bad_options_are_refused(options: lineup.Options, message: str) -> None:
     with pytest.raises(errors.InputError, match=message):
         lineup.run(b.workload(), b.minute_trace([1.0] * 100), options)
+
+
+def step_trace() -> series.Trace:
+    """Two hours of 60 requests a minute (1 req/s), then 5 minutes at 60 and 5 at 180."""
+    return b.minute_trace([60.0] * 120 + [60.0] * 5 + [180.0] * 5)
+
+
+STATIC_ONLY = lineup.Options(
+    replay_s=10 * 60,
+    policies=(simulate.PolicyName.STATIC,),
+    mix=simulate.MixMode.ON_DEMAND,
+    cold_start=cold_start.ColdStartDistribution.fixed(180),
+)
+
+
+def test_the_fleet_sums_gpu_hours_and_serves_a_minute_only_when_every_workload_is_served() -> None:
+    """Static holds the warm-up's peak need: 1 req/s, so 1 replica for both workloads.
+    small (1 req/s per replica) misses the 3 req/s of minutes 5-9 by 2 each: 10 of its 20
+    req/s-minutes unserved (50 %); large (3 per replica) serves them all (0 %).
+    Fleet: minutes 0-4 served by both, 5 of 10 = 50 %; unserved requests 5 x 180 x 2/3 = 600
+    of 2 x (5 x 60 + 5 x 180) = 2400 = 25 %, the mean of 50 % and 0 %;
+    GPU-hours 10/60 + 10/60 = 1/3."""
+    small = b.workload(name="small", capacity_per_replica=1)
+    large = b.workload(name="large", capacity_per_replica=3)
+    results = [lineup.run(w, step_trace(), STATIC_ONLY) for w in (small, large)]
+    assert [r.policies[0].unserved_demand_pct for r in results] == pytest.approx([50.0, 0.0])
+    (fleet,) = lineup.fleet(results)
+    assert fleet.policy is simulate.PolicyName.STATIC
+    assert (fleet.served_minutes, fleet.minutes_with_data) == (5, 10)
+    assert fleet.served_minutes_pct == pytest.approx(50.0)
+    assert (fleet.unserved_requests, fleet.requests) == pytest.approx((600.0, 2400.0))
+    assert fleet.unserved_demand_pct == pytest.approx(25.0)
+    assert fleet.gpu_hours == pytest.approx(1 / 3)
+    assert fleet.gpu_hours == sum(r.policies[0].gpu_hours for r in results)
+    assert fleet.cost_by_type.on_demand == pytest.approx(
+        sum(r.policies[0].cost_usd for r in results)
+    )
+
+
+def test_the_fleet_refuses_results_replayed_over_other_minutes() -> None:
+    shorter = dataclasses.replace(STATIC_ONLY, replay_s=5 * 60)
+    results = [
+        lineup.run(b.workload(name="a"), step_trace(), STATIC_ONLY),
+        lineup.run(b.workload(name="b"), step_trace(), shorter),
+    ]
+    with pytest.raises(errors.InputError, match=r"workloads \['b'\] were replayed over other"):
+        lineup.fleet(results)
+
+
+def test_no_model_is_chosen_when_prescale_is_not_replayed() -> None:
+    assert lineup.prescale_selection(step_trace(), STATIC_ONLY) is None
