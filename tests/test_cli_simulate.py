@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from actuator import cli
+from actuator.commands import inputs
 from actuator.commands import simulate as simulate_command
 from planner import simulate
 
@@ -165,3 +169,124 @@ def test_bad_input_exits_2_naming_the_problem(
 ) -> None:
     assert cli.main(simulate_args(files, *extra)) == 2
     assert message in capsys.readouterr().err
+
+
+FLEET_KEYS = (
+    "served_minutes_pct",
+    "unserved_demand_pct",
+    "gpu_hours",
+    "cost_usd",
+    "cost_by_type",
+    "scale_events",
+)
+
+
+def write_two_workloads(path: Path) -> Path:
+    """The bundled example workload twice: as shipped (16 per replica) and a copy named
+    chat-big at 8 per replica in a pool of 64 GPUs."""
+    shipped = yaml.safe_load(inputs.example_path(inputs.EXAMPLE_WORKLOAD).read_text())
+    big = {**shipped, "name": "chat-big", "capacity_per_replica": 8, "pool": "a100"}
+    document = {"workloads": [shipped, big], "pools": {"a100": {"gpus": 64}}}
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return path
+
+
+@dataclass(frozen=True)
+class FleetRun:
+    """Outputs of replaying both workloads together, twice, and each alone with --name."""
+
+    together: Path  # --json of the two-workload run
+    again: Path  # the same run repeated
+    table: str
+    timeseries: Path
+    alone: dict[str, Path]  # --json of each workload replayed alone
+    alone_tables: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def fleet_run(files: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> FleetRun:
+    root = tmp_path_factory.mktemp("fleet")
+    pair = (files[0], write_two_workloads(root / "two.yaml"))
+
+    def replay(*extra: str) -> str:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            assert cli.main(simulate_args(pair, "--seed", "3", *extra)) == 0
+        return out.getvalue()
+
+    together, again, timeseries = root / "a.json", root / "b.json", root / "series.csv"
+    table = replay("--json", str(together), "--timeseries", str(timeseries))
+    replay("--json", str(again))
+    alone, alone_tables = {}, {}
+    for name in ("chat-llama-8b", "chat-big"):
+        alone[name] = root / f"{name}.json"
+        alone_tables[name] = replay("--name", name, "--json", str(alone[name]))
+    return FleetRun(together, again, table, timeseries, alone, alone_tables)
+
+
+def test_every_workload_replays_as_it_does_alone(fleet_run: FleetRun) -> None:
+    """Sharing the model choice, trace, seed and cold starts changes no workload's figure."""
+    document = json.loads(fleet_run.together.read_text())
+    assert [w["name"] for w in document["workloads"]] == ["chat-llama-8b", "chat-big"]
+    for entry in document["workloads"]:
+        single = json.loads(fleet_run.alone[entry["name"]].read_text())
+        assert single["workload"] == entry["name"]
+        assert "workloads" not in single  # one workload keeps the one-workload shape
+        for key in ("policies", "capacity_per_replica", "forecast_model", "forecast_refits"):
+            assert entry[key] == single[key], (entry["name"], key)
+    capacities = [w["capacity_per_replica"] for w in document["workloads"]]
+    assert capacities == [16.0, 8.0]
+    # half the capacity per replica needs more GPUs: the two are not the same replay
+    small, big = (w["policies"]["oracle"]["gpu_hours"] for w in document["workloads"])
+    assert big > small
+
+
+def test_the_fleet_sums_gpu_hours_and_cost_over_workloads(fleet_run: FleetRun) -> None:
+    document = json.loads(fleet_run.together.read_text())
+    assert list(document["policies"]) == ["prescale", "reactive", "static", "cron", "oracle"]
+    for name, fleet in document["policies"].items():
+        for key in FLEET_KEYS:
+            assert key in fleet, (name, key)
+        each = [w["policies"][name] for w in document["workloads"]]
+        for key in ("gpu_hours", "cost_usd"):
+            assert fleet[key] == pytest.approx(sum(e[key] for e in each), abs=1e-5), (name, key)
+        assert fleet["scale_events"] == sum(e["scale_events"] for e in each)
+        # served in a minute only when both were: never above either workload's share
+        assert fleet["served_minutes_pct"] <= min(e["served_minutes_pct"] for e in each) + 1e-9
+        # one trace: the requests' unserved share is the mean of the workloads' shares
+        mean = sum(e["unserved_demand_pct"] for e in each) / len(each)
+        assert fleet["unserved_demand_pct"] == pytest.approx(mean, abs=1e-5)
+    assert document["policies"]["oracle"]["gpu_hours_vs_oracle"] == 1.0
+
+
+def test_two_workloads_give_byte_identical_json_for_a_seed(fleet_run: FleetRun) -> None:
+    assert fleet_run.together.read_bytes() == fleet_run.again.read_bytes()
+
+
+def test_the_table_shows_each_workload_the_fleet_and_the_pool_not_simulated(
+    fleet_run: FleetRun,
+) -> None:
+    table = fleet_run.table
+    assert "workload  chat-llama-8b" in table and "workload  chat-big" in table
+    assert "fleet     2 workloads (chat-llama-8b, chat-big)" in table
+    assert table.count("pool budgets are not simulated") == 2  # chat-big's note, fleet note
+    # the workload's own table is the one it prints alone
+    alone = fleet_run.alone_tables["chat-llama-8b"].strip()
+    assert alone in table
+    assert "pool      chat-big is in pool a100 (64 GPUs)" in fleet_run.alone_tables["chat-big"]
+    assert "pool " not in alone
+
+
+def test_the_timeseries_of_two_workloads_has_a_workload_column(fleet_run: FleetRun) -> None:
+    frame = pd.read_csv(fleet_run.timeseries)
+    assert frame.columns[:3].tolist() == ["timestamp", "workload", "policy"]
+    assert frame["workload"].unique().tolist() == ["chat-llama-8b", "chat-big"]
+    assert len(frame) == 2 * 5 * MINUTES_PER_DAY
+
+
+def test_help_says_pool_budgets_are_not_simulated(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["simulate", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "Pool budgets (pools: in the spec) are not simulated" in text
+    assert "--name" in text and "every workload" in text
