@@ -148,6 +148,13 @@ def test_the_progress_bar_reports_replayed_days() -> None:
     assert stream.getvalue() == "\rreactive  [###############...............]   0.5/1.0 d"
 
 
+def test_the_progress_bar_names_the_workload_when_several_replay() -> None:
+    stream = io.StringIO()
+    bar = simulate_command.ProgressBar(stream, label="chat-big (2/2) ")
+    bar(simulate.PolicyName.ORACLE, 1440, 1440)
+    assert stream.getvalue() == "\rchat-big (2/2) oracle    [" + "#" * 30 + "]   1.0/1.0 d"
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
