@@ -15,7 +15,7 @@ from actuator.commands import plan as plan_command
 from actuator.report import content, html, jsondoc, markdown, model
 from forecaster import errors
 from forecaster import forecast as fc
-from planner import budget, lineup, replay
+from planner import budget, lineup
 
 log = logging.getLogger(__name__)
 
@@ -83,18 +83,16 @@ def build(args: argparse.Namespace, *, now: datetime) -> model.Report:
     trace_path, workload_path = inputs.trace_path(args), inputs.workload_path(args)
     specs = workloads.load(workload_path)
     history = trace.load(trace_path, args.column)
-    selection = None
-    if args.simulate:
-        # Every workload replays the same warm-up, so prescale's model choice (the backtest,
-        # the slow part) is made once and shared, as `prescale simulate` would make it.
-        selection = fc.select(replay.split(history, replay_s).warmup.values)
+    options = lineup.Options(replay_s=replay_s, seed=args.seed)
+    # Every workload replays the same warm-up, so prescale's model choice (the backtest, the
+    # slow part) is made once and shared, exactly as `prescale simulate` makes it.
+    selection = lineup.prescale_selection(history, options) if args.simulate else None
     prediction = fc.forecast(history.values, horizon_s=horizon_s)
     sections = []
     # The same plans `prescale plan` prints: one forecast, pools within their budgets.
     for planned in plan_command.plan_all(specs, history, prediction):
         simulation = None
         if args.simulate:
-            options = lineup.Options(replay_s=replay_s, seed=args.seed)
             simulation = lineup.run(planned.workload, history, options, selection=selection)
         sections.append(
             content.WorkloadInputs(
