@@ -29,15 +29,6 @@ def _trace(tmp_path: Path, days: int = 3) -> Path:
     return path
 
 
-def test_help_shows_an_example(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exited:
-        cli.main(["forecast", "--help"])
-    assert exited.value.code == 0
-    out = capsys.readouterr().out
-    assert "examples:" in out
-    assert "prescale forecast --trace" in out
-
-
 def test_writes_the_csv_and_prints_the_table(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -32,15 +32,6 @@ def _workload_file(tmp_path: Path, data: object) -> Path:
     return path
 
 
-def test_help_shows_an_example(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as stopped:
-        cli.main(["plan", "--help"])
-    assert stopped.value.code == 0
-    text = capsys.readouterr().out
-    assert "examples:" in text
-    assert "prescale plan --trace traffic.csv.gz --workload chat.yaml --out plan.csv" in text
-
-
 def test_table_and_csv_for_the_example_workload(
     excerpt: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -110,15 +110,6 @@ def document(report_dir: Path) -> dict[str, jsondoc.JsonValue]:
     return loaded
 
 
-def test_help_has_an_example(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        cli.main(["report", "--help"])
-    assert exit_info.value.code == 0
-    text = capsys.readouterr().out
-    assert "examples:" in text
-    assert "prescale report --out prescale-report" in text
-
-
 def test_writes_three_files_covering_every_workload(
     report_dir: Path, document: dict[str, jsondoc.JsonValue]
 ) -> None:

@@ -77,16 +77,6 @@ def simulate_args(files: tuple[Path, Path], *extra: str) -> list[str]:
     ]
 
 
-def test_help_shows_an_example(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        cli.main(["simulate", "--help"])
-    assert exit_info.value.code == 0
-    text = capsys.readouterr().out
-    assert "examples:" in text
-    assert "prescale simulate --trace" in text
-    assert "--policies" in text and "--timeseries" in text
-
-
 def test_same_seed_gives_byte_identical_json(
     files: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

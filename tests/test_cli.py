@@ -1,0 +1,59 @@
+"""The `prescale` console script: every subcommand's help shows a working example, and usage
+errors exit 2."""
+
+from __future__ import annotations
+
+import pytest
+
+from actuator import cli
+
+
+@pytest.mark.parametrize(
+    ("command", "must_show"),
+    [
+        pytest.param("forecast", ["prescale forecast --trace"], id="forecast"),
+        pytest.param(
+            "plan",
+            ["prescale plan --trace traffic.csv.gz --workload chat.yaml --out plan.csv"],
+            id="plan",
+        ),
+        pytest.param(
+            "simulate", ["prescale simulate --trace", "--policies", "--timeseries"], id="simulate"
+        ),
+        pytest.param("report", ["prescale report --out prescale-report"], id="report"),
+    ],
+)
+def test_every_subcommand_help_shows_an_example(
+    command: str, must_show: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main([command, "--help"])
+    assert exited.value.code == 0
+    text = capsys.readouterr().out
+    assert "examples:" in text
+    for fragment in must_show:
+        assert fragment in text
+
+
+def test_every_registered_command_is_in_the_table_above() -> None:
+    """A new subcommand must get a help example (and a row in the table above)."""
+    registered = {module.__name__.rsplit(".", 1)[-1] for module in cli.COMMANDS}
+    assert registered == {"forecast", "plan", "simulate", "report"}
+
+
+def test_top_level_help_shows_the_main_job(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--help"])
+    assert exited.value.code == 0
+    assert "example: prescale report --out prescale-report" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [pytest.param([], id="no-command"), pytest.param(["frobnicate"], id="unknown-command")],
+)
+def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(argv)
+    assert exited.value.code == 2
+    assert "usage: prescale" in capsys.readouterr().err
