@@ -9,7 +9,7 @@ points; `bucket_mean` and `bucket_peak` resample it to the model resolution.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -117,26 +117,25 @@ def _buckets(values: pd.Series, resolution_s: int) -> Any:
 
 def bucket_mean(values: pd.Series, interval_s: int, resolution_s: int) -> pd.Series:
     """Mean per input interval within each model bucket; NaN where coverage is too thin."""
-    if resolution_s == interval_s:
-        return on_grid(values.astype(float), interval_s)
-    resampled = _buckets(values, resolution_s)
-    mean: pd.Series = resampled.mean()
-    present = resampled.count()
-    per_bucket = resolution_s // interval_s
-    mean[present < MIN_BUCKET_COVERAGE * per_bucket] = np.nan
-    return on_grid(mean.astype(float), resolution_s)
+    return _bucket_statistic(values, interval_s, resolution_s, "mean")
 
 
 def bucket_peak(values: pd.Series, interval_s: int, resolution_s: int) -> pd.Series:
     """Largest input-interval value within each model bucket (what the planner provisions for)."""
+    return _bucket_statistic(values, interval_s, resolution_s, "max")
+
+
+def _bucket_statistic(
+    values: pd.Series, interval_s: int, resolution_s: int, statistic: Literal["mean", "max"]
+) -> pd.Series:
     if resolution_s == interval_s:
         return on_grid(values.astype(float), interval_s)
     resampled = _buckets(values, resolution_s)
-    peak: pd.Series = resampled.max()
+    result: pd.Series = resampled.mean() if statistic == "mean" else resampled.max()
     present = resampled.count()
     per_bucket = resolution_s // interval_s
-    peak[present < MIN_BUCKET_COVERAGE * per_bucket] = np.nan
-    return on_grid(peak.astype(float), resolution_s)
+    result[present < MIN_BUCKET_COVERAGE * per_bucket] = np.nan
+    return on_grid(result.astype(float), resolution_s)
 
 
 def complete_buckets(

@@ -396,7 +396,11 @@ def _by_type(values: simulate.ByType) -> dict[str, float | None]:
     return {key: _round(value) for key, value in values.as_dict().items()}
 
 
-def policy_json(row: simulate.PolicyResult, oracle: simulate.PolicyResult | None) -> dict[str, Any]:
+def _shared_json(
+    row: simulate.PolicyResult | lineup.FleetResult,
+    oracle: simulate.PolicyResult | lineup.FleetResult | None,
+) -> dict[str, Any]:
+    """The keys a policy's object has for one workload and for the fleet alike."""
     return {
         "served_minutes_pct": _round(row.served_minutes_pct),
         "unserved_demand_pct": _round(row.unserved_demand_pct),
@@ -410,6 +414,12 @@ def policy_json(row: simulate.PolicyResult, oracle: simulate.PolicyResult | None
         "api_overflow_usd": _round(row.api_overflow_usd),
         "served_minutes": row.served_minutes,
         "minutes_with_data": row.minutes_with_data,
+    }
+
+
+def policy_json(row: simulate.PolicyResult, oracle: simulate.PolicyResult | None) -> dict[str, Any]:
+    return {
+        **_shared_json(row, oracle),
         "unserved_demand": _round(row.unserved_demand),
         "scale_out_events": row.scale_out_events,
         "scale_in_events": row.scale_in_events,
@@ -426,18 +436,7 @@ def fleet_policy_json(row: lineup.FleetResult, oracle: lineup.FleetResult | None
     """A policy over the fleet: the per-workload object's first keys, summed as `lineup.fleet`
     says (unserved_demand_pct is of the trace's requests)."""
     return {
-        "served_minutes_pct": _round(row.served_minutes_pct),
-        "unserved_demand_pct": _round(row.unserved_demand_pct),
-        "gpu_hours": _round(row.gpu_hours),
-        "cost_usd": _round(row.cost_usd),
-        "cost_by_type": _by_type(row.cost_by_type),
-        "scale_events": row.scale_events,
-        "gpu_hours_by_type": _by_type(row.gpu_hours_by_type),
-        "gpu_hours_vs_oracle": _round(_ratio(row.gpu_hours, oracle.gpu_hours if oracle else None)),
-        "cost_vs_oracle": _round(_ratio(row.cost_usd, oracle.cost_usd if oracle else None)),
-        "api_overflow_usd": _round(row.api_overflow_usd),
-        "served_minutes": row.served_minutes,
-        "minutes_with_data": row.minutes_with_data,
+        **_shared_json(row, oracle),
         "requests": _round(row.requests),
         "unserved_requests": _round(row.unserved_requests),
         "replicas_ordered": row.replicas_ordered,
