@@ -108,6 +108,7 @@ def accuracy(forecast: fc.Forecast) -> model.Accuracy:
             mae=c.mae,
             ratio_to_naive=c.ratio_to_naive,
             chosen=c.model is forecast.model,
+            status=c.status,
         )
         for c in forecast.candidates
     )

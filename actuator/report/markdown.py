@@ -129,7 +129,9 @@ def _workload(w: model.WorkloadReport) -> list[str]:
         _table(
             ["Model", f"MAE ({w.forecast.unit_label})", "MAE / weekly seasonal-naive"],
             [
-                [
+                [m.model + (" (chosen)" if m.chosen else ""), m.not_eligible, ""]
+                if m.not_eligible
+                else [
                     m.model + (" (chosen)" if m.chosen else ""),
                     _r(m.mae, Fmt.decimal2),
                     _r(m.ratio_to_naive, Fmt.ratio),

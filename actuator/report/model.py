@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from forecaster import forecast
 from planner import spec
 
 # Bump the major part when a field is renamed or removed, the minor part when one is added.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 class CaveatKind(StrEnum):
@@ -77,6 +78,15 @@ class Candidate:
     mae: float  # input unit per input interval, mean over backtest folds
     ratio_to_naive: float  # mae / weekly seasonal-naive mae (NaN when naive is unavailable)
     chosen: bool
+    status: forecast.CandidateStatus = forecast.CandidateStatus.ELIGIBLE
+
+    @property
+    def not_eligible(self) -> str | None:
+        """Why the backtest did not score this candidate ("not eligible: short history"), or
+        None when it did: shown in place of its MAE, which is then NaN."""
+        if self.status is forecast.CandidateStatus.ELIGIBLE:
+            return None
+        return "not eligible: " + self.status.value.replace("_", " ")
 
 
 @dataclass(frozen=True)

@@ -111,12 +111,17 @@ def _forecast(w: model.WorkloadReport, p: str) -> str:
     rows = []
     for i, c in enumerate(a.candidates):
         mark = " (chosen)" if c.chosen else ""
-        rows.append(
-            f'<tr class="{"chosen" if c.chosen else ""}"><td>{escape(c.model)}{mark}</td>'
-            + elements.number(c.mae, Fmt.decimal2, f"{p}.accuracy.candidates.{i}.mae", "td")
+        scores = (
+            f'<td colspan="2">{escape(c.not_eligible)}</td>'
+            if c.not_eligible
+            else elements.number(c.mae, Fmt.decimal2, f"{p}.accuracy.candidates.{i}.mae", "td")
             + elements.number(
                 c.ratio_to_naive, Fmt.ratio, f"{p}.accuracy.candidates.{i}.ratio_to_naive", "td"
             )
+        )
+        rows.append(
+            f'<tr class="{"chosen" if c.chosen else ""}"><td>{escape(c.model)}{mark}</td>'
+            + scores
             + "</tr>"
         )
     table = (

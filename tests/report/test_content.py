@@ -145,6 +145,9 @@ def test_forecast_view_and_accuracy(history: pd.Series, forecast: fc.Forecast) -
     assert [c.model for c in section.accuracy.candidates] == [
         c.model.value for c in forecast.candidates
     ]
+    assert [c.status for c in section.accuracy.candidates] == [
+        c.status for c in forecast.candidates
+    ]
     assert sum(c.chosen for c in section.accuracy.candidates) == 1
     assert section.lead_time.source == "spec_fallback" and section.lead_time.seconds == 600
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import re
 
 import numbers_in_page
@@ -9,6 +11,7 @@ import pytest
 import report_builders as build
 
 from actuator.report import html, jsondoc, markdown, model, plots, units
+from forecaster import forecast
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +91,22 @@ def test_reservation_explains_when_reserved_is_not_allowed() -> None:
     assert "capacity_types exclude reserved, so nothing is reserved" in page
     text = markdown.render(build.report(build.workload(reservation=r)))
     assert "- Reserve: nothing (capacity_types exclude reserved)" in text
+
+
+def test_a_candidate_not_eligible_shows_why_instead_of_n_a() -> None:
+    """A candidate the backtest did not score (NaN MAE) reads "not eligible: short history"
+    in the HTML and Markdown accuracy tables, and report.json carries its status."""
+    short = model.Candidate(
+        "mstl", math.nan, math.nan, False, forecast.CandidateStatus.SHORT_HISTORY
+    )
+    a = build.accuracy()
+    report = build.report(
+        build.workload(accuracy=dataclasses.replace(a, candidates=(*a.candidates, short)))
+    )
+    page = html.render(report)
+    assert '<td>mstl</td><td colspan="2">not eligible: short history</td>' in page
+    assert "accuracy.candidates.3" not in page  # no n/a figures for it
+    assert "| mstl | not eligible: short history |  |" in markdown.render(report)
+    document = jsondoc.to_document(report)
+    assert jsondoc.resolve(document, "workloads.0.accuracy.candidates.3.status") == "short_history"
+    assert jsondoc.resolve(document, "workloads.0.accuracy.candidates.2.status") == "eligible"
