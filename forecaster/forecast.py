@@ -193,28 +193,32 @@ def _level_selection(prepared: _Prepared) -> Selection:
     )
 
 
+@dataclass(frozen=True)
+class _Clipped:
+    """The spike-clipped preparation and the chosen model's fold forecasts fitted on it."""
+
+    prepared: _Prepared
+    forecasts: tuple[np.ndarray, ...]  # per common fold
+    mae: float  # mean fold MAE against the unclipped actuals
+
+
 def _selection_for(
     prepared: _Prepared,
     result: backtest.Result,
     regime: candidates.Regime,
     model: ModelName,
     *,
-    clipped: _Prepared | None = None,
-    clipped_mae: float | None = None,
+    clipped: _Clipped | None = None,
 ) -> Selection:
     """The selection of `model`, calibrated on its residuals on the common folds.
 
-    With `clipped`, the folds are refit on the spike-clipped input and scored against the
+    With `clipped`, the folds are fitted on the spike-clipped input and scored against the
     unclipped actuals (clipping is for fitting only).
     """
     season = prepared.season
     members = result.members if model is ModelName.ENSEMBLE else ()
-    fit = prepared if clipped is None else clipped
-    mean_fc = (
-        list(result.forecasts[model])
-        if clipped is None
-        else list(backtest.refit(model, fit.mean, result, season, regime))
-    )
+    fit = prepared if clipped is None else clipped.prepared
+    mean_fc = list(result.forecasts[model] if clipped is None else clipped.forecasts)
     peak_fc = list(backtest.refit(model, fit.peak, result, season, regime))
     mean_actual = list(backtest.actuals(prepared.mean, result.folds))
     peak_actual = list(backtest.actuals(prepared.peak, result.folds))
@@ -238,7 +242,7 @@ def _selection_for(
         coverage_p90=None if math.isnan(coverage_p90) else coverage_p90,
         coverage_p99=None if math.isnan(coverage_p99) else coverage_p99,
         clip_spikes=clipped is not None,
-        clipped_mae=clipped_mae,
+        clipped_mae=None if clipped is None else clipped.mae,
         planned_folds=result.planned,
         choice=backtest.choice_of(model, regime),
     )
@@ -250,9 +254,8 @@ def _clipping_helps(
     result: backtest.Result,
     regime: candidates.Regime,
     model: ModelName,
-) -> tuple[_Prepared, float] | None:
-    """The spike-clipped preparation and its MAE when refitting `model` on it lowers the MAE
-    on the same common folds."""
+) -> _Clipped | None:
+    """The spike-clipped fit of `model` when it lowers the MAE on the same common folds."""
     clipped = _prepare(history, prepared.resolution_s, clip_spikes=True)
     if clipped.mean.size != prepared.mean.size or np.array_equal(
         clipped.mean, prepared.mean, equal_nan=True
@@ -267,19 +270,8 @@ def _clipping_helps(
         backtest.fold_mae(p, prepared.mean, f) for p, f in zip(refit, result.folds, strict=True)
     ]
     if plain_mae and np.nanmean(clipped_mae) < np.nanmean(plain_mae):
-        return clipped, float(np.nanmean(clipped_mae))
+        return _Clipped(clipped, refit, float(np.nanmean(clipped_mae)))
     return None
-
-
-def _chosen_selection(
-    prepared: _Prepared,
-    result: backtest.Result,
-    regime: candidates.Regime,
-    chosen: ModelName,
-    clipped: tuple[_Prepared, float] | None,
-) -> Selection:
-    fit, mae = (None, None) if clipped is None else clipped
-    return _selection_for(prepared, result, regime, chosen, clipped=fit, clipped_mae=mae)
 
 
 def _backtest(
@@ -295,14 +287,22 @@ def _backtest(
     return prepared, regime, result
 
 
-def select(history: pd.Series, *, resolution_s: int | None = None) -> Selection:
-    """Backtest the candidates on `history` and return the chosen model and its calibration."""
+def _select(
+    history: pd.Series, resolution_s: int | None
+) -> tuple[Selection, tuple[_Prepared, candidates.Regime, backtest.Result] | None]:
+    """The chosen selection, and the backtest behind it (None for the recent level)."""
     prepared, regime, result = _backtest(history, resolution_s)
     if result is None:
-        return _level_selection(prepared)
+        return _level_selection(prepared), None
     chosen = backtest.choose(result, regime)
     clipped = _clipping_helps(history, prepared, result, regime, chosen)
-    return _chosen_selection(prepared, result, regime, chosen, clipped)
+    selection = _selection_for(prepared, result, regime, chosen, clipped=clipped)
+    return selection, (prepared, regime, result)
+
+
+def select(history: pd.Series, *, resolution_s: int | None = None) -> Selection:
+    """Backtest the candidates on `history` and return the chosen model and its calibration."""
+    return _select(history, resolution_s)[0]
 
 
 def select_each(history: pd.Series, *, resolution_s: int | None = None) -> tuple[Selection, ...]:
@@ -310,19 +310,17 @@ def select_each(history: pd.Series, *, resolution_s: int | None = None) -> tuple
 
     For comparing models (bench/forecast.py): each carries its own calibration and coverage.
     """
-    prepared, regime, result = _backtest(history, resolution_s)
-    if result is None:
-        return (_level_selection(prepared),)
-    chosen = backtest.choose(result, regime)
-    clipped = _clipping_helps(history, prepared, result, regime, chosen)
-    others = [s.model for s in result.scores if s.folds > 0 and s.model is not chosen]
-    return (
-        _chosen_selection(prepared, result, regime, chosen, clipped),
-        *(_selection_for(prepared, result, regime, m) for m in others),
-    )
+    chosen, backtested = _select(history, resolution_s)
+    if backtested is None:
+        return (chosen,)
+    prepared, regime, result = backtested
+    others = [s.model for s in result.scores if s.folds > 0 and s.model is not chosen.model]
+    return (chosen, *(_selection_for(prepared, result, regime, m) for m in others))
 
 
-def _level_quantiles(prepared: _Prepared, steps: int) -> tuple[calibration.Quantiles, ...]:
+def _level_quantiles(
+    prepared: _Prepared, steps: int
+) -> tuple[calibration.Quantiles, calibration.Quantiles]:
     values = prepared.cleaned.dropna()
     recent = values[values.index > values.index[-1] - pd.Timedelta(seconds=LEVEL_WINDOW_S)]
     level = float(recent.mean())
@@ -358,23 +356,17 @@ def forecast(
     if selection.regime is candidates.Regime.LEVEL or prepared.mean.size == 0:
         mean_q, peak_q = _level_quantiles(prepared, steps)
     else:
-        total = steps + prepared.offset
-        mean_point = candidates.predict(
-            selection.model,
-            prepared.mean,
-            total,
-            prepared.season,
-            selection.regime,
-            selection.members,
-        )[prepared.offset :]
-        peak_point = candidates.predict(
-            selection.model,
-            prepared.peak,
-            total,
-            prepared.season,
-            selection.regime,
-            selection.members,
-        )[prepared.offset :]
+        mean_point, peak_point = (
+            candidates.predict(
+                selection.model,
+                y,
+                steps + prepared.offset,
+                prepared.season,
+                selection.regime,
+                selection.members,
+            )[prepared.offset :]
+            for y in (prepared.mean, prepared.peak)
+        )
         mean_q = calibration.apply(mean_point, selection.calibration_mean)
         peak_q = calibration.apply(peak_point, selection.calibration_peak)
     index = pd.date_range(
