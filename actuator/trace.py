@@ -203,12 +203,6 @@ def _interval(path: Path, stamps: pd.DatetimeIndex, problems: list[str]) -> int:
     return interval_s
 
 
-def _on_grid(
-    path: Path, stamps: pd.DatetimeIndex, values: np.ndarray, interval_s: int
-) -> series.Regularised:
-    return series.regularise(pd.Series(values, index=stamps), interval_s)
-
-
 def load(path: Path, column: str | None = None) -> series.Trace:
     """Read a trace file; raise InputError listing every problem found."""
     frame = _frame(path, _read_text(path))
@@ -230,7 +224,7 @@ def load(path: Path, column: str | None = None) -> series.Trace:
     interval_s = _interval(path, stamps, problems)
     if problems:
         raise errors.InputError(problems)
-    regular = _on_grid(path, stamps, values, interval_s)
+    regular = series.regularise(pd.Series(values, index=stamps), interval_s)
     if regular.duplicates_dropped or regular.reordered:
         log.warning(
             "trace %s: %d duplicate timestamps (the later row kept), rows %s",
@@ -239,7 +233,8 @@ def load(path: Path, column: str | None = None) -> series.Trace:
             "sorted into time order" if regular.reordered else "in order",
         )
     token_series = {
-        token: _on_grid(path, stamps, vals, interval_s).values for token, vals in tokens.items()
+        token: series.regularise(pd.Series(vals, index=stamps), interval_s).values
+        for token, vals in tokens.items()
     }
     return series.Trace(
         values=regular.values,
