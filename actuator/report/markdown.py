@@ -166,20 +166,11 @@ def _workload(w: model.WorkloadReport) -> list[str]:
             _r(c.usd_per_million_tokens, Fmt.usd_rate),
         ]
     )
-    blank = ["", "", ""]
-    rows.append(
-        [
-            "all on-demand per week",
-            "",
-            "",
-            "",
-            _r(c.all_on_demand_usd_per_week, Fmt.usd),
-            *blank[:2],
-        ]
-    )
-    rows.append(
-        ["static peak per week", "", "", "", _r(c.static_peak_usd_per_week, Fmt.usd), *blank[:2]]
-    )
+    for label, usd in (
+        ("all on-demand per week", c.all_on_demand_usd_per_week),
+        ("static peak per week", c.static_peak_usd_per_week),
+    ):
+        rows.append([label, "", "", "", _r(usd, Fmt.usd), "", ""])
     header = ["Capacity type", "Peak replicas", "Mean replicas", "GPU-hours / week", "$ / week"]
     out.append(_table([*header, "$ / 1M requests", "$ / 1M tokens"], rows))
     out.extend(["", "### Reservation duration curve", ""])

@@ -183,16 +183,7 @@ def _cost(w: model.WorkloadReport, p: str) -> str:
                 line.gpu_hours_per_week, Fmt.gpu_hours, f"{q}.gpu_hours_per_week", "td"
             )
             + elements.number(line.cost_usd_per_week, Fmt.usd, f"{q}.cost_usd_per_week", "td")
-            + elements.number(
-                line.usd_per_million_requests, Fmt.usd_rate, f"{q}.usd_per_million_requests", "td"
-            )
-            + (
-                elements.number(
-                    line.usd_per_million_tokens, Fmt.usd_rate, f"{q}.usd_per_million_tokens", "td"
-                )
-                if tokens
-                else ""
-            )
+            + _unit_costs(line, q, tokens)
             + "</tr>"
         )
     rows.append(
@@ -201,16 +192,7 @@ def _cost(w: model.WorkloadReport, p: str) -> str:
             c.total_gpu_hours_per_week, Fmt.gpu_hours, f"{p}.cost.total_gpu_hours_per_week", "td"
         )
         + elements.number(c.total_usd_per_week, Fmt.usd, f"{p}.cost.total_usd_per_week", "td")
-        + elements.number(
-            c.usd_per_million_requests, Fmt.usd_rate, f"{p}.cost.usd_per_million_requests", "td"
-        )
-        + (
-            elements.number(
-                c.usd_per_million_tokens, Fmt.usd_rate, f"{p}.cost.usd_per_million_tokens", "td"
-            )
-            if tokens
-            else ""
-        )
+        + _unit_costs(c, f"{p}.cost", tokens)
         + "</tr>"
     )
     compare = (
@@ -250,6 +232,18 @@ def _cost(w: model.WorkloadReport, p: str) -> str:
         + f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
         + compare
     )
+
+
+def _unit_costs(c: model.CostLine | model.Cost, path: str, tokens: bool) -> str:
+    """The $ / 1M requests cell, and the $ / 1M tokens one when the workload counts tokens."""
+    cells = elements.number(
+        c.usd_per_million_requests, Fmt.usd_rate, f"{path}.usd_per_million_requests", "td"
+    )
+    if tokens:
+        cells += elements.number(
+            c.usd_per_million_tokens, Fmt.usd_rate, f"{path}.usd_per_million_tokens", "td"
+        )
+    return cells
 
 
 def _reservation(w: model.WorkloadReport, p: str) -> str:
