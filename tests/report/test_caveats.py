@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
+from typing import Any
 
 import pytest
 import report_builders as build
@@ -16,57 +16,55 @@ def _kinds(w: model.WorkloadReport) -> set[model.CaveatKind]:
     return {c.kind for c in caveats.for_workload(w)}
 
 
-def _measured(w: model.WorkloadReport) -> model.WorkloadReport:
-    """The configured-lead-time caveat is on for the builder's default; switch it off."""
-    return dataclasses.replace(
-        w, lead_time=model.LeadTimeView(600.0, "learned", "P90 of 40 cold starts")
-    )
+def _measured(**overrides: Any) -> model.WorkloadReport:
+    """The builder's workload with a learned lead time: its default, configured one raises
+    the lead-time caveat."""
+    learned = model.LeadTimeView(600.0, "learned", "P90 of 40 cold starts")
+    return build.workload(lead_time=learned, **overrides)
 
 
 @pytest.mark.parametrize(
     ("workload", "expected"),
     [
-        pytest.param(_measured(build.workload()), set(), id="healthy-workload-no-caveat"),
+        pytest.param(_measured(), set(), id="healthy-workload-no-caveat"),
         pytest.param(build.workload(), {K.lead_time_fallback}, id="configured-lead-time"),
         pytest.param(
-            _measured(build.workload(forecast=build.forecast_view(history_days=10.0))),
+            _measured(forecast=build.forecast_view(history_days=10.0)),
             {K.short_history},
             id="10-days-is-short-history",
         ),
         pytest.param(
-            _measured(build.workload(accuracy=build.accuracy(chosen_ratio_to_naive=0.95))),
+            _measured(accuracy=build.accuracy(chosen_ratio_to_naive=0.95)),
             {K.low_accuracy},
             id="ratio-0.95-above-0.9-is-low-accuracy",
         ),
         pytest.param(
-            _measured(build.workload(accuracy=build.accuracy(chosen_ratio_to_naive=0.9))),
+            _measured(accuracy=build.accuracy(chosen_ratio_to_naive=0.9)),
             set(),
             id="ratio-0.9-exactly-is-fine",
         ),
         pytest.param(
-            _measured(build.workload(accuracy=build.accuracy(coverage_p90=0.80))),
+            _measured(accuracy=build.accuracy(coverage_p90=0.80)),
             {K.coverage_off},
             id="p90-covers-80pct-too-narrow",
         ),
         pytest.param(
-            _measured(build.workload(accuracy=build.accuracy(coverage_p90=0.97))),
+            _measured(accuracy=build.accuracy(coverage_p90=0.97)),
             {K.coverage_off},
             id="p90-covers-97pct-too-wide",
         ),
         pytest.param(
-            _measured(build.workload(accuracy=build.accuracy(coverage_p99=0.95))),
+            _measured(accuracy=build.accuracy(coverage_p99=0.95)),
             {K.coverage_off},
             id="p99-covers-95pct",
         ),
         pytest.param(
-            _measured(
-                build.workload(accuracy=build.accuracy(coverage_p90=None, coverage_p99=None))
-            ),
+            _measured(accuracy=build.accuracy(coverage_p90=None, coverage_p99=None)),
             {K.no_backtest},
             id="no-backtest",
         ),
         pytest.param(
-            _measured(build.workload(target_utilization=0.99)),
+            _measured(target_utilization=0.99),
             {K.spec_range},
             id="utilisation-0.99-no-headroom",
         ),
@@ -76,19 +74,17 @@ def _measured(w: model.WorkloadReport) -> model.WorkloadReport:
             id="lead-time-2h-suspicious",
         ),
         pytest.param(
-            _measured(
-                build.workload(reservation=build.reservation(price_reserved_per_gpu_hour=4.0))
-            ),
+            _measured(reservation=build.reservation(price_reserved_per_gpu_hour=4.0)),
             {K.spec_range},
             id="reserved-not-cheaper",
         ),
         pytest.param(
-            _measured(build.workload(peak_needed=80)),
+            _measured(peak_needed=80),
             {K.spec_range},
             id="peak-need-80-above-max-64",
         ),
         pytest.param(
-            _measured(build.workload(budget_note="pool gpu-a holds 8 GPUs; cut from 9 to 8")),
+            _measured(budget_note="pool gpu-a holds 8 GPUs; cut from 9 to 8"),
             {K.budget_binding},
             id="budget-binds",
         ),
@@ -110,7 +106,7 @@ def test_short_history_in_readable_units(days: float, text: str) -> None:
 
 
 def test_caveat_message_names_workload_value_and_fix() -> None:
-    w = _measured(build.workload(forecast=build.forecast_view(history_days=10.0)))
+    w = _measured(forecast=build.forecast_view(history_days=10.0))
     (caveat,) = caveats.for_workload(w)
     assert caveat.workload == "chat-llama-8b"
     assert "10.0 days" in caveat.message
