@@ -70,3 +70,23 @@ def test_quantiles_never_go_below_zero_or_below_the_point() -> None:
     assert (q.p50 >= 0).all()
     assert (q.p50 <= q.p90).all() and (q.p90 <= q.p99).all()
     assert q.p99 == pytest.approx([1.0, 9.0, 121.0])
+
+
+def test_calibration_quantiles_come_from_residuals() -> None:
+    """Forecast 100 everywhere (root 10), actuals (10 + k / 100)^2 for k = 0..999 (square-root
+    residual k / 100): the pooled P90 is 8.991 and P99 is 9.8901."""
+    point = np.full(1000, 100.0)
+    actual = (10.0 + np.arange(1000.0) / 100) ** 2
+    cal = calibration.fit([point], [actual], band_steps=1000)
+    assert cal.z90[0] == pytest.approx(8.991)
+    assert cal.z99[0] == pytest.approx(9.8901)
+    q = calibration.apply(point, cal)
+    assert (q.p50 <= q.p90).all() and (q.p90 <= q.p99).all()
+
+
+def test_later_lead_bands_are_never_narrower() -> None:
+    """Day 2 residuals are smaller than day 1's; the two bands are pooled to one P90."""
+    point = np.full(200, 10.0)
+    actual = np.r_[10.0 + np.arange(100.0) / 10, np.full(100, 10.0)]
+    cal = calibration.fit([point], [actual], band_steps=100)
+    assert cal.z90[1] >= cal.z90[0]

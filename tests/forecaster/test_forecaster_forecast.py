@@ -1,4 +1,4 @@
-"""select() and forecast(): regimes, quantiles, frame layout, refits, calibration."""
+"""select() and forecast(): regimes, quantiles, frame layout, refits, spike clipping."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from forecaster_builders import START, hourly_demand, minute_demand
 
-from forecaster import calibration, errors
+from forecaster import errors
 from forecaster import forecast as fc
 
 FIVE_WEEKS = hourly_demand(5, seed=11)
@@ -148,26 +148,6 @@ def test_gap_in_history_does_not_break_the_forecast() -> None:
     selection = fc.select(history)
     assert selection.folds == 3
     assert math.isfinite(selection.calibration_mean.z90[0])
-
-
-def test_calibration_quantiles_come_from_residuals() -> None:
-    """Forecast 100 everywhere (root 10), actuals (10 + k / 100)^2 for k = 0..999 (square-root
-    residual k / 100): the pooled P90 is 8.991 and P99 is 9.8901."""
-    point = np.full(1000, 100.0)
-    actual = (10.0 + np.arange(1000.0) / 100) ** 2
-    cal = calibration.fit([point], [actual], band_steps=1000)
-    assert cal.z90[0] == pytest.approx(8.991)
-    assert cal.z99[0] == pytest.approx(9.8901)
-    q = calibration.apply(point, cal)
-    assert (q.p50 <= q.p90).all() and (q.p90 <= q.p99).all()
-
-
-def test_later_lead_bands_are_never_narrower() -> None:
-    """Day 2 residuals are smaller than day 1's; the two bands are pooled to one P90."""
-    point = np.full(200, 10.0)
-    actual = np.r_[10.0 + np.arange(100.0) / 10, np.full(100, 10.0)]
-    cal = calibration.fit([point], [actual], band_steps=100)
-    assert cal.z90[1] >= cal.z90[0]
 
 
 def test_selection_is_frozen(five_week_forecast: fc.Forecast) -> None:
