@@ -9,6 +9,7 @@ import math
 from collections.abc import Callable, Sequence
 
 from actuator.report import model, units
+from planner import lead_time
 
 # The weekly cycle needs at least two weeks of history to be learned and backtested (one to
 # fit, one to hold out); the forecaster falls back to a daily profile below that.
@@ -24,7 +25,6 @@ TARGET_UTILIZATION_RANGE = (0.5, 0.95)
 # DESIGN.md: LLM cold starts run 5-15 min end to end, ViT under 10 s; outside 5 s - 30 min a
 # lead time is more likely a unit mistake than a measurement.
 LEAD_TIME_RANGE_S = (5.0, 1800.0)
-CONFIGURED_LEAD_TIME_SOURCES = frozenset({"spec_fallback", "configured"})
 
 _Add = Callable[[model.CaveatKind, str], None]
 
@@ -48,7 +48,7 @@ def for_fleet(sections: Sequence[model.WorkloadReport]) -> tuple[model.Caveat, .
         out.extend(
             c for c in workload_caveats(w) if c.kind is not model.CaveatKind.lead_time_fallback
         )
-    configured = [w for w in sections if w.lead_time.source in CONFIGURED_LEAD_TIME_SOURCES]
+    configured = [w for w in sections if _configured(w)]
     if configured:
         listed = ", ".join(
             f"{w.name} {units.duration_text(w.lead_time.seconds)}" for w in configured
@@ -108,13 +108,18 @@ def workload_caveats(w: model.WorkloadReport) -> tuple[model.Caveat, ...]:
     _spec_ranges(w, add)
     if w.budget_note:
         add(model.CaveatKind.budget_binding, f"{w.name}: {w.budget_note}")
-    if w.lead_time.source in CONFIGURED_LEAD_TIME_SOURCES:
+    if _configured(w):
         add(
             model.CaveatKind.lead_time_fallback,
             f"{w.name}: lead time {units.duration_text(w.lead_time.seconds)} is the configured "
             "value, not measured cold starts; check it against real pod start-up times.",
         )
     return tuple(out)
+
+
+def _configured(w: model.WorkloadReport) -> bool:
+    """The lead time is the spec's value: too few cold starts were observed to learn it."""
+    return w.lead_time.source is lead_time.LeadTimeSource.SPEC_FALLBACK
 
 
 def _coverage(who: str, a: model.Accuracy, add: _Add) -> None:

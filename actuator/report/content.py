@@ -226,7 +226,7 @@ def lead_time_view(value: lead_time.LeadTime) -> model.LeadTimeView:
             f"the workload spec's lead_time; {value.observations} cold starts were observed, "
             "too few to learn from."
         )
-    return model.LeadTimeView(seconds=float(value.seconds), source=value.source.value, note=note)
+    return model.LeadTimeView(seconds=float(value.seconds), source=value.source, note=note)
 
 
 def simulation_view(result: simulate.SimulationResult) -> model.Simulation:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from forecaster import forecast
-from planner import spec
+from planner import lead_time, spec
 
 # Bump the major part when a field is renamed or removed, the minor part when one is added.
 SCHEMA_VERSION = "1.1"
@@ -164,7 +164,7 @@ class Cost:
 @dataclass(frozen=True)
 class LeadTimeView:
     seconds: float
-    source: str  # the planner's lead-time source ("configured", "learned", ...)
+    source: lead_time.LeadTimeSource
     note: str
 
 

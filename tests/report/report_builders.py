@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from actuator.report import model
-from planner import spec
+from planner import lead_time, spec
 
 START = datetime(2024, 1, 15, tzinfo=UTC)
 
@@ -161,7 +161,9 @@ def workload(**overrides: Any) -> model.WorkloadReport:
         peak_gpus=9,
         reservation=reservation(),
         cost=cost(),
-        lead_time=model.LeadTimeView(600.0, "spec_fallback", "the workload spec's lead_time."),
+        lead_time=model.LeadTimeView(
+            600.0, lead_time.LeadTimeSource.SPEC_FALLBACK, "the workload spec's lead_time."
+        ),
         budget_note=None,
         simulation=None,
     )

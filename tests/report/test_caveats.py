@@ -8,8 +8,10 @@ import pytest
 import report_builders as build
 
 from actuator.report import caveats, model
+from planner import lead_time
 
 K = model.CaveatKind
+LEARNED = lead_time.LeadTimeSource.LEARNED
 
 
 def _kinds(w: model.WorkloadReport) -> set[model.CaveatKind]:
@@ -19,7 +21,7 @@ def _kinds(w: model.WorkloadReport) -> set[model.CaveatKind]:
 def _measured(**overrides: Any) -> model.WorkloadReport:
     """The builder's workload with a learned lead time: its default, configured one raises
     the lead-time caveat."""
-    learned = model.LeadTimeView(600.0, "learned", "P90 of 40 cold starts")
+    learned = model.LeadTimeView(600.0, LEARNED, "P90 of 40 cold starts")
     return build.workload(lead_time=learned, **overrides)
 
 
@@ -69,7 +71,7 @@ def _measured(**overrides: Any) -> model.WorkloadReport:
             id="utilisation-0.99-no-headroom",
         ),
         pytest.param(
-            build.workload(lead_time=model.LeadTimeView(7200.0, "learned", "")),
+            build.workload(lead_time=model.LeadTimeView(7200.0, LEARNED, "")),
             {K.spec_range},
             id="lead-time-2h-suspicious",
         ),
