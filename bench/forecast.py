@@ -24,7 +24,7 @@ import pandas as pd
 
 from actuator import trace
 from actuator.commands import inputs
-from forecaster import forecast, models, outliers, series
+from forecaster import candidates, forecast, models, outliers, series
 
 WEEK = pd.Timedelta(days=7)
 REPO = Path(__file__).resolve().parent.parent
@@ -69,17 +69,19 @@ def _truth(held: pd.Series, interval_s: int, resolution_s: int) -> tuple[pd.Seri
     )
 
 
-def _naive_mae(history: pd.Series, interval_s: int, truth: pd.Series, resolution_s: int) -> float:
-    cleaned = outliers.clean(series.regularise(history, interval_s).values, interval_s).values
-    mean, _, first = series.complete_buckets(cleaned, interval_s, resolution_s)
-    season = models.season_for(resolution_s)
-    offset = int((first - (mean.index[-1] + pd.Timedelta(seconds=resolution_s))).total_seconds())
-    offset //= resolution_s
-    point = models.seasonal_naive(mean.to_numpy(), len(truth) + offset, season.week)[offset:]
-    point_series = pd.Series(
-        point, index=pd.date_range(first, periods=len(point), freq=f"{resolution_s}s")
+def _naive_mae(history: pd.Series, selection: forecast.Selection, truth: pd.Series) -> float:
+    """Held-out MAE of weekly seasonal-naive, refit through `forecast` as any selection is."""
+    naive = dataclasses.replace(
+        selection,
+        model=forecast.ModelName.SEASONAL_NAIVE_WEEKLY,
+        regime=candidates.Regime.WEEKLY,
+        members=(),
+        clip_spikes=False,
     )
-    aligned = point_series.reindex(truth.index).to_numpy()
+    point = forecast.forecast(
+        history, horizon_s=len(truth) * selection.resolution_s, selection=naive
+    )
+    aligned = point.frame["p50"].reindex(truth.index).to_numpy()
     actual = truth.to_numpy()
     ok = np.isfinite(actual) & np.isfinite(aligned)
     return float(np.mean(np.abs(aligned[ok] - actual[ok])))
@@ -111,7 +113,7 @@ def accuracy(traces_dir: Path) -> None:
         select_s = time.perf_counter() - started
         chosen = selections[0]
         truth_mean, truth_peak = _truth(held, loaded.interval_s, chosen.resolution_s)
-        naive = _naive_mae(history, loaded.interval_s, truth_mean, chosen.resolution_s)
+        naive = _naive_mae(history, chosen, truth_mean)
         print(
             f"\n{case.name}: {case.file}, held out {held.index[0]} .. {held.index[-1]}, "
             f"regime {chosen.regime}, chosen {chosen.model}, resolution {chosen.resolution_s} s, "
