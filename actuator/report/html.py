@@ -75,10 +75,9 @@ footer { color: var(--muted); font-size: 12px; margin-top: 30px; }
 
 def render(report: model.Report) -> str:
     css = CSS % {k.value: v for k, v in plots.COLOURS.items()}
-    end = report.horizon_start.timestamp() + report.horizon_hours * 3600
     horizon = (
         f"{report.horizon_start:%a %d %b %Y %H:%M} UTC + "
-        f"{units.duration_text(end - report.horizon_start.timestamp())}"
+        f"{units.duration_text(report.horizon_hours * 3600)}"
     )
     nav = "".join(f'<a href="#w-{escape(w.name)}">{escape(w.name)}</a>' for w in report.workloads)
     body = [
