@@ -352,7 +352,7 @@ def _fleet_policy(rows: Sequence[simulate.PolicyResult]) -> FleetResult:
         workloads=len(rows),
         minutes_with_data=minutes_with_data,
         served_minutes=served_minutes,
-        served_minutes_pct=_pct(served_minutes, minutes_with_data),
+        served_minutes_pct=simulate.percent(served_minutes, minutes_with_data),
         requests=requests,
         unserved_requests=unserved_requests,
         unserved_demand_pct=100.0 * unserved_requests / requests if requests > 0 else 0.0,
@@ -373,8 +373,3 @@ def _sum_by_type(values: Sequence[simulate.ByType]) -> simulate.ByType:
         spot=sum(v.spot for v in values),
         on_demand=sum(v.on_demand for v in values),
     )
-
-
-def _pct(part: float, whole: float) -> float:
-    """Served share: with no minute of data, none went unserved, so 100 %."""
-    return 100.0 * part / whole if whole > 0 else 100.0

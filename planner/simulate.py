@@ -484,8 +484,8 @@ def _result(policy: Policy, scenario: Scenario, record: _Record) -> PolicyResult
         minutes=scenario.minutes,
         minutes_with_data=minutes_with_data,
         served_minutes=served_minutes,
-        served_minutes_pct=_pct(served_minutes, minutes_with_data),
-        unserved_demand_pct=_pct(unserved_sum, demand_sum),
+        served_minutes_pct=percent(served_minutes, minutes_with_data),
+        unserved_demand_pct=percent(unserved_sum, demand_sum),
         unserved_demand=unserved_sum,
         gpu_hours=gpu_hours.total,
         gpu_hours_by_type=gpu_hours,
@@ -548,7 +548,9 @@ def _timeseries(
     return pd.DataFrame(columns, index=scenario.timestamps)
 
 
-def _pct(part: float, whole: float) -> float:
+def percent(part: float, whole: float) -> float:
+    """`part` as a percentage of `whole`; 100 when `whole` is 0 (served minutes: with no
+    minute of data, none went unserved)."""
     return 100.0 * part / whole if whole > 0 else 100.0
 
 
