@@ -64,8 +64,11 @@ def test_weekly_models_beat_daily_naive_on_a_weekly_pattern(model: models.ModelF
 
 
 def test_holt_winters_with_too_little_history_falls_back_without_crashing() -> None:
+    """One week is less than two weekly seasons: the fallback is daily seasonal-naive."""
     y = hourly_demand(1, seed=1).to_numpy()
-    assert models.holt_winters(y, 10, HOURLY).shape == (10,)
+    point = models.holt_winters(y, 10, HOURLY)
+    assert point.shape == (10,)
+    assert point.tolist() == models.seasonal_naive(y, 10, 24).tolist()
 
 
 def test_mstl_on_one_season_only() -> None:
