@@ -268,6 +268,7 @@ def simulation_view(result: simulate.SimulationResult) -> model.Simulation:
 def workload_report(inputs: WorkloadInputs) -> model.WorkloadReport:
     w, p = inputs.workload, inputs.plan
     targets = p.targets
+    peak_planned = int(targets["total"].max())
     return model.WorkloadReport(
         name=w.name,
         kind=w.kind.value,
@@ -284,8 +285,8 @@ def workload_report(inputs: WorkloadInputs) -> model.WorkloadReport:
         accuracy=accuracy(inputs.forecast),
         replicas=replica_view(targets),
         peak_needed=int(targets["needed"].max()),
-        peak_planned=int(targets["total"].max()),
-        peak_gpus=int(targets["total"].max()) * w.gpus_per_replica,
+        peak_planned=peak_planned,
+        peak_gpus=peak_planned * w.gpus_per_replica,
         reservation=reservation(w, p),
         cost=cost_view(p.cost),
         lead_time=lead_time_view(inputs.lead_time),

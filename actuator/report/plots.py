@@ -243,12 +243,16 @@ def _step_points(
 
 
 def _step_area(
-    axis: model.Series, below: list[float], above: list[float], frame: _Frame, kind: str
+    axis: model.Series,
+    below: list[float],
+    above: list[float],
+    frame: _Frame,
+    kind: spec.CapacityType,
 ) -> str:
     top = _step_points(axis, above, frame)
     bottom = list(reversed(_step_points(axis, below, frame)))
     return (
-        f'<polygon class="area area-{kind}" fill="{COLOURS[spec.CapacityType(kind)]}" '
+        f'<polygon class="area area-{kind.value}" fill="{COLOURS[kind]}" '
         f'fill-opacity="0.85" points="{_polyline(top + bottom)}"/>'
     )
 
