@@ -96,10 +96,3 @@ def load(
     """
     rate_per_s = np.asarray(arrivals, dtype=np.float64) / interval_s
     return rate_per_s * load_factor(unit, request)
-
-
-def load_scalar(
-    arrivals: float, *, interval_s: float, unit: spec.DemandUnit, request: spec.RequestShape
-) -> float:
-    """`load` for one interval, for the per-tick path (no numpy)."""
-    return arrivals / interval_s * load_factor(unit, request)

@@ -29,9 +29,8 @@ def test_load_by_unit(unit: str, load: float) -> None:
     as_unit = spec.DemandUnit(unit)
     vector = demand.load(np.array([300.0]), interval_s=60, unit=as_unit, request=SHAPE)
     assert vector.tolist() == [pytest.approx(load)]
-    assert demand.load_scalar(300.0, interval_s=60, unit=as_unit, request=SHAPE) == pytest.approx(
-        load
-    )
+    # one interval without numpy (a per-tick path): rate x the unit's factor
+    assert 300.0 / 60 * demand.load_factor(as_unit, SHAPE) == pytest.approx(load)
 
 
 def test_no_data_stays_no_data() -> None:
