@@ -39,10 +39,6 @@ HPA_DOWNSCALE_WINDOW_S = 300
 SECONDS_PER_MINUTE = 60
 HOURS_PER_WEEK = 168
 
-# Demand within this much of a replica boundary counts as on it (float noise from unit
-# conversion must not buy a GPU); the same tolerance as capacity.replicas_for.
-_CEIL_TOLERANCE = 1e-9
-
 
 @dataclass(frozen=True)
 class Sizing:
@@ -217,7 +213,7 @@ class Reactive:
         """A settled HPA: the need of the last warm-up minute."""
         workload = self._sizing.workload
         load = observation.demand or 0.0
-        settled = _clamp(_ceil(load / self._per_replica), workload)
+        settled = _clamp(self._need(load), workload)
         self._current = settled
         self._recent.append(settled)
         return self._splitter.split(settled)
@@ -238,8 +234,15 @@ class Reactive:
             ratio_all = wanted / (ready + starting)
             if abs(ratio_all - 1.0) <= HPA_TOLERANCE or ratio_all < 1.0:
                 return current
-            return max(_ceil(wanted), current)
-        return _ceil(wanted)
+            return max(self._need(load), current)
+        return self._need(load)
+
+    def _need(self, load: float) -> int:
+        """Replicas `load` needs at target utilisation (the planner's rounding)."""
+        workload = self._sizing.workload
+        return capacity.replicas_for(
+            load, self._sizing.capacity_per_replica, workload.target_utilization
+        )
 
     def decide(self, observation: simulate.Observation) -> step.ReplicaCounts:
         desired = self.desired(observation)
@@ -254,10 +257,6 @@ class Reactive:
 
 def reactive(sizing: Sizing) -> Reactive:
     return Reactive(sizing)
-
-
-def _ceil(value: float) -> int:
-    return max(math.ceil(value - _CEIL_TOLERANCE), 0)
 
 
 def _clamp(value: int, workload: spec.WorkloadSpec) -> int:
