@@ -83,7 +83,6 @@ class PolicyState:
     wants: tuple[tuple[float, int], ...]
     # (epoch seconds, spot target) at each change, covering the last lead time
     spot_targets: tuple[tuple[float, int], ...]
-    last_scale_out_s: float | None  # epoch seconds of the last increase of base
 
     @classmethod
     def initial(cls, current: ReplicaCounts | None = None) -> PolicyState:
@@ -97,7 +96,6 @@ class PolicyState:
             wants=((math.inf, counts.total),) if current is not None else (),
             # what runs now has run "forever": only spot ordered from now on is still starting
             spot_targets=((-math.inf, counts.spot),),
-            last_scale_out_s=None,
         )
 
 
@@ -302,13 +300,7 @@ def plan_step(workload: spec.WorkloadSpec, inputs: StepInputs, state: PolicyStat
     ):
         new_state = state
     else:
-        new_state = PolicyState(
-            targets,
-            base,
-            wants,
-            spot_targets,
-            now_s if base > (previous or 0) else state.last_scale_out_s,
-        )
+        new_state = PolicyState(targets, base, wants, spot_targets)
     # tuple.__new__ with the fields in _Facts order: NamedTuple's generated __new__ is a
     # Python call with 18 arguments, a good part of this function's time.
     facts = tuple.__new__(
