@@ -169,14 +169,7 @@ def sizing(
     warmup_load = _load(
         split.warmup.values.to_numpy(dtype=np.float64)[-WEEK_MINUTES:], workload, request
     )
-    reserved = mix.reserved_base(workload, base.needed(warmup_load))
-    return rivals.Sizing(
-        workload=workload,
-        capacity_per_replica=base.capacity_per_replica,
-        lead_time_s=base.lead_time_s,
-        mix=mix_mode,
-        reserved=reserved,
-    )
+    return dataclasses.replace(base, reserved=mix.reserved_base(workload, base.needed(warmup_load)))
 
 
 def policies(
