@@ -485,7 +485,8 @@ def _result(policy: Policy, scenario: Scenario, record: _Record) -> PolicyResult
         minutes_with_data=minutes_with_data,
         served_minutes=served_minutes,
         served_minutes_pct=percent(served_minutes, minutes_with_data),
-        unserved_demand_pct=percent(unserved_sum, demand_sum),
+        # No demand at all: nothing went unserved (0 %), not 100 %.
+        unserved_demand_pct=100.0 * unserved_sum / demand_sum if demand_sum > 0 else 0.0,
         unserved_demand=unserved_sum,
         gpu_hours=gpu_hours.total,
         gpu_hours_by_type=gpu_hours,

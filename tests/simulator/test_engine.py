@@ -47,6 +47,14 @@ def test_a_minute_is_served_when_ready_capacity_covers_its_demand() -> None:
     assert result.unserved_demand_pct == pytest.approx(100 * 0.5 / 5.5)
 
 
+def test_no_demand_at_all_leaves_nothing_unserved() -> None:
+    """Zero load every minute with zero replicas: every minute is served (0 >= 0) and 0 % of
+    the (zero) demand is unserved, not 100 %."""
+    result = b.run_one(b.Fixed(b.on_demand([0, 0, 0])), b.scenario([0.0, 0.0, 0.0]))
+    assert result.served_minutes_pct == pytest.approx(100.0)
+    assert result.unserved_demand_pct == 0.0
+
+
 def test_gap_minutes_count_neither_as_served_nor_unserved_but_are_billed() -> None:
     """Minute 1 has no data: 2 minutes with data, both served; 3 minutes billed; the policy
     observes None at minute 2 (it sees minute 1)."""
