@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from actuator.commands import forecast, plan, report, simulate
-from forecaster import errors
+from kernel import errors
 
 EXIT_OK = 0
 EXIT_FAILURE = 1

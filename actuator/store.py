@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
-from forecaster import errors
+from kernel import errors
 
 _METADATA = sa.MetaData()
 

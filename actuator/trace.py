@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecaster import errors, series
+from forecaster import series
+from kernel import errors
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from forecaster import errors
+from kernel import errors
 from planner import spec
 
 

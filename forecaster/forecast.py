@@ -23,7 +23,8 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
-from forecaster import backtest, calibration, candidates, errors, models, outliers, series
+from forecaster import backtest, calibration, candidates, models, outliers, series
+from kernel import errors
 
 ModelName = candidates.ModelName
 CandidateStatus = backtest.Status

@@ -14,7 +14,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from forecaster import errors
+from kernel import errors
 
 # A bucket's mean is only trusted when at least this share of its input intervals has data;
 # otherwise a bucket cut by a logging gap would look like a dip in demand.

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from forecaster import errors
+from kernel import errors
 from planner import plan, spec
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
-from forecaster import errors
+from kernel import errors
 
 # z such that Phi(z) = 0.90 for the standard normal.
 Z_P90 = float(special.ndtri(0.9))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from forecaster import errors
+from kernel import errors
 from planner import spec
 
 # A P90 from fewer than 5 samples is the maximum of a handful; below that, trust the config.

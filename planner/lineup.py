@@ -23,7 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecaster import errors, forecast, series
+from forecaster import forecast, series
+from kernel import errors
 from planner import (
     capacity,
     cold_start,

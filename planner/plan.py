@@ -18,7 +18,7 @@ import numpy.typing as npt
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
-from forecaster import errors
+from kernel import errors
 from planner import capacity, cost, demand, mix, spec, step
 
 PLAN_STEP_S = 60

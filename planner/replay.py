@@ -26,7 +26,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from forecaster import errors, outliers, series
+from forecaster import outliers, series
+from kernel import errors
 
 MINUTE_S = 60
 MINUTES_PER_DAY = 1440

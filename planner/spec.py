@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar
 
-from forecaster import errors
+from kernel import duration, errors
 from planner import catalog
 
 _E = TypeVar("_E", bound=StrEnum)
@@ -140,23 +139,6 @@ KNOWN_FIELDS = frozenset(f.name for f in dataclasses.fields(WorkloadSpec)) - {
 } | {"lead_time", "cooldown"}
 REQUEST_FIELDS = frozenset(f.name for f in dataclasses.fields(RequestShape))
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
-_DURATION_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_duration_s(value: object) -> int | None:
-    """Seconds from `90`, `90s`, `10m`, `1.5h`, `1d`; None when it is not a duration."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return round(value) if math.isfinite(value) and value >= 0 else None
-    if not isinstance(value, str):
-        return None
-    match = _DURATION.match(value)
-    if match is None:
-        return None
-    return round(float(match.group(1)) * _DURATION_UNIT_S[match.group(2) or "s"])
-
 
 class _Fields:
     """Reads one mapping, collecting problems instead of stopping at the first."""
@@ -222,9 +204,14 @@ class _Fields:
 
     def duration(self, field: str, default_s: int) -> int:
         value = self.data.get(field, default_s)
-        seconds = parse_duration_s(value)
+        seconds = duration.whole_seconds(value)
         if seconds is None:
-            self.problem(field, value, "is not a duration", f"write {field} like 90s, 10m or 1h")
+            self.problem(
+                field,
+                value,
+                "is not a duration in whole seconds",
+                f"write {field} like {duration.EXAMPLES}",
+            )
             return default_s
         return seconds
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from forecaster import errors
+from kernel import errors
 
 
 @dataclass(frozen=True)

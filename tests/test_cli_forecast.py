@@ -11,7 +11,7 @@ import pytest
 
 from actuator import cli
 from actuator.commands import forecast as forecast_command
-from forecaster import errors
+from kernel import errors
 
 
 def _trace(tmp_path: Path, days: int = 3) -> Path:

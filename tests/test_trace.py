@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from actuator import trace
-from forecaster import errors
+from kernel import errors
 
 
 def _write(tmp_path: Path, text: str, name: str = "t.csv", compress: bool = False) -> Path:

@@ -8,7 +8,7 @@ import pytest
 
 from actuator import workloads
 from actuator.commands import inputs
-from forecaster import errors
+from kernel import errors
 
 ONE = """
 name: chat

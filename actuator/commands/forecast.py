@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,8 +13,9 @@ import pandas as pd
 
 from actuator import trace
 from actuator.commands import inputs
-from forecaster import backtest, candidates, errors
+from forecaster import backtest, candidates
 from forecaster import forecast as forecasting
+from kernel import errors
 
 EPILOG = """examples:
   prescale forecast                                   (bundled NASA trace, 7 days ahead)
@@ -36,18 +36,14 @@ last input timestamp. p* forecast the bucket mean and peak_* the largest input i
 bucket, both in the input's unit per input interval (e.g. requests per minute).
 """
 
-_HORIZON = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
-_UNIT_S = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-
 
 def parse_horizon(text: str) -> int:
-    """'7d' -> 604800 seconds; units s, m, h, d, w (plain numbers are seconds)."""
-    match = _HORIZON.match(text)
-    if match is None or float(match.group(1)) <= 0:
-        raise errors.InputError(
-            f"--horizon {text!r} is not a positive duration; write e.g. 7d, 36h, 90m or 3600"
-        )
-    return math.ceil(float(match.group(1)) * _UNIT_S[match.group(2)])
+    """'7d' -> 604800 seconds, in the kernel's duration grammar (plain numbers are seconds)."""
+    problems: list[str] = []
+    seconds = inputs.duration_s("--horizon", text, problems)
+    if problems:
+        raise errors.InputError(problems)
+    return seconds
 
 
 def register(subparsers: Any) -> None:

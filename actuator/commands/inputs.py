@@ -6,7 +6,7 @@ import argparse
 from importlib import resources
 from pathlib import Path
 
-from planner import spec
+from kernel import duration
 
 EXAMPLE_TRACE = "nasa_ksc_aug1995_per_minute.csv.gz"
 EXAMPLE_WORKLOAD = "workload.yaml"
@@ -48,14 +48,15 @@ def workload_path(args: argparse.Namespace) -> Path:
 
 
 def duration_s(flag: str, text: str, problems: list[str]) -> int:
-    """Seconds of a positive duration flag (`90s`, `10m`, `6h`, `7d`); a problem otherwise.
+    """Whole seconds of a positive duration flag (`90s`, `1h30m`, `7d`); a problem otherwise.
 
     Appends to `problems` instead of raising, so a command can report every bad flag at once.
     """
-    seconds = spec.parse_duration_s(text)
+    seconds = duration.whole_seconds(text)
     if seconds is None or seconds <= 0:
         problems.append(
-            f"{flag} ({text!r}) is not a positive duration; write it like 90s, 10m, 6h or 7d"
+            f"{flag} ({text!r}) is not a positive duration in whole seconds; "
+            f"write it like {duration.EXAMPLES}"
         )
         return 0
     return seconds

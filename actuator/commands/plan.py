@@ -16,8 +16,9 @@ import pandas as pd
 
 from actuator import trace, workloads
 from actuator.commands import inputs
-from forecaster import errors, series
 from forecaster import forecast as forecasting
+from forecaster import series
+from kernel import errors
 from planner import budget, demand, lead_time, mix, plan, spec, step
 
 HORIZON_S = 7 * 86400

@@ -13,8 +13,8 @@ from actuator import trace, workloads
 from actuator.commands import inputs
 from actuator.commands import plan as plan_command
 from actuator.report import content, html, jsondoc, markdown, model
-from forecaster import errors
 from forecaster import forecast as fc
+from kernel import errors
 from planner import budget, lineup
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ import pandas as pd
 from actuator import trace, workloads
 from actuator.commands import inputs
 from actuator.commands import simulate_output as output
-from forecaster import errors
+from kernel import errors
 from planner import cold_start, lineup, simulate, spec
 
 BAR_WIDTH = 30

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from forecaster_builders import START, hourly_demand, minute_demand
 
-from forecaster import errors
 from forecaster import forecast as fc
+from kernel import errors
 
 FIVE_WEEKS = hourly_demand(5, seed=11)
 

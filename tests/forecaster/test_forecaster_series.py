@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from forecaster_builders import START
 
-from forecaster import errors, series
+from forecaster import series
+from kernel import errors
 
 
 def _points(minutes: list[int], values: list[float]) -> pd.Series:

@@ -7,7 +7,7 @@ from datetime import timedelta
 import planner_builders as build
 import pytest
 
-from forecaster import errors
+from kernel import errors
 from planner import lead_time
 
 NOW = build.minute(7 * 24 * 60)

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from actuator import workloads
 from actuator.commands import inputs
-from forecaster import errors
 from forecaster import forecast as forecasting
+from kernel import errors
 from planner import plan, step
 
 ALL_TYPES = ["reserved", "spot", "on_demand"]

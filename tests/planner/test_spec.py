@@ -7,7 +7,7 @@ from typing import Any
 import planner_builders as build
 import pytest
 
-from forecaster import errors
+from kernel import errors
 from planner import spec
 
 

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 import simulator_builders as b
 
-from forecaster import errors, series
+from forecaster import series
+from kernel import errors
 from planner import cold_start, demand, lineup, replay, simulate
 
 

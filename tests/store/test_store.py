@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import command
 
 from actuator import store
-from forecaster import errors
+from kernel import errors
 
 NOW = dt.datetime(2026, 11, 24, 6, 0, tzinfo=dt.UTC)
 

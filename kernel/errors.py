@@ -1,4 +1,4 @@
-"""Pure: the error hierarchy shared by every package.
+"""Kernel: the error hierarchy shared by every package.
 
 It lives in the lowest layer so that the pure packages can raise it without importing the
 shell. Subclasses are grouped by how the caller reacts, not by where they arise.
