@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import conftest
 import pandas as pd
 import pytest
 import yaml
@@ -231,7 +232,7 @@ def test_bad_input_exits_2(
 
 def _chromium(url: str, *flags: str) -> subprocess.CompletedProcess[str]:
     if not Path(CHROMIUM).exists():
-        pytest.fail("chromium is not installed: .ci/run installs Debian's chromium package")
+        conftest.missing_part("chromium", ".ci/run installs Debian's chromium package")
     profile = tempfile.mkdtemp(prefix="prescale-chromium-")
     try:
         return subprocess.run(
