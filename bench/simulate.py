@@ -29,7 +29,8 @@ from pathlib import Path
 from actuator import trace, workloads
 from actuator.commands import inputs
 from forecaster import forecast
-from planner import cold_start, lineup, predictive, replay, simulate, spec, spot, step
+from planner import spec, step
+from simulator import cold_start, lineup, predictive, replay, simulate, spot
 
 REPO = Path(__file__).resolve().parent.parent
 TARGET_S = 1.0  # the target: 60 days of one policy in under a second

@@ -16,7 +16,7 @@ import yaml
 from actuator import cli
 from actuator.commands import inputs
 from actuator.commands import simulate as simulate_command
-from planner import simulate
+from simulator import simulate
 
 MINUTES_PER_DAY = 1440
 

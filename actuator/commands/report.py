@@ -15,7 +15,8 @@ from actuator.commands import plan as plan_command
 from actuator.report import content, html, jsondoc, markdown, model
 from forecaster import forecast as fc
 from kernel import errors
-from planner import budget, lineup
+from planner import budget
+from simulator import lineup
 
 log = logging.getLogger(__name__)
 

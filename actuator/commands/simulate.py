@@ -1,8 +1,8 @@
 """Shell: `prescale simulate`: replay a trace through prescale and its rivals, side by side.
 
 Loads the trace and the workloads (every one of the file, or the one `--name` picks), runs
-`planner.lineup.run` (pure) for each on the same trace, demand, seed and cold starts, prints a
-table per workload and, for several, the fleet's figures per policy (`planner.lineup.fleet`),
+`simulator.lineup.run` (pure) for each on the same trace, demand, seed and cold starts, prints a
+table per workload and, for several, the fleet's figures per policy (`simulator.lineup.fleet`),
 and optionally writes the JSON summary and the per-minute time series. A progress bar goes to
 stderr only when stderr is a terminal.
 """
@@ -21,7 +21,8 @@ from actuator import trace, workloads
 from actuator.commands import inputs
 from actuator.commands import simulate_output as output
 from kernel import errors
-from planner import cold_start, lineup, simulate, spec
+from planner import spec
+from simulator import cold_start, lineup, simulate
 
 BAR_WIDTH = 30
 

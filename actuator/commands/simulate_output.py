@@ -1,8 +1,8 @@
 """Shell: what `prescale simulate` prints and writes as JSON.
 
 The table per workload (and, for several, the fleet's line per policy from
-`planner.lineup.fleet`), the pool note, and the JSON summary documents, rendered from
-`planner.simulate.SimulationResult`. No I/O: `actuator.commands.simulate` prints and writes.
+`simulator.lineup.fleet`), the pool note, and the JSON summary documents, rendered from
+`simulator.simulate.SimulationResult`. No I/O: `actuator.commands.simulate` prints and writes.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from planner import lineup, simulate, spec
+from planner import spec
+from simulator import lineup, simulate
 
 JSON_VERSION = 1
 # Floats in the JSON are rounded so that the file is stable to the byte for a seed (and

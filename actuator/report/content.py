@@ -20,7 +20,8 @@ import pandas as pd
 from actuator.report import caveats, model
 from forecaster import forecast as fc
 from forecaster import series as fseries
-from planner import cost, lead_time, mix, plan, simulate, spec
+from planner import cost, lead_time, mix, plan, spec
+from simulator import simulate
 
 HOURS_PER_WEEK = 168.0
 # History shown before the forecast: two weeks show the weekly cycle the model learned from.

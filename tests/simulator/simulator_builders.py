@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from forecaster import series
-from planner import cold_start, rivals, simulate, spec, step
+from planner import spec, step
+from simulator import cold_start, rivals, simulate
 
 # A Monday, so hour-of-week arithmetic in the tests reads easily.
 MONDAY = pd.Timestamp("2026-01-05T00:00:00Z")

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import simulator_builders as b
 
-from planner import cold_start, simulate, step
+from planner import step
+from simulator import cold_start, simulate
 
 
 def test_ordered_replicas_are_billed_from_the_order_and_serve_after_the_lead_time() -> None:

@@ -10,7 +10,8 @@ import simulator_builders as b
 
 from forecaster import series
 from kernel import errors
-from planner import cold_start, demand, lineup, replay, simulate
+from planner import demand
+from simulator import cold_start, lineup, replay, simulate
 
 
 def token_trace() -> series.Trace:

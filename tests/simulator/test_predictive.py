@@ -8,7 +8,7 @@ import pytest
 import simulator_builders as b
 
 from forecaster import forecast
-from planner import cold_start, lineup, predictive, replay, simulate
+from simulator import cold_start, lineup, predictive, replay, simulate
 
 MINUTES_PER_DAY = 1440
 REPLAY_MINUTES = 360

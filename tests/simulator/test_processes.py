@@ -11,7 +11,7 @@ import simulator_builders as b
 
 from forecaster import series
 from kernel import errors
-from planner import cold_start, replay, spot
+from simulator import cold_start, replay, spot
 
 
 def trace(values: list[float], interval_s: int, start: str = "2026-01-05") -> series.Trace:

@@ -8,7 +8,7 @@ import simulator_builders as b
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner import rivals, simulate
+from simulator import rivals, simulate
 
 demand_lists = st.lists(st.integers(min_value=0, max_value=8), min_size=5, max_size=60)
 lead_minutes = st.integers(min_value=0, max_value=5)

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 import simulator_builders as b
 
-from planner import rivals, simulate, step
+from planner import step
+from simulator import rivals, simulate
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 

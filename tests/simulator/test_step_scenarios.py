@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 import simulator_builders as b
 
-from planner import lineup, simulate
+from simulator import lineup, simulate
 
 P = simulate.PolicyName
 MINUTES_PER_DAY = 1440

@@ -40,7 +40,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from planner import cold_start, spec, spot, step
+from planner import spec, step
+from simulator import cold_start, spot
 
 TYPES = (spec.CapacityType.RESERVED, spec.CapacityType.SPOT, spec.CapacityType.ON_DEMAND)
 _RESERVED, _SPOT, _ON_DEMAND = 0, 1, 2

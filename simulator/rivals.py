@@ -28,7 +28,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from planner import capacity, mix, plan, simulate, spec, step
+from planner import capacity, mix, plan, spec, step
+from simulator import simulate
 
 # Kubernetes HPA defaults (kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale):
 # --horizontal-pod-autoscaler-tolerance 0.1, and a scale-down stabilisation window of 300 s

@@ -28,7 +28,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from forecaster import forecast, series
-from planner import plan, simulate, spec, step
+from planner import plan, spec, step
+from simulator import simulate
 
 HOUR_S = 3600
 WEEK_S = 7 * 86400

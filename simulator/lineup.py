@@ -25,17 +25,8 @@ import pandas as pd
 
 from forecaster import forecast, series
 from kernel import errors
-from planner import (
-    capacity,
-    cold_start,
-    demand,
-    mix,
-    predictive,
-    replay,
-    rivals,
-    simulate,
-    spec,
-)
+from planner import capacity, demand, mix, spec
+from simulator import cold_start, predictive, replay, rivals, simulate
 
 DAY_S = 86400
 WEEK_MINUTES = 7 * 1440
