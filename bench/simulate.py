@@ -30,7 +30,7 @@ from actuator import trace, workloads
 from actuator.commands import inputs
 from forecaster import forecast
 from planner import spec, step
-from simulator import cold_start, lineup, predictive, replay, simulate, spot
+from simulator import cold_start, engine, lineup, predictive, replay, results, spot
 
 REPO = Path(__file__).resolve().parent.parent
 TARGET_S = 1.0  # the target: 60 days of one policy in under a second
@@ -109,19 +109,19 @@ def main() -> None:
             reserved=sizing.reserved,
         )
 
-    def lineup_policy(name: simulate.PolicyName) -> simulate.Policy:
+    def lineup_policy(name: results.PolicyName) -> engine.Policy:
         only = lineup.Options(
             replay_s=options.replay_s, policies=(name,), mix=options.mix, seed=options.seed
         )
         (policy,) = lineup.policies(workload, split, world, only, request=request)
         return policy
 
-    builders: list[tuple[str, Callable[[], simulate.Policy]]] = [
+    builders: list[tuple[str, Callable[[], engine.Policy]]] = [
         ("prescale (no refits)", lambda: prescale(10 * options.replay_s)),
-        ("reactive", lambda: lineup_policy(simulate.PolicyName.REACTIVE)),
-        ("static", lambda: lineup_policy(simulate.PolicyName.STATIC)),
-        ("cron", lambda: lineup_policy(simulate.PolicyName.CRON)),
-        ("oracle", lambda: lineup_policy(simulate.PolicyName.ORACLE)),
+        ("reactive", lambda: lineup_policy(results.PolicyName.REACTIVE)),
+        ("static", lambda: lineup_policy(results.PolicyName.STATIC)),
+        ("cron", lambda: lineup_policy(results.PolicyName.CRON)),
+        ("oracle", lambda: lineup_policy(results.PolicyName.ORACLE)),
     ]
 
     # Rounds interleave the policies (one replay each per round) so that a burst of load from
@@ -134,7 +134,7 @@ def main() -> None:
         for label, build in builders:
             policy = build()  # outside the timing: sizing, and prescale's first forecast
             start, start_cpu = time.perf_counter(), time.process_time()
-            simulate.run(policy, world, draws)
+            engine.run(policy, world, draws)
             wall[label].append(time.perf_counter() - start)
             cpu[label].append(time.process_time() - start_cpu)
     print(
@@ -158,7 +158,7 @@ def main() -> None:
         return
     policy = prescale(predictive.DEFAULT_REFIT_EVERY_S)
     start = time.perf_counter()
-    result = simulate.run(policy, world, draws)
+    result = engine.run(policy, world, draws)
     total = time.perf_counter() - start
     refits = len(policy.refits) - 1
     print(

@@ -3,7 +3,7 @@
 `run` takes a workload, a trace and `Options`, and returns the `SimulationResult`: the trace is
 put on the 1-minute grid and split into warm-up and replay (replay.py), arrivals become load in
 the workload's unit (demand.py), and prescale and its rivals are replayed on the same demand,
-cold-start draws and spot interruptions (simulate.py).
+cold-start draws and spot interruptions (engine.py).
 
 What each policy plans with: the lead time at the cold-start distribution's P90 (the planner
 also provisions ahead by a P90 lead time, lead_time.py), the request shape measured on the
@@ -26,11 +26,12 @@ import pandas as pd
 from forecaster import forecast, series
 from kernel import errors
 from planner import capacity, demand, mix, spec
-from simulator import cold_start, predictive, replay, rivals, simulate
+from simulator import cold_start, engine, predictive, replay, results, rivals
+from simulator import scenario as scenario_
 
 DAY_S = 86400
 WEEK_MINUTES = 7 * 1440
-ALL_POLICIES = tuple(simulate.PolicyName)
+ALL_POLICIES = tuple(results.PolicyName)
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,8 @@ class Options:
     cold_start: cold_start.ColdStartDistribution | None = (
         None  # None: fixed at the spec's lead_time_s
     )
-    policies: tuple[simulate.PolicyName, ...] = ALL_POLICIES
-    mix: simulate.MixMode = simulate.MixMode.PLANNER
+    policies: tuple[results.PolicyName, ...] = ALL_POLICIES
+    mix: results.MixMode = results.MixMode.PLANNER
     seed: int = 0
     refit_every_s: int = predictive.DEFAULT_REFIT_EVERY_S
     until: pd.Timestamp | None = None  # replay the period ending here; None: the trace's end
@@ -55,8 +56,8 @@ def run(
     options: Options,
     *,
     selection: forecast.Selection | None = None,
-    progress: simulate.Progress | None = None,
-) -> simulate.SimulationResult:
+    progress: engine.Progress | None = None,
+) -> results.SimulationResult:
     """Replay every policy in `options.policies` on `trace` (see the module docstring).
 
     `selection` reuses a model choice made on this warm-up (e.g. for another workload on the
@@ -68,7 +69,7 @@ def run(
     request = demand.measured_request(workload.request, split.warmup)
     world = scenario(workload, split, cold, options.seed, request)
     contenders = policies(workload, split, world, options, request=request, selection=selection)
-    result = simulate.simulate(world, contenders, workload=workload.name, progress=progress)
+    result = engine.simulate(world, contenders, workload=workload.name, progress=progress)
     prescale = next((p for p in contenders if isinstance(p, predictive.Prescale)), None)
     return dataclasses.replace(
         result,
@@ -96,7 +97,7 @@ def prescale_selection(trace: series.Trace, options: Options) -> forecast.Select
     times a per-workload constant, and prescale forecasts arrivals), so sharing it changes no
     figure: each workload replays exactly as it would alone.
     """
-    if simulate.PolicyName.PRESCALE not in options.policies:
+    if results.PolicyName.PRESCALE not in options.policies:
         return None
     return forecast.select(warmup_and_replay(trace, options).warmup.values)
 
@@ -112,7 +113,7 @@ def scenario(
     cold: cold_start.ColdStartDistribution,
     seed: int,
     request: spec.RequestShape,
-) -> simulate.Scenario:
+) -> scenario_.Scenario:
     """The replayed minutes as the engine sees them: arrivals, load, prices, cold start."""
     arrivals = split.replayed.values.to_numpy(dtype=np.float64)
     before = float(split.warmup.values.iloc[-1])
@@ -122,7 +123,7 @@ def scenario(
         if spec.CapacityType.SPOT in workload.capacity_types
         else 0.0
     )
-    return simulate.Scenario(
+    return scenario_.Scenario(
         timestamps=pd.DatetimeIndex(split.replayed.values.index, freq="min"),
         arrivals=arrivals,
         demand=load,
@@ -144,8 +145,8 @@ def scenario(
 def sizing(
     workload: spec.WorkloadSpec,
     split: replay.Replay,
-    world: simulate.Scenario,
-    mix_mode: simulate.MixMode,
+    world: scenario_.Scenario,
+    mix_mode: results.MixMode,
     request: spec.RequestShape,
 ) -> rivals.Sizing:
     """How the rivals are sized; the reserved base by break-even on the warm-up's last week."""
@@ -156,7 +157,7 @@ def sizing(
         mix=mix_mode,
         reserved=0,
     )
-    if mix_mode is simulate.MixMode.ON_DEMAND:
+    if mix_mode is results.MixMode.ON_DEMAND:
         return base
     warmup_load = _load(
         split.warmup.values.to_numpy(dtype=np.float64)[-WEEK_MINUTES:], workload, request
@@ -167,12 +168,12 @@ def sizing(
 def policies(
     workload: spec.WorkloadSpec,
     split: replay.Replay,
-    world: simulate.Scenario,
+    world: scenario_.Scenario,
     options: Options,
     *,
     request: spec.RequestShape,
     selection: forecast.Selection | None = None,
-) -> list[simulate.Policy]:
+) -> list[engine.Policy]:
     """The policies named in `options`, in that order, built from the warm-up only (the oracle
     alone is given the replayed demand: that is what makes it the oracle)."""
     sized = sizing(workload, split, world, options.mix, request)
@@ -180,9 +181,9 @@ def policies(
         _load(split.warmup.values.to_numpy(dtype=np.float64), workload, request),
         index=split.warmup.values.index,
     )
-    built: list[simulate.Policy] = []
+    built: list[engine.Policy] = []
     for name in options.policies:
-        if name is simulate.PolicyName.PRESCALE:
+        if name is results.PolicyName.PRESCALE:
             built.append(
                 predictive.Prescale(
                     workload,
@@ -195,11 +196,11 @@ def policies(
                     reserved=sized.reserved,
                 )
             )
-        elif name is simulate.PolicyName.REACTIVE:
+        elif name is results.PolicyName.REACTIVE:
             built.append(rivals.reactive(sized))
-        elif name is simulate.PolicyName.STATIC:
+        elif name is results.PolicyName.STATIC:
             built.append(rivals.static(sized, warmup_load, world.minutes))
-        elif name is simulate.PolicyName.CRON:
+        elif name is results.PolicyName.CRON:
             built.append(rivals.cron(sized, warmup_load, world.timestamps))
         else:
             built.append(rivals.oracle(sized, world.demand))
@@ -246,7 +247,7 @@ def _check(options: Options) -> None:
         raise errors.InputError(problems)
 
 
-def names(values: Sequence[str]) -> tuple[simulate.PolicyName, ...]:
+def names(values: Sequence[str]) -> tuple[results.PolicyName, ...]:
     """Policy names from strings, collecting every unknown one into one InputError."""
     known = {p.value: p for p in ALL_POLICIES}
     unknown = [v for v in values if v.strip().lower() not in known]
@@ -262,7 +263,7 @@ def names(values: Sequence[str]) -> tuple[simulate.PolicyName, ...]:
 class FleetResult:
     """One policy over every workload replayed on one trace (see `fleet`)."""
 
-    policy: simulate.PolicyName
+    policy: results.PolicyName
     workloads: int
     minutes_with_data: int  # minutes in which at least one workload has data
     served_minutes: int  # of those, minutes in which every workload with data was served
@@ -271,17 +272,17 @@ class FleetResult:
     unserved_requests: float  # requests that met too little capacity, summed over workloads
     unserved_demand_pct: float  # unserved_requests of requests
     gpu_hours: float
-    gpu_hours_by_type: simulate.ByType
+    gpu_hours_by_type: results.ByType
     cost_usd: float
-    cost_by_type: simulate.ByType
+    cost_by_type: results.ByType
     api_overflow_usd: float | None  # summed over the workloads that price it; None: none does
     scale_events: int
     replicas_ordered: int
     spot_interruptions: int
 
 
-def fleet(results: Sequence[simulate.SimulationResult]) -> tuple[FleetResult, ...]:
-    """Each policy's figures over the workloads `results` replayed on the same minutes.
+def fleet(replays: Sequence[results.SimulationResult]) -> tuple[FleetResult, ...]:
+    """Each policy's figures over the workloads `replays` replayed on the same minutes.
 
     GPU-hours, cost, scale events, cold starts and spot losses are summed. A minute is served
     when every workload with data in it was served. Unserved demand cannot be summed across
@@ -291,12 +292,12 @@ def fleet(results: Sequence[simulate.SimulationResult]) -> tuple[FleetResult, ..
     demand.py), and those requests are summed over minutes and workloads. With one trace
     every workload sees the same arrivals, so this is the mean of the workloads' unserved %.
     """
-    if not results:
+    if not replays:
         return ()
-    first = results[0]
+    first = replays[0]
     mismatched = [
         r.workload
-        for r in results
+        for r in replays
         if r.start != first.start
         or r.minutes != first.minutes
         or [p.policy for p in r.policies] != [p.policy for p in first.policies]
@@ -307,11 +308,11 @@ def fleet(results: Sequence[simulate.SimulationResult]) -> tuple[FleetResult, ..
             f"{first.workload}; replay every workload with the same trace and options"
         )
     return tuple(
-        _fleet_policy([r.policies[index] for r in results]) for index in range(len(first.policies))
+        _fleet_policy([r.policies[index] for r in replays]) for index in range(len(first.policies))
     )
 
 
-def _fleet_policy(rows: Sequence[simulate.PolicyResult]) -> FleetResult:
+def _fleet_policy(rows: Sequence[results.PolicyResult]) -> FleetResult:
     served = np.vstack([row.timeseries["served"].to_numpy(dtype=np.float64) for row in rows])
     has_data = np.isfinite(served)
     counted = has_data.any(axis=0)
@@ -337,7 +338,7 @@ def _fleet_policy(rows: Sequence[simulate.PolicyResult]) -> FleetResult:
         workloads=len(rows),
         minutes_with_data=minutes_with_data,
         served_minutes=served_minutes,
-        served_minutes_pct=simulate.percent(served_minutes, minutes_with_data),
+        served_minutes_pct=results.percent(served_minutes, minutes_with_data),
         requests=requests,
         unserved_requests=unserved_requests,
         unserved_demand_pct=100.0 * unserved_requests / requests if requests > 0 else 0.0,
@@ -352,8 +353,8 @@ def _fleet_policy(rows: Sequence[simulate.PolicyResult]) -> FleetResult:
     )
 
 
-def _sum_by_type(values: Sequence[simulate.ByType]) -> simulate.ByType:
-    return simulate.ByType(
+def _sum_by_type(values: Sequence[results.ByType]) -> results.ByType:
+    return results.ByType(
         reserved=sum(v.reserved for v in values),
         spot=sum(v.spot for v in values),
         on_demand=sum(v.on_demand for v in values),

@@ -29,7 +29,7 @@ import pandas as pd
 
 from forecaster import forecast, series
 from planner import plan, spec, step
-from simulator import simulate
+from simulator import engine, results
 
 HOUR_S = 3600
 WEEK_S = 7 * 86400
@@ -52,7 +52,7 @@ class Refit:
 
 
 class Prescale:
-    """The prescale policy for `simulate.run` (see the module docstring)."""
+    """The prescale policy for `engine.run` (see the module docstring)."""
 
     def __init__(
         self,
@@ -60,7 +60,7 @@ class Prescale:
         warmup: series.Trace,
         *,
         lead_time_s: int,
-        mix: simulate.MixMode,
+        mix: results.MixMode,
         refit_every_s: int = DEFAULT_REFIT_EVERY_S,
         selection: forecast.Selection | None = None,
         request: spec.RequestShape | None = None,
@@ -89,11 +89,11 @@ class Prescale:
         self._state = step.PolicyState.initial()
 
     @property
-    def name(self) -> simulate.PolicyName:
-        return simulate.PolicyName.PRESCALE
+    def name(self) -> results.PolicyName:
+        return results.PolicyName.PRESCALE
 
     @property
-    def mix(self) -> simulate.MixMode:
+    def mix(self) -> results.MixMode:
         return self._mix
 
     @property
@@ -108,7 +108,7 @@ class Prescale:
             return floor if floor >= 0 else None
         return None
 
-    def initial(self, observation: simulate.Observation) -> step.ReplicaCounts:
+    def initial(self, observation: engine.Observation) -> step.ReplicaCounts:
         """The fleet at the start: the first plan's targets at minute 0, all ready, then one
         step from there so the step's memory starts consistent with it."""
         first = self.refits[0].plan.targets.iloc[0]
@@ -118,7 +118,7 @@ class Prescale:
         self._state = step.PolicyState.initial(running)
         return self.decide(dataclasses.replace(observation, ready=running))
 
-    def decide(self, observation: simulate.Observation) -> step.ReplicaCounts:
+    def decide(self, observation: engine.Observation) -> step.ReplicaCounts:
         """The planner's step on the floor in force (plus what was observed), every minute."""
         minute = observation.minute
         if minute > 0:
@@ -189,10 +189,10 @@ class Prescale:
         self._floor_list = self._floors.tolist()
 
 
-def _for_mix(workload: spec.WorkloadSpec, mix: simulate.MixMode) -> spec.WorkloadSpec:
+def _for_mix(workload: spec.WorkloadSpec, mix: results.MixMode) -> spec.WorkloadSpec:
     """The workload as the policy runs it: unchanged under the planner's mix, on-demand only
     otherwise (no reserved base, no spot share)."""
-    if mix is simulate.MixMode.PLANNER:
+    if mix is results.MixMode.PLANNER:
         return workload
     return dataclasses.replace(
         workload, capacity_types=(spec.CapacityType.ON_DEMAND,), spot_share=0.0

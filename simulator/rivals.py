@@ -29,7 +29,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from planner import capacity, mix, plan, spec, step
-from simulator import simulate
+from simulator import engine, results
 
 # Kubernetes HPA defaults (kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale):
 # --horizontal-pod-autoscaler-tolerance 0.1, and a scale-down stabilisation window of 300 s
@@ -48,7 +48,7 @@ class Sizing:
     workload: spec.WorkloadSpec
     capacity_per_replica: float  # spec unit, at full utilisation
     lead_time_s: int  # what policies plan with: the oracle's look-ahead, spot spares, cron
-    mix: simulate.MixMode
+    mix: results.MixMode
     reserved: int  # the reserved base under the planner's mix (ignored all on-demand)
 
     def needed(self, demand: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
@@ -73,7 +73,7 @@ class Splitter:
 
     @property
     def reserved_commitment(self) -> int:
-        return self._sizing.reserved if self._sizing.mix is simulate.MixMode.PLANNER else 0
+        return self._sizing.reserved if self._sizing.mix is results.MixMode.PLANNER else 0
 
     def split(self, total: int) -> step.ReplicaCounts:
         found = self._cache.get(total)
@@ -84,7 +84,7 @@ class Splitter:
 
     def _split(self, total: int) -> step.ReplicaCounts:
         sizing = self._sizing
-        if sizing.mix is simulate.MixMode.ON_DEMAND:
+        if sizing.mix is results.MixMode.ON_DEMAND:
             return step.ReplicaCounts(on_demand=total)
         parts = mix.split(
             sizing.workload,
@@ -101,7 +101,7 @@ class Scheduled:
     oracle): it ignores what it observes."""
 
     def __init__(
-        self, name: simulate.PolicyName, totals: npt.NDArray[np.int64], sizing: Sizing
+        self, name: results.PolicyName, totals: npt.NDArray[np.int64], sizing: Sizing
     ) -> None:
         self._name = name
         self._splitter = Splitter(sizing)
@@ -110,21 +110,21 @@ class Scheduled:
         self.totals = totals
 
     @property
-    def name(self) -> simulate.PolicyName:
+    def name(self) -> results.PolicyName:
         return self._name
 
     @property
-    def mix(self) -> simulate.MixMode:
+    def mix(self) -> results.MixMode:
         return self._mix
 
     @property
     def reserved_commitment(self) -> int:
         return self._splitter.reserved_commitment
 
-    def initial(self, observation: simulate.Observation) -> step.ReplicaCounts:
+    def initial(self, observation: engine.Observation) -> step.ReplicaCounts:
         return self.decide(observation)
 
-    def decide(self, observation: simulate.Observation) -> step.ReplicaCounts:
+    def decide(self, observation: engine.Observation) -> step.ReplicaCounts:
         return self._targets[observation.minute]
 
 
@@ -132,7 +132,7 @@ def static(sizing: Sizing, warmup_demand: pd.Series, minutes: int) -> Scheduled:
     """A fixed fleet at the warm-up period's peak need (max over its minutes with data)."""
     peak = int(sizing.needed(warmup_demand.to_numpy(dtype=np.float64)).max(initial=0))
     peak = max(peak, sizing.workload.min_replicas)
-    return Scheduled(simulate.PolicyName.STATIC, np.full(minutes, peak, dtype=np.int64), sizing)
+    return Scheduled(results.PolicyName.STATIC, np.full(minutes, peak, dtype=np.int64), sizing)
 
 
 def cron_schedule(sizing: Sizing, warmup_demand: pd.Series) -> npt.NDArray[np.int64]:
@@ -165,7 +165,7 @@ def cron(sizing: Sizing, warmup_demand: pd.Series, timestamps: pd.DatetimeIndex)
     now = _hour_of_week(timestamps)
     ahead = _hour_of_week(timestamps + pd.Timedelta(seconds=sizing.lead_time_s))
     totals = np.maximum(schedule[now], schedule[ahead])
-    return Scheduled(simulate.PolicyName.CRON, totals, sizing)
+    return Scheduled(results.PolicyName.CRON, totals, sizing)
 
 
 def oracle(sizing: Sizing, demand: npt.NDArray[np.float64]) -> Scheduled:
@@ -173,7 +173,7 @@ def oracle(sizing: Sizing, demand: npt.NDArray[np.float64]) -> Scheduled:
     the same floor the planner holds on a forecast). Past the end of the replay it looks no
     further than the last minute."""
     floor = plan.lookahead_max(sizing.needed(demand), sizing.lead_time_s)
-    return Scheduled(simulate.PolicyName.ORACLE, floor, sizing)
+    return Scheduled(results.PolicyName.ORACLE, floor, sizing)
 
 
 class Reactive:
@@ -199,18 +199,18 @@ class Reactive:
         self._per_replica = sizing.capacity_per_replica * sizing.workload.target_utilization
 
     @property
-    def name(self) -> simulate.PolicyName:
-        return simulate.PolicyName.REACTIVE
+    def name(self) -> results.PolicyName:
+        return results.PolicyName.REACTIVE
 
     @property
-    def mix(self) -> simulate.MixMode:
+    def mix(self) -> results.MixMode:
         return self._sizing.mix
 
     @property
     def reserved_commitment(self) -> int:
         return self._splitter.reserved_commitment
 
-    def initial(self, observation: simulate.Observation) -> step.ReplicaCounts:
+    def initial(self, observation: engine.Observation) -> step.ReplicaCounts:
         """A settled HPA: the need of the last warm-up minute."""
         workload = self._sizing.workload
         load = observation.demand or 0.0
@@ -219,7 +219,7 @@ class Reactive:
         self._recent.append(settled)
         return self._splitter.split(settled)
 
-    def desired(self, observation: simulate.Observation) -> int:
+    def desired(self, observation: engine.Observation) -> int:
         """The replica calculator's recommendation before stabilisation and bounds."""
         current = self._current
         load = observation.demand
@@ -245,7 +245,7 @@ class Reactive:
             load, self._sizing.capacity_per_replica, workload.target_utilization
         )
 
-    def decide(self, observation: simulate.Observation) -> step.ReplicaCounts:
+    def decide(self, observation: engine.Observation) -> step.ReplicaCounts:
         desired = self.desired(observation)
         self._recent.append(desired)
         current = self._current

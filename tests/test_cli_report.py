@@ -22,7 +22,7 @@ import yaml
 
 from actuator import cli
 from actuator.commands import inputs
-from actuator.report import jsondoc, units
+from report import jsondoc, units
 
 EXCERPT_DAYS = 4
 CHROMIUM = "/usr/bin/chromium"

@@ -16,7 +16,7 @@ import yaml
 from actuator import cli
 from actuator.commands import inputs
 from actuator.commands import simulate as simulate_command
-from simulator import simulate
+from simulator import results
 
 MINUTES_PER_DAY = 1440
 
@@ -134,14 +134,14 @@ def test_timeseries_has_a_row_per_policy_and_minute(
 def test_the_progress_bar_reports_replayed_days() -> None:
     stream = io.StringIO()
     bar = simulate_command.ProgressBar(stream)
-    bar(simulate.PolicyName.REACTIVE, 720, 1440)
+    bar(results.PolicyName.REACTIVE, 720, 1440)
     assert stream.getvalue() == "\rreactive  [###############...............]   0.5/1.0 d"
 
 
 def test_the_progress_bar_names_the_workload_when_several_replay() -> None:
     stream = io.StringIO()
     bar = simulate_command.ProgressBar(stream, label="chat-big (2/2) ")
-    bar(simulate.PolicyName.ORACLE, 1440, 1440)
+    bar(results.PolicyName.ORACLE, 1440, 1440)
     assert stream.getvalue() == "\rchat-big (2/2) oracle    [" + "#" * 30 + "]   1.0/1.0 d"
 
 

@@ -8,7 +8,6 @@ import json
 import math
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from actuator.commands import inputs
 from forecaster import forecast as forecasting
 from forecaster import series
 from kernel import errors
-from planner import budget, demand, lead_time, mix, plan, spec, step
+from planner import demand, fleet, mix, spec, step
 
 HORIZON_S = 7 * 86400
 CSV_COLUMNS = ("reserved", "spot", "on_demand", "total", "needed")
@@ -35,15 +34,6 @@ timestamp,reserved,spot,on_demand,total,needed per minute of the week ahead; wit
 workloads a `workload` column follows the timestamp. The lead time is each workload's
 configured lead_time (a CSV trace carries no cold starts to learn from).
 """
-
-
-@dataclass(frozen=True)
-class PlannedWorkload:
-    workload: spec.WorkloadSpec
-    plan: plan.Plan
-    lead_time: lead_time.LeadTime
-    shortfall: budget.Shortfall | None
-    request: spec.RequestShape  # the shape planned with: measured from the trace, or the spec's
 
 
 def register(subparsers: Any) -> None:
@@ -69,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     specs = workloads.load(inputs.workload_path(args))
     loaded = trace.load(inputs.trace_path(args), args.column)
     predicted = forecasting.forecast(loaded.values, horizon_s=HORIZON_S)
-    planned = plan_all(specs, loaded, predicted)
+    planned = fleet.plan_all(specs, loaded, predicted)
     if args.out is not None:
         write_csv(args.out, planned)
     if args.format == "json":
@@ -80,41 +70,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def plan_all(
-    specs: Sequence[spec.WorkloadSpec], loaded: series.Trace, predicted: forecasting.Forecast
-) -> list[PlannedWorkload]:
-    """Plan every workload on the one forecast; pooled workloads share their GPU budget."""
-    now = predicted.frame.index[0].to_pydatetime()
-    leads = {w.name: lead_time.learn(w, (), now=now) for w in specs}
-    shapes = {w.name: demand.measured_request(w.request, loaded) for w in specs}
-    plans: dict[str, plan.Plan] = {}
-    shortfalls: dict[str, budget.Shortfall] = {}
-    pools: dict[str, list[spec.WorkloadSpec]] = {}
-    for w in specs:
-        if w.pool is not None and w.pool_gpu_budget is not None:
-            pools.setdefault(w.pool, []).append(w)
-        else:
-            plans[w.name] = plan.build_plan(
-                w, predicted, lead_time_s=leads[w.name].seconds, request=shapes[w.name]
-            )
-    for pool, members in pools.items():
-        pooled = budget.plan_pool(
-            pool,
-            members[0].pool_gpu_budget or 0,
-            members,
-            [predicted] * len(members),
-            lead_times_s=[leads[w.name].seconds for w in members],
-            requests=[shapes[w.name] for w in members],
-        )
-        plans.update({w.name: p for w, p in zip(members, pooled.plans, strict=True)})
-        shortfalls.update({s.workload: s for s in pooled.shortfalls})
-    return [
-        PlannedWorkload(w, plans[w.name], leads[w.name], shortfalls.get(w.name), shapes[w.name])
-        for w in specs
-    ]
-
-
-def write_csv(path: Path, planned: Sequence[PlannedWorkload]) -> None:
+def write_csv(path: Path, planned: Sequence[fleet.PlannedWorkload]) -> None:
     frames = []
     for item in planned:
         frame = item.plan.targets.loc[:, list(CSV_COLUMNS)].copy()
@@ -156,7 +112,7 @@ def _saved(planned: float, other: float) -> str:
 
 
 def as_table(
-    planned: Sequence[PlannedWorkload], predicted: forecasting.Forecast, loaded: series.Trace
+    planned: Sequence[fleet.PlannedWorkload], predicted: forecasting.Forecast, loaded: series.Trace
 ) -> str:
     start = predicted.frame.index[0]
     lines = [
@@ -174,7 +130,7 @@ def as_table(
     return "\n".join(lines)
 
 
-def _workload_table(item: PlannedWorkload) -> list[str]:
+def _workload_table(item: fleet.PlannedWorkload) -> list[str]:
     w, p, c = item.workload, item.plan, item.plan.cost
     lines = [
         f"workload    {w.name} ({w.kind.value}, {w.unit.value}, {w.gpus_per_replica} x {w.gpu})",
@@ -229,12 +185,14 @@ def _workload_table(item: PlannedWorkload) -> list[str]:
     return lines
 
 
-def _minutes_over_max(item: PlannedWorkload) -> int:
+def _minutes_over_max(item: fleet.PlannedWorkload) -> int:
     """Minutes whose need (before warm standby) is above max_replicas: demand left unserved."""
     return int((item.plan.targets["needed"] > item.workload.max_replicas).sum())
 
 
-def as_json(planned: Sequence[PlannedWorkload], predicted: forecasting.Forecast) -> dict[str, Any]:
+def as_json(
+    planned: Sequence[fleet.PlannedWorkload], predicted: forecasting.Forecast
+) -> dict[str, Any]:
     return {
         "version": JSON_VERSION,
         "forecast": {
@@ -247,7 +205,7 @@ def as_json(planned: Sequence[PlannedWorkload], predicted: forecasting.Forecast)
     }
 
 
-def _workload_json(item: PlannedWorkload) -> dict[str, Any]:
+def _workload_json(item: fleet.PlannedWorkload) -> dict[str, Any]:
     w, p, c = item.workload, item.plan, item.plan.cost
     total = p.targets["total"]
     shortfall = item.shortfall

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import argparse
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from actuator import trace, workloads
 from actuator.commands import inputs
-from actuator.commands import plan as plan_command
-from actuator.report import content, html, jsondoc, markdown, model
 from forecaster import forecast as fc
 from kernel import errors
-from planner import budget
+from planner import budget, fleet
+from report import content, html, jsondoc, markdown, model
 from simulator import lineup
 
 log = logging.getLogger(__name__)
@@ -73,27 +73,50 @@ def budget_note(shortfall: budget.Shortfall | None) -> str | None:
     )
 
 
-def build(args: argparse.Namespace, *, now: datetime) -> model.Report:
-    """The report for the parsed arguments: one forecast of the trace, every workload's plan
-    (and replay with --simulate)."""
+@dataclass(frozen=True)
+class Request:
+    """What `prescale report` was asked for, resolved from the flags (typed: no Namespace)."""
+
+    trace_path: Path
+    column: str | None
+    workload_path: Path
+    horizon_s: int
+    replay_s: int | None  # None: no what-if replay
+    seed: int
+
+
+def request_of(args: argparse.Namespace) -> Request:
     problems: list[str] = []
     horizon_s = inputs.duration_s("--horizon", args.horizon, problems)
-    replay_s = inputs.duration_s("--replay", args.replay, problems) if args.simulate else 0
+    replay_s = inputs.duration_s("--replay", args.replay, problems) if args.simulate else None
     if problems:
         raise errors.InputError(problems)
-    trace_path, workload_path = inputs.trace_path(args), inputs.workload_path(args)
-    specs = workloads.load(workload_path)
-    history = trace.load(trace_path, args.column)
-    options = lineup.Options(replay_s=replay_s, seed=args.seed)
+    return Request(
+        trace_path=inputs.trace_path(args),
+        column=args.column,
+        workload_path=inputs.workload_path(args),
+        horizon_s=horizon_s,
+        replay_s=replay_s,
+        seed=args.seed,
+    )
+
+
+def build(request: Request, *, now: datetime) -> model.Report:
+    """The report asked for: one forecast of the trace, every workload's plan (and replay when
+    asked)."""
+    specs = workloads.load(request.workload_path)
+    history = trace.load(request.trace_path, request.column)
+    replay_s = request.replay_s
+    options = lineup.Options(replay_s=replay_s or 0, seed=request.seed)
     # Every workload replays the same warm-up, so prescale's model choice (the backtest, the
     # slow part) is made once and shared, exactly as `prescale simulate` makes it.
-    selection = lineup.prescale_selection(history, options) if args.simulate else None
-    prediction = fc.forecast(history.values, horizon_s=horizon_s)
+    selection = lineup.prescale_selection(history, options) if replay_s else None
+    prediction = fc.forecast(history.values, horizon_s=request.horizon_s)
     sections = []
     # The same plans `prescale plan` prints: one forecast, pools within their budgets.
-    for planned in plan_command.plan_all(specs, history, prediction):
+    for planned in fleet.plan_all(specs, history, prediction):
         simulation = None
-        if args.simulate:
+        if replay_s:
             simulation = lineup.run(planned.workload, history, options, selection=selection)
         sections.append(
             content.WorkloadInputs(
@@ -109,8 +132,8 @@ def build(args: argparse.Namespace, *, now: datetime) -> model.Report:
         )
     return content.report(
         sections,
-        trace_name=trace_path.name,
-        workload_file=workload_path.name,
+        trace_name=request.trace_path.name,
+        workload_file=request.workload_path.name,
         generated_at=now,
     )
 
@@ -130,7 +153,7 @@ def write(report: model.Report, out: Path) -> tuple[Path, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
-    report = build(args, now=datetime.now(UTC))
+    report = build(request_of(args), now=datetime.now(UTC))
     paths = write(report, args.out)
     fleet = report.fleet
     print(

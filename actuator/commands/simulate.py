@@ -22,7 +22,7 @@ from actuator.commands import inputs
 from actuator.commands import simulate_output as output
 from kernel import errors
 from planner import spec
-from simulator import cold_start, lineup, simulate
+from simulator import cold_start, lineup, results
 
 BAR_WIDTH = 30
 
@@ -104,8 +104,8 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--mix",
-        choices=[m.value for m in simulate.MixMode],
-        default=simulate.MixMode.PLANNER.value,
+        choices=[m.value for m in results.MixMode],
+        default=results.MixMode.PLANNER.value,
         help="planner: the planner's reserved/spot/on-demand split of the workload's "
         "capacity_types (default); on_demand: everything on demand",
     )
@@ -196,7 +196,7 @@ def _options(args: argparse.Namespace) -> tuple[lineup.Options, list[str]]:
                 )
             except errors.InputError as exc:
                 problems.extend(exc.problems)
-    names: tuple[simulate.PolicyName, ...] = ()
+    names: tuple[results.PolicyName, ...] = ()
     try:
         names = lineup.names([n for n in args.policies.split(",") if n.strip()])
     except errors.InputError as exc:
@@ -217,7 +217,7 @@ def _options(args: argparse.Namespace) -> tuple[lineup.Options, list[str]]:
         mask_dropouts=not args.keep_dropouts,
         cold_start=cold,
         policies=names,
-        mix=simulate.MixMode(args.mix),
+        mix=results.MixMode(args.mix),
         seed=args.seed,
         refit_every_s=refit_s,
     )
@@ -250,7 +250,7 @@ class ProgressBar:
         self._stream.write(f"\r{text:<70}")
         self._stream.flush()
 
-    def __call__(self, policy: simulate.PolicyName, minute: int, minutes: int) -> None:
+    def __call__(self, policy: results.PolicyName, minute: int, minutes: int) -> None:
         done = minute / minutes if minutes else 1.0
         filled = round(done * BAR_WIDTH)
         days = minutes / 1440
@@ -267,7 +267,7 @@ class ProgressBar:
 
 
 def write_timeseries(
-    path: Path, results: Sequence[simulate.SimulationResult], *, several: bool
+    path: Path, results: Sequence[results.SimulationResult], *, several: bool
 ) -> None:
     """One row per (workload,) policy and minute: timestamp, `workload` when `several`,
     policy, then the engine's columns."""

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from planner import spec
-from simulator import lineup, simulate
+from simulator import lineup, results
 
 JSON_VERSION = 1
 # Floats in the JSON are rounded so that the file is stable to the byte for a seed (and
@@ -41,9 +41,9 @@ def _ratio(value: float, reference: float | None) -> float | None:
 
 
 def as_table(
-    result: simulate.SimulationResult, *, source: str, column: str, mix: simulate.MixMode
+    result: results.SimulationResult, *, source: str, column: str, mix: results.MixMode
 ) -> str:
-    oracle = result.result(simulate.PolicyName.ORACLE)
+    oracle = result.result(results.PolicyName.ORACLE)
     end = result.start + pd.Timedelta(minutes=result.minutes)
     lines = [
         f"workload  {result.workload}   trace {source} (column {column})",
@@ -72,7 +72,7 @@ def as_table(
     return "\n".join(lines)
 
 
-Row = simulate.PolicyResult | lineup.FleetResult
+Row = results.PolicyResult | lineup.FleetResult
 
 
 def _rows(rows: Sequence[Row], oracle: Row | None) -> list[str]:
@@ -98,16 +98,16 @@ def _rows(rows: Sequence[Row], oracle: Row | None) -> list[str]:
 
 
 def _fleet_oracle(rows: Sequence[lineup.FleetResult]) -> lineup.FleetResult | None:
-    return next((row for row in rows if row.policy is simulate.PolicyName.ORACLE), None)
+    return next((row for row in rows if row.policy is results.PolicyName.ORACLE), None)
 
 
 def fleet_tables(
     chosen: Sequence[spec.WorkloadSpec],
-    results: Sequence[simulate.SimulationResult],
+    results: Sequence[results.SimulationResult],
     *,
     source: str,
     column: str,
-    mix: simulate.MixMode,
+    mix: results.MixMode,
 ) -> str:
     """Each workload's table (and pool note), then the fleet's line per policy."""
     blocks = []
@@ -151,13 +151,13 @@ def _round(value: float | None) -> float | None:
     return round(float(value), JSON_DECIMALS)
 
 
-def _by_type(values: simulate.ByType) -> dict[str, float | None]:
+def _by_type(values: results.ByType) -> dict[str, float | None]:
     return {key: _round(value) for key, value in values.as_dict().items()}
 
 
 def _shared_json(
-    row: simulate.PolicyResult | lineup.FleetResult,
-    oracle: simulate.PolicyResult | lineup.FleetResult | None,
+    row: results.PolicyResult | lineup.FleetResult,
+    oracle: results.PolicyResult | lineup.FleetResult | None,
 ) -> dict[str, Any]:
     """The keys a policy's object has for one workload and for the fleet alike."""
     return {
@@ -176,7 +176,7 @@ def _shared_json(
     }
 
 
-def policy_json(row: simulate.PolicyResult, oracle: simulate.PolicyResult | None) -> dict[str, Any]:
+def policy_json(row: results.PolicyResult, oracle: results.PolicyResult | None) -> dict[str, Any]:
     return {
         **_shared_json(row, oracle),
         "unserved_demand": _round(row.unserved_demand),
@@ -205,11 +205,11 @@ def fleet_policy_json(row: lineup.FleetResult, oracle: lineup.FleetResult | None
 
 def fleet_json(
     chosen: Sequence[spec.WorkloadSpec],
-    results: Sequence[simulate.SimulationResult],
+    results: Sequence[results.SimulationResult],
     *,
     source: str,
     column: str,
-    mix: simulate.MixMode,
+    mix: results.MixMode,
 ) -> dict[str, Any]:
     """Several workloads: the shared run, each workload's figures under "workloads", and the
     fleet's per policy under "policies" (the keys of the one-workload document's policies)."""
@@ -243,9 +243,9 @@ SHARED_KEYS = frozenset(
 
 
 def as_json(
-    result: simulate.SimulationResult, *, source: str, column: str, mix: simulate.MixMode
+    result: results.SimulationResult, *, source: str, column: str, mix: results.MixMode
 ) -> dict[str, Any]:
-    oracle = result.result(simulate.PolicyName.ORACLE)
+    oracle = result.result(results.PolicyName.ORACLE)
     cold = result.cold_start
     return {
         "version": JSON_VERSION,

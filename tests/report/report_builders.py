@@ -7,8 +7,8 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-from actuator.report import model
 from planner import lead_time, spec
+from report import model
 
 START = datetime(2024, 1, 15, tzinfo=UTC)
 

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 import report_builders as build
 
-from actuator.report import caveats, model
 from planner import lead_time
+from report import caveats, model
 
 K = model.CaveatKind
 LEARNED = lead_time.LeadTimeSource.LEARNED

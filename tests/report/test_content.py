@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from actuator.report import content, model
 from forecaster import forecast as fc
 from planner import lead_time, plan, spec
+from report import content, model
 
 START = pd.Timestamp("2026-01-05T00:00Z")  # a Monday
 

@@ -10,8 +10,8 @@ import numbers_in_page
 import pytest
 import report_builders as build
 
-from actuator.report import html, jsondoc, markdown, model, plots, units
 from forecaster import forecast
+from report import html, jsondoc, markdown, model, plots, units
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import math
 
 import report_builders as build
 
-from actuator.report import jsondoc, model
+from report import jsondoc, model
 
 
 def test_document_is_versioned_strict_json() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import report_builders as build
 
-from actuator.report import markdown
+from report import markdown
 
 
 def test_headline_and_tables() -> None:

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 import report_builders as build
 
-from actuator.report import model, plots
+from report import model, plots
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from actuator.report import units
-from actuator.report.units import Fmt
+from report import units
+from report.units import Fmt
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,8 @@ import pandas as pd
 
 from forecaster import series
 from planner import spec, step
-from simulator import cold_start, rivals, simulate
+from simulator import cold_start, engine, results, rivals
+from simulator import scenario as scenario_
 
 # A Monday, so hour-of-week arithmetic in the tests reads easily.
 MONDAY = pd.Timestamp("2026-01-05T00:00:00Z")
@@ -65,12 +66,12 @@ def scenario(
     seed: int = 0,
     start: pd.Timestamp = MONDAY,
     cold: cold_start.ColdStartDistribution | None = None,
-) -> simulate.Scenario:
+) -> scenario_.Scenario:
     """A scenario whose demand is `load` req/s per minute (arrivals = 60 x load)."""
     chosen = workload_spec or workload()
     demand = np.asarray(load, dtype=float)
     before = demand[0] if load_before is None else load_before
-    return simulate.Scenario(
+    return scenario_.Scenario(
         timestamps=pd.date_range(start, periods=demand.size, freq="min", tz="UTC"),
         arrivals=demand * 60.0,
         demand=demand,
@@ -95,7 +96,7 @@ def sizing(
     workload_spec: spec.WorkloadSpec | None = None,
     *,
     lead_time_s: int = 180,
-    mix: simulate.MixMode = simulate.MixMode.ON_DEMAND,
+    mix: results.MixMode = results.MixMode.ON_DEMAND,
     reserved: int = 0,
 ) -> rivals.Sizing:
     return rivals.Sizing(
@@ -114,24 +115,24 @@ class Fixed:
     def __init__(self, targets: Sequence[step.ReplicaCounts], *, commitment: int = 0) -> None:
         self._targets = list(targets)
         self._commitment = commitment
-        self.seen: list[simulate.Observation] = []
+        self.seen: list[engine.Observation] = []
 
     @property
-    def name(self) -> simulate.PolicyName:
-        return simulate.PolicyName.STATIC
+    def name(self) -> results.PolicyName:
+        return results.PolicyName.STATIC
 
     @property
-    def mix(self) -> simulate.MixMode:
-        return simulate.MixMode.ON_DEMAND
+    def mix(self) -> results.MixMode:
+        return results.MixMode.ON_DEMAND
 
     @property
     def reserved_commitment(self) -> int:
         return self._commitment
 
-    def initial(self, observation: simulate.Observation) -> step.ReplicaCounts:
+    def initial(self, observation: engine.Observation) -> step.ReplicaCounts:
         return self._targets[0]
 
-    def decide(self, observation: simulate.Observation) -> step.ReplicaCounts:
+    def decide(self, observation: engine.Observation) -> step.ReplicaCounts:
         self.seen.append(observation)
         return self._targets[observation.minute]
 
@@ -140,11 +141,11 @@ def on_demand(counts: Sequence[int]) -> list[step.ReplicaCounts]:
     return [step.ReplicaCounts(on_demand=c) for c in counts]
 
 
-def run_one(policy: simulate.Policy, world: simulate.Scenario) -> simulate.PolicyResult:
-    (result,) = simulate.simulate(world, [policy], workload="toy").policies
+def run_one(policy: engine.Policy, world: scenario_.Scenario) -> results.PolicyResult:
+    (result,) = engine.simulate(world, [policy], workload="toy").policies
     return result
 
 
-def unserved_minutes(result: simulate.PolicyResult) -> list[int]:
+def unserved_minutes(result: results.PolicyResult) -> list[int]:
     served = result.timeseries["served"].to_numpy()
     return [int(i) for i in np.nonzero(served == 0.0)[0]]

@@ -9,7 +9,7 @@ import pytest
 import simulator_builders as b
 
 from planner import step
-from simulator import cold_start, simulate
+from simulator import cold_start, results
 
 
 def test_ordered_replicas_are_billed_from_the_order_and_serve_after_the_lead_time() -> None:
@@ -114,7 +114,7 @@ def test_overflow_is_none_when_the_spec_does_not_price_it() -> None:
     assert result.api_overflow_usd is None
 
 
-def spot_world(seed: int) -> simulate.PolicyResult:
+def spot_world(seed: int) -> results.PolicyResult:
     chosen = b.workload(capacity_types=["spot", "on_demand"], spot_interruption_rate_per_hour=6.0)
     policy = b.Fixed([step.ReplicaCounts(spot=10)] * 120)
     world = b.scenario([5.0] * 120, workload_spec=chosen, seed=seed)

@@ -11,7 +11,7 @@ import simulator_builders as b
 from forecaster import series
 from kernel import errors
 from planner import demand
-from simulator import cold_start, lineup, replay, simulate
+from simulator import cold_start, lineup, replay, results
 
 
 def token_trace() -> series.Trace:
@@ -48,8 +48,8 @@ def test_the_scenario_measures_tokens_per_request_and_load_from_the_warm_up() ->
 
 def test_policy_names_are_read_case_insensitively_and_unknown_ones_listed() -> None:
     assert lineup.names(["Oracle", " static"]) == (
-        simulate.PolicyName.ORACLE,
-        simulate.PolicyName.STATIC,
+        results.PolicyName.ORACLE,
+        results.PolicyName.STATIC,
     )
     with pytest.raises(errors.InputError, match=r"unknown names \['hpa', 'peak'\]"):
         lineup.names(["hpa", "oracle", "peak"])
@@ -60,7 +60,7 @@ def test_policy_names_are_read_case_insensitively_and_unknown_ones_listed() -> N
     [
         pytest.param(lineup.Options(policies=()), "is empty", id="no-policies"),
         pytest.param(
-            lineup.Options(policies=(simulate.PolicyName.CRON, simulate.PolicyName.CRON)),
+            lineup.Options(policies=(results.PolicyName.CRON, results.PolicyName.CRON)),
             "names a policy twice",
             id="twice",
         ),
@@ -79,8 +79,8 @@ def step_trace() -> series.Trace:
 
 STATIC_ONLY = lineup.Options(
     replay_s=10 * 60,
-    policies=(simulate.PolicyName.STATIC,),
-    mix=simulate.MixMode.ON_DEMAND,
+    policies=(results.PolicyName.STATIC,),
+    mix=results.MixMode.ON_DEMAND,
     cold_start=cold_start.ColdStartDistribution.fixed(180),
 )
 
@@ -94,18 +94,18 @@ def test_the_fleet_sums_gpu_hours_and_serves_a_minute_only_when_every_workload_i
     GPU-hours 10/60 + 10/60 = 1/3."""
     small = b.workload(name="small", capacity_per_replica=1)
     large = b.workload(name="large", capacity_per_replica=3)
-    results = [lineup.run(w, step_trace(), STATIC_ONLY) for w in (small, large)]
-    assert [r.policies[0].unserved_demand_pct for r in results] == pytest.approx([50.0, 0.0])
-    (fleet,) = lineup.fleet(results)
-    assert fleet.policy is simulate.PolicyName.STATIC
+    replays = [lineup.run(w, step_trace(), STATIC_ONLY) for w in (small, large)]
+    assert [r.policies[0].unserved_demand_pct for r in replays] == pytest.approx([50.0, 0.0])
+    (fleet,) = lineup.fleet(replays)
+    assert fleet.policy is results.PolicyName.STATIC
     assert (fleet.served_minutes, fleet.minutes_with_data) == (5, 10)
     assert fleet.served_minutes_pct == pytest.approx(50.0)
     assert (fleet.unserved_requests, fleet.requests) == pytest.approx((600.0, 2400.0))
     assert fleet.unserved_demand_pct == pytest.approx(25.0)
     assert fleet.gpu_hours == pytest.approx(1 / 3)
-    assert fleet.gpu_hours == sum(r.policies[0].gpu_hours for r in results)
+    assert fleet.gpu_hours == sum(r.policies[0].gpu_hours for r in replays)
     assert fleet.cost_by_type.on_demand == pytest.approx(
-        sum(r.policies[0].cost_usd for r in results)
+        sum(r.policies[0].cost_usd for r in replays)
     )
 
 

@@ -8,7 +8,7 @@ import pytest
 import simulator_builders as b
 
 from forecaster import forecast
-from simulator import cold_start, lineup, predictive, replay, simulate
+from simulator import cold_start, lineup, predictive, replay, results
 
 MINUTES_PER_DAY = 1440
 REPLAY_MINUTES = 360
@@ -25,7 +25,7 @@ def daily_arrivals(days: int, seed: int = 11) -> np.ndarray:
 
 def replay_prescale(
     arrivals: np.ndarray, selection: forecast.Selection | None = None
-) -> tuple[predictive.Prescale, simulate.PolicyResult]:
+) -> tuple[predictive.Prescale, results.PolicyResult]:
     workload = b.workload(target_utilization=0.8)
     split = replay.split(b.minute_trace(arrivals.tolist()), REPLAY_MINUTES * 60)
     world = lineup.scenario(
@@ -35,7 +35,7 @@ def replay_prescale(
         workload,
         split.warmup,
         lead_time_s=180,
-        mix=simulate.MixMode.ON_DEMAND,
+        mix=results.MixMode.ON_DEMAND,
         refit_every_s=3600,
         selection=selection,
     )
@@ -43,7 +43,7 @@ def replay_prescale(
     return policy, result
 
 
-Replayed = tuple[predictive.Prescale, simulate.PolicyResult]
+Replayed = tuple[predictive.Prescale, results.PolicyResult]
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +102,7 @@ def test_blind_and_instant_the_replayed_prescale_is_exactly_the_plan() -> None:
         workload,
         split.warmup,
         lead_time_s=300,
-        mix=simulate.MixMode.PLANNER,
+        mix=results.MixMode.PLANNER,
         refit_every_s=10 * MINUTES_PER_DAY * 60,
     )
     blind = b.scenario(

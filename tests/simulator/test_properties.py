@@ -8,13 +8,13 @@ import simulator_builders as b
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator import rivals, simulate
+from simulator import engine, rivals
 
 demand_lists = st.lists(st.integers(min_value=0, max_value=8), min_size=5, max_size=60)
 lead_minutes = st.integers(min_value=0, max_value=5)
 
 
-def lineup_for(demand: np.ndarray, lead: int, extras: list[int]) -> list[simulate.Policy]:
+def lineup_for(demand: np.ndarray, lead: int, extras: list[int]) -> list[engine.Policy]:
     """The rivals, plus a policy that asks for the oracle's floor plus arbitrary extra
     replicas per minute (any such policy serves every minute)."""
     workload = b.workload(min_replicas=0)
@@ -50,7 +50,7 @@ def test_the_oracle_is_never_beaten_at_full_service(
     world = b.scenario(
         load.tolist(), lead_time_s=lead * 60, workload_spec=b.workload(min_replicas=0)
     )
-    result = simulate.simulate(world, lineup_for(load, lead, extras), workload="toy")
+    result = engine.simulate(world, lineup_for(load, lead, extras), workload="toy")
     oracle = result.policies[0]
     assert oracle.served_minutes_pct == 100.0
     for other in result.policies[1:]:

@@ -10,15 +10,15 @@ import pytest
 import simulator_builders as b
 
 from planner import step
-from simulator import rivals, simulate
+from simulator import engine, results, rivals
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
 
 def observation(
     demand: float | None, ready: int, ordered: int | None = None, minute: int = 1
-) -> simulate.Observation:
-    return simulate.Observation(
+) -> engine.Observation:
+    return engine.Observation(
         minute=minute,
         now=NOW,
         demand=demand,
@@ -135,7 +135,7 @@ def test_the_planner_mix_splits_a_total_into_reserved_spot_and_on_demand() -> No
     600 s / 3600) = ceil(0.025) = 1 spare for interruptions, 3 on demand (mix.split)."""
     chosen = b.workload(capacity_types=["reserved", "spot", "on_demand"], spot_share=0.5)
     splitter = rivals.Splitter(
-        b.sizing(chosen, lead_time_s=600, mix=simulate.MixMode.PLANNER, reserved=4)
+        b.sizing(chosen, lead_time_s=600, mix=results.MixMode.PLANNER, reserved=4)
     )
     parts = splitter.split(10)
     assert parts == step.ReplicaCounts(reserved=4, spot=4, on_demand=3)

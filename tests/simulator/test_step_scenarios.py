@@ -26,9 +26,9 @@ import numpy as np
 import pytest
 import simulator_builders as b
 
-from simulator import lineup, simulate
+from simulator import lineup, results
 
-P = simulate.PolicyName
+P = results.PolicyName
 MINUTES_PER_DAY = 1440
 STEP_START = 10 * 60  # 10:00
 
@@ -40,14 +40,14 @@ def day(step_rate: float) -> list[float]:
 
 
 @cache
-def replay(thursday_step: float) -> simulate.SimulationResult:
+def replay(thursday_step: float) -> results.SimulationResult:
     thursday = day(thursday_step)[: STEP_START + 10]
     trace = b.minute_trace(day(5.0) * 3 + thursday)
-    options = lineup.Options(replay_s=20 * 60, mix=simulate.MixMode.ON_DEMAND, seed=1)
+    options = lineup.Options(replay_s=20 * 60, mix=results.MixMode.ON_DEMAND, seed=1)
     return lineup.run(b.workload(), trace, options)
 
 
-def policy_result(thursday_step: float, name: simulate.PolicyName) -> simulate.PolicyResult:
+def policy_result(thursday_step: float, name: results.PolicyName) -> results.PolicyResult:
     found = replay(thursday_step).result(name)
     assert found is not None
     return found
@@ -69,7 +69,7 @@ def policy_result(thursday_step: float, name: simulate.PolicyName) -> simulate.P
     ],
 )
 def test_unserved_minutes(
-    thursday_step: float, name: simulate.PolicyName, unserved: list[int]
+    thursday_step: float, name: results.PolicyName, unserved: list[int]
 ) -> None:
     assert b.unserved_minutes(policy_result(thursday_step, name)) == unserved
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from html import escape
 
-from actuator.report import units
-from actuator.report.units import Fmt
 from planner import spec
+from report import units
+from report.units import Fmt
 
 CAPACITY_LABELS = {
     spec.CapacityType.RESERVED: "Reserved",

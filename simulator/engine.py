@@ -33,35 +33,17 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from planner import spec, step
-from simulator import cold_start, spot
+from planner import step
+from simulator import accounting, cold_start, results, spot
+from simulator import scenario as scenario_
 
-TYPES = (spec.CapacityType.RESERVED, spec.CapacityType.SPOT, spec.CapacityType.ON_DEMAND)
 _RESERVED, _SPOT, _ON_DEMAND = 0, 1, 2
-MINUTES_PER_HOUR = 60.0
-TOKENS_PER_MILLION = 1e6
-
-
-class PolicyName(StrEnum):
-    PRESCALE = "prescale"
-    REACTIVE = "reactive"
-    STATIC = "static"
-    CRON = "cron"
-    ORACLE = "oracle"
-
-
-class MixMode(StrEnum):
-    """Which capacity types a policy runs on."""
-
-    PLANNER = "planner"  # the planner's reserved / spot / on-demand mix for the spec's types
-    ON_DEMAND = "on_demand"  # everything on demand
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +62,10 @@ class Policy(Protocol):
     """A scaling policy under replay. It keeps its own memory between minutes."""
 
     @property
-    def name(self) -> PolicyName: ...
+    def name(self) -> results.PolicyName: ...
 
     @property
-    def mix(self) -> MixMode: ...
+    def mix(self) -> results.MixMode: ...
 
     @property
     def reserved_commitment(self) -> int:
@@ -99,110 +81,10 @@ class Policy(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class Scenario:
-    """The world every policy faces in one run: the same demand, cold starts and spot losses."""
-
-    timestamps: pd.DatetimeIndex  # replayed minutes, UTC, freq "min"
-    arrivals: npt.NDArray[np.float64]  # per replayed minute, trace unit; NaN = gap
-    demand: npt.NDArray[np.float64]  # per replayed minute, spec unit; NaN = gap
-    tokens_per_request: npt.NDArray[np.float64]  # prompt + completion per request, per minute
-    arrivals_before: float | None  # the last warm-up minute (what minute 0 observes)
-    demand_before: float | None
-    capacity_per_replica: float  # spec unit, at full capacity
-    gpus_per_replica: int
-    prices: spec.Prices
-    spot_interruption_rate_per_hour: float
-    api_overflow_price_per_1m_tokens: float | None
-    cold_start: cold_start.ColdStartDistribution
-    seed: int
-
-    @property
-    def minutes(self) -> int:
-        return len(self.timestamps)
-
-
-@dataclass(frozen=True, slots=True)
-class ByType:
-    """A figure per capacity type."""
-
-    reserved: float
-    spot: float
-    on_demand: float
-
-    @property
-    def total(self) -> float:
-        return self.reserved + self.spot + self.on_demand
-
-    def as_dict(self) -> dict[str, float]:
-        return {
-            spec.CapacityType.RESERVED.value: self.reserved,
-            spec.CapacityType.SPOT.value: self.spot,
-            spec.CapacityType.ON_DEMAND.value: self.on_demand,
-        }
-
-
-@dataclass(frozen=True)
-class PolicyResult:
-    """One policy's replay: SLO, GPU use, cost, churn, and the per-minute series for plots.
-
-    `timeseries` has one row per replayed minute (UTC index) and the columns: `arrivals`,
-    `demand` (spec unit), `capacity` (ready x capacity per replica), `served` (1.0, 0.0, or NaN
-    in a gap), `unserved_demand` (spec unit), and per capacity type `target_<type>`,
-    `ready_<type>`, `billed_<type>` (replicas ordered, i.e. paid; reserved shows the commitment).
-    """
-
-    policy: PolicyName
-    mix: MixMode
-    minutes: int  # replayed minutes
-    minutes_with_data: int  # minutes that count for served / unserved
-    served_minutes: int
-    served_minutes_pct: float  # of minutes_with_data
-    unserved_demand_pct: float  # of the demand summed over minutes_with_data
-    unserved_demand: float  # spec unit x minutes
-    gpu_hours: float
-    gpu_hours_by_type: ByType
-    cost_usd: float  # GPU cost: what the replicas were billed
-    cost_by_type: ByType
-    api_overflow_usd: float | None  # unserved tokens at the spec's price; None when unpriced
-    scale_events: int  # target changes, counted per capacity type and minute
-    scale_out_events: int  # minutes in which the total target rose
-    scale_in_events: int  # minutes in which the total target fell
-    replicas_ordered: int  # cold starts paid, including spot replacements
-    spot_interruptions: int
-    reserved_commitment: int
-    peak_replicas: int  # most replicas billed in one minute
-    mean_replicas: float
-    timeseries: pd.DataFrame
-
-
-@dataclass(frozen=True)
-class SimulationResult:
-    """Every policy's replay of one workload over one replayed period."""
-
-    workload: str
-    start: pd.Timestamp  # first replayed minute
-    minutes: int
-    capacity_per_replica: float
-    cold_start: cold_start.ColdStartDistribution
-    seed: int
-    policies: tuple[PolicyResult, ...]
-    planning_lead_time_s: int | None = None  # the lead time policies planned with
-    forecast_model: str | None = None  # prescale's forecast model; None when it did not run
-    forecast_refits: int = 0  # forecasts prescale made, the first one from the warm-up
-    dropout_minutes: int = 0  # replayed minutes that were collection dropouts, made gaps
-
-    def result(self, name: PolicyName) -> PolicyResult | None:
-        for result in self.policies:
-            if result.policy is name:
-                return result
-        return None
-
-
 class Progress(Protocol):
     """Told how far a replay got (the shell draws a progress bar; the engine does no I/O)."""
 
-    def __call__(self, policy: PolicyName, minute: int, minutes: int) -> None: ...
+    def __call__(self, policy: results.PolicyName, minute: int, minutes: int) -> None: ...
 
 
 # How often (in replayed minutes) the engine reports progress: once per simulated day.
@@ -210,33 +92,33 @@ PROGRESS_EVERY_MINUTES = 1440
 
 
 def simulate(
-    scenario: Scenario,
+    scenario: scenario_.Scenario,
     policies: Sequence[Policy],
     *,
     workload: str,
     progress: Progress | None = None,
-) -> SimulationResult:
+) -> results.SimulationResult:
     """Replay every policy on the same scenario (same demand, lead-time draws, spot losses)."""
     draws = spot.InterruptionDraws.draw(_stream_seed(scenario.seed, 1), scenario.minutes)
-    results = tuple(run(policy, scenario, draws, progress=progress) for policy in policies)
-    return SimulationResult(
+    replayed = tuple(run(policy, scenario, draws, progress=progress) for policy in policies)
+    return results.SimulationResult(
         workload=workload,
         start=pd.Timestamp(scenario.timestamps[0]),
         minutes=scenario.minutes,
         capacity_per_replica=scenario.capacity_per_replica,
         cold_start=scenario.cold_start,
         seed=scenario.seed,
-        policies=results,
+        policies=replayed,
     )
 
 
 def run(
     policy: Policy,
-    scenario: Scenario,
+    scenario: scenario_.Scenario,
     draws: spot.InterruptionDraws,
     *,
     progress: Progress | None = None,
-) -> PolicyResult:
+) -> results.PolicyResult:
     """Replay one policy (see the module docstring for the rules).
 
     The loop keeps plain ints per capacity type (ready count, and the sorted minutes at which
@@ -336,7 +218,8 @@ def run(
 
     if progress is not None:
         progress(policy.name, minutes, minutes)
-    return _result(policy, scenario, _record(rows, minutes, ordered_count, interruptions))
+    record = accounting.record(rows, minutes, ordered_count, interruptions)
+    return accounting.result(policy.name, policy.mix, policy.reserved_commitment, scenario, record)
 
 
 _KINDS = (_RESERVED, _SPOT, _ON_DEMAND)
@@ -389,31 +272,6 @@ def _ordered(
     )
 
 
-def _record(
-    rows: list[tuple[int, tuple[int, int, int], step.ReplicaCounts, step.ReplicaCounts]],
-    minutes: int,
-    ordered_count: int,
-    interruptions: int,
-) -> _Record:
-    """Per-minute arrays from the change rows: each row holds until the next one."""
-    if not rows:
-        empty = np.zeros((0, 3), dtype=np.int64)
-        return _Record(empty, empty, empty, ordered_count, interruptions)
-    starts = np.array([row[0] for row in rows], dtype=np.int64)
-    lengths = np.diff(np.append(starts, minutes))
-
-    def fill(values: list[tuple[int, int, int]]) -> npt.NDArray[np.int64]:
-        return np.repeat(np.array(values, dtype=np.int64).reshape(-1, 3), lengths, axis=0)
-
-    return _Record(
-        targets=fill([row[1] for row in rows]),
-        ready=fill([(r.reserved, r.spot, r.on_demand) for _, _, r, _ in rows]),
-        billed=fill([(o.reserved, o.spot, o.on_demand) for _, _, _, o in rows]),
-        ordered=ordered_count,
-        interruptions=interruptions,
-    )
-
-
 def _observed(before: float | None, values: npt.NDArray[np.float64]) -> list[float | None]:
     """What each minute observes: the previous minute's value, None for a gap."""
     shifted = np.concatenate([[math.nan if before is None else before], values[:-1]])
@@ -432,17 +290,6 @@ def _minutes_from(timestamps: pd.DatetimeIndex) -> list[datetime]:
     return [first + minute * i for i in range(len(timestamps))]
 
 
-@dataclass(frozen=True)
-class _Record:
-    """The engine's per-minute counts of one policy: rows are minutes, columns TYPES."""
-
-    targets: npt.NDArray[np.int64]
-    ready: npt.NDArray[np.int64]
-    billed: npt.NDArray[np.int64]
-    ordered: int
-    interruptions: int
-
-
 def _replicas(
     cache: dict[tuple[int, int, int], step.ReplicaCounts], counts: tuple[int, int, int]
 ) -> step.ReplicaCounts:
@@ -451,109 +298,6 @@ def _replicas(
         found = step.ReplicaCounts(counts[0], counts[1], counts[2])
         cache[counts] = found
     return found
-
-
-def _result(policy: Policy, scenario: Scenario, record: _Record) -> PolicyResult:
-    commitment = policy.reserved_commitment
-    targets, ready = record.targets, record.ready
-    billed = record.billed.copy()
-    billed[:, _RESERVED] = np.maximum(billed[:, _RESERVED], commitment)
-    demand = scenario.demand
-    has_data = np.isfinite(demand)
-    capacity = ready.sum(axis=1) * scenario.capacity_per_replica
-    served = np.where(has_data, (capacity >= demand).astype(float), np.nan)
-    unserved = np.where(has_data, np.maximum(np.nan_to_num(demand) - capacity, 0.0), np.nan)
-    minutes_with_data = int(has_data.sum())
-    served_minutes = int(np.nansum(served))
-    demand_sum = float(np.nansum(demand))
-    unserved_sum = float(np.nansum(unserved))
-
-    gpu_minutes = billed.sum(axis=0) * scenario.gpus_per_replica
-    gpu_hours = ByType(*(float(value) / MINUTES_PER_HOUR for value in gpu_minutes))
-    prices = scenario.prices
-    cost = ByType(
-        gpu_hours.reserved * prices.reserved_per_gpu_hour,
-        gpu_hours.spot * prices.spot_per_gpu_hour,
-        gpu_hours.on_demand * prices.on_demand_per_gpu_hour,
-    )
-    total_target = targets.sum(axis=1)
-    steps = np.diff(total_target)
-    billed_total = billed.sum(axis=1)
-    return PolicyResult(
-        policy=policy.name,
-        mix=policy.mix,
-        minutes=scenario.minutes,
-        minutes_with_data=minutes_with_data,
-        served_minutes=served_minutes,
-        served_minutes_pct=percent(served_minutes, minutes_with_data),
-        # No demand at all: nothing went unserved (0 %), not 100 %.
-        unserved_demand_pct=100.0 * unserved_sum / demand_sum if demand_sum > 0 else 0.0,
-        unserved_demand=unserved_sum,
-        gpu_hours=gpu_hours.total,
-        gpu_hours_by_type=gpu_hours,
-        cost_usd=cost.total,
-        cost_by_type=cost,
-        api_overflow_usd=_overflow_usd(scenario, unserved),
-        scale_events=int((np.diff(targets, axis=0) != 0).sum()),
-        scale_out_events=int((steps > 0).sum()),
-        scale_in_events=int((steps < 0).sum()),
-        replicas_ordered=record.ordered,
-        spot_interruptions=record.interruptions,
-        reserved_commitment=commitment,
-        peak_replicas=int(billed_total.max()) if billed_total.size else 0,
-        mean_replicas=float(billed_total.mean()) if billed_total.size else 0.0,
-        timeseries=_timeseries(
-            scenario,
-            _Record(targets, ready, billed, record.ordered, record.interruptions),
-            capacity=capacity,
-            served=served,
-            unserved=unserved,
-        ),
-    )
-
-
-def _overflow_usd(scenario: Scenario, unserved: npt.NDArray[np.float64]) -> float | None:
-    """Unserved demand priced as API overflow.
-
-    The unserved share of a minute's demand is the unserved share of its requests (load is
-    proportional to arrivals within a minute), each of `tokens_per_request` tokens.
-    """
-    price = scenario.api_overflow_price_per_1m_tokens
-    if price is None:
-        return None
-    demand = scenario.demand
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(demand > 0, unserved / demand, 0.0)
-    tokens = np.nansum(share * scenario.arrivals * scenario.tokens_per_request)
-    return float(tokens) / TOKENS_PER_MILLION * price
-
-
-def _timeseries(
-    scenario: Scenario,
-    record: _Record,
-    *,
-    capacity: npt.NDArray[np.float64],
-    served: npt.NDArray[np.float64],
-    unserved: npt.NDArray[np.float64],
-) -> pd.DataFrame:
-    columns: dict[str, npt.NDArray[np.float64] | npt.NDArray[np.int64]] = {
-        "arrivals": scenario.arrivals,
-        "demand": scenario.demand,
-        "capacity": capacity,
-        "served": served,
-        "unserved_demand": unserved,
-    }
-    for index, capacity_type in enumerate(TYPES):
-        columns[f"target_{capacity_type.value}"] = record.targets[:, index]
-        columns[f"ready_{capacity_type.value}"] = record.ready[:, index]
-        columns[f"billed_{capacity_type.value}"] = record.billed[:, index]
-    return pd.DataFrame(columns, index=scenario.timestamps)
-
-
-def percent(part: float, whole: float) -> float:
-    """`part` as a percentage of `whole`; 100 when `whole` is 0 (served minutes: with no
-    minute of data, none went unserved)."""
-    return 100.0 * part / whole if whole > 0 else 100.0
 
 
 def _stream_seed(seed: int, stream: int) -> int:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import math
 from html import escape
 
-from actuator.report import elements, model, plots, units
-from actuator.report.units import Fmt
 from planner import spec
+from report import elements, model, plots, units
+from report.units import Fmt
 
 
 def render(w: model.WorkloadReport, p: str) -> str:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from actuator.report import model, units
-from actuator.report.units import Fmt
 from planner import spec
+from report import model, units
+from report.units import Fmt
 
 LABELS = {
     spec.CapacityType.RESERVED: "reserved",

@@ -13,7 +13,7 @@ import math
 from datetime import UTC, datetime
 from enum import Enum
 
-from actuator.report import model
+from report import model
 
 JsonValue = None | bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"]
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from html import escape
 
-from actuator.report import elements, model, plots, section, units
-from actuator.report.units import Fmt
+from report import elements, model, plots, section, units
+from report.units import Fmt
 
 CSS = """
 :root { --ink:#1d2733; --muted:#5b6573; --line:#e3e6ea; --bg:#f6f7f9; --card:#fff;

@@ -17,11 +17,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from actuator.report import caveats, model
 from forecaster import forecast as fc
 from forecaster import series as fseries
 from planner import cost, lead_time, mix, plan, spec
-from simulator import simulate
+from report import caveats, model
+from simulator import results
 
 HOURS_PER_WEEK = 168.0
 # History shown before the forecast: two weeks show the weekly cycle the model learned from.
@@ -45,7 +45,7 @@ class WorkloadInputs:
     plan: plan.Plan
     lead_time: lead_time.LeadTime
     budget_note: str | None
-    simulation: simulate.SimulationResult | None
+    simulation: results.SimulationResult | None
 
 
 def interval_label(column: str, interval_s: int) -> str:
@@ -230,8 +230,8 @@ def lead_time_view(value: lead_time.LeadTime) -> model.LeadTimeView:
     return model.LeadTimeView(seconds=float(value.seconds), source=value.source, note=note)
 
 
-def simulation_view(result: simulate.SimulationResult) -> model.Simulation:
-    oracle = result.result(simulate.PolicyName.ORACLE)
+def simulation_view(result: results.SimulationResult) -> model.Simulation:
+    oracle = result.result(results.PolicyName.ORACLE)
 
     def vs(value: float, base: float | None) -> float | None:
         return value / base if base else None
@@ -239,7 +239,7 @@ def simulation_view(result: simulate.SimulationResult) -> model.Simulation:
     rows = tuple(
         model.PolicyRow(
             policy=r.policy.value
-            if r.mix is simulate.MixMode.PLANNER
+            if r.mix is results.MixMode.PLANNER
             else f"{r.policy.value} ({r.mix.value})",
             served_minutes_pct=r.served_minutes_pct,
             unserved_demand_pct=r.unserved_demand_pct,

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from html import escape
 
-from actuator.report import model
 from planner import spec
+from report import model
 
 WIDTH = 920
 HEIGHT = 290

@@ -8,8 +8,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-from actuator.report import model, units
 from planner import lead_time
+from report import model, units
 
 # The weekly cycle needs at least two weeks of history to be learned and backtested (one to
 # fit, one to hold out); the forecaster falls back to a daily profile below that.

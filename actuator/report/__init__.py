@@ -1,1 +1,0 @@
-"""Shell: the capacity report (model, content assembly, HTML / Markdown / JSON renderers)."""

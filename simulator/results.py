@@ -1,0 +1,115 @@
+"""Pure: what a replay yields: per policy, served minutes, GPU-hours, cost and churn.
+
+The result types of the what-if simulator (engine.py produces them, accounting.py assembles
+them, the report and `prescale simulate` read them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import pandas as pd
+
+from planner import spec
+from simulator import cold_start
+
+TYPES = (spec.CapacityType.RESERVED, spec.CapacityType.SPOT, spec.CapacityType.ON_DEMAND)
+
+
+class PolicyName(StrEnum):
+    PRESCALE = "prescale"
+    REACTIVE = "reactive"
+    STATIC = "static"
+    CRON = "cron"
+    ORACLE = "oracle"
+
+
+class MixMode(StrEnum):
+    """Which capacity types a policy runs on."""
+
+    PLANNER = "planner"  # the planner's reserved / spot / on-demand mix for the spec's types
+    ON_DEMAND = "on_demand"  # everything on demand
+
+
+@dataclass(frozen=True, slots=True)
+class ByType:
+    """A figure per capacity type."""
+
+    reserved: float
+    spot: float
+    on_demand: float
+
+    @property
+    def total(self) -> float:
+        return self.reserved + self.spot + self.on_demand
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            spec.CapacityType.RESERVED.value: self.reserved,
+            spec.CapacityType.SPOT.value: self.spot,
+            spec.CapacityType.ON_DEMAND.value: self.on_demand,
+        }
+
+
+@dataclass(frozen=True)
+class PolicyResult:
+    """One policy's replay: SLO, GPU use, cost, churn, and the per-minute series for plots.
+
+    `timeseries` has one row per replayed minute (UTC index) and the columns: `arrivals`,
+    `demand` (spec unit), `capacity` (ready x capacity per replica), `served` (1.0, 0.0, or NaN
+    in a gap), `unserved_demand` (spec unit), and per capacity type `target_<type>`,
+    `ready_<type>`, `billed_<type>` (replicas ordered, i.e. paid; reserved shows the commitment).
+    """
+
+    policy: PolicyName
+    mix: MixMode
+    minutes: int  # replayed minutes
+    minutes_with_data: int  # minutes that count for served / unserved
+    served_minutes: int
+    served_minutes_pct: float  # of minutes_with_data
+    unserved_demand_pct: float  # of the demand summed over minutes_with_data
+    unserved_demand: float  # spec unit x minutes
+    gpu_hours: float
+    gpu_hours_by_type: ByType
+    cost_usd: float  # GPU cost: what the replicas were billed
+    cost_by_type: ByType
+    api_overflow_usd: float | None  # unserved tokens at the spec's price; None when unpriced
+    scale_events: int  # target changes, counted per capacity type and minute
+    scale_out_events: int  # minutes in which the total target rose
+    scale_in_events: int  # minutes in which the total target fell
+    replicas_ordered: int  # cold starts paid, including spot replacements
+    spot_interruptions: int
+    reserved_commitment: int
+    peak_replicas: int  # most replicas billed in one minute
+    mean_replicas: float
+    timeseries: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """Every policy's replay of one workload over one replayed period."""
+
+    workload: str
+    start: pd.Timestamp  # first replayed minute
+    minutes: int
+    capacity_per_replica: float
+    cold_start: cold_start.ColdStartDistribution
+    seed: int
+    policies: tuple[PolicyResult, ...]
+    planning_lead_time_s: int | None = None  # the lead time policies planned with
+    forecast_model: str | None = None  # prescale's forecast model; None when it did not run
+    forecast_refits: int = 0  # forecasts prescale made, the first one from the warm-up
+    dropout_minutes: int = 0  # replayed minutes that were collection dropouts, made gaps
+
+    def result(self, name: PolicyName) -> PolicyResult | None:
+        for result in self.policies:
+            if result.policy is name:
+                return result
+        return None
+
+
+def percent(part: float, whole: float) -> float:
+    """`part` as a percentage of `whole`; 100 when `whole` is 0 (served minutes: with no
+    minute of data, none went unserved)."""
+    return 100.0 * part / whole if whole > 0 else 100.0
