@@ -50,23 +50,35 @@ class ColdStartDistribution:
     def fixed(cls, seconds: float) -> ColdStartDistribution:
         if not math.isfinite(seconds) or seconds < 0:
             raise errors.InputError(
-                f"lead time ({seconds} s) must be a finite number of seconds >= 0; "
-                "pass e.g. --lead-time 10m"
+                errors.Problem(
+                    "lead_time",
+                    f"{seconds} s",
+                    "must be a finite number of seconds >= 0",
+                    "set {field} to e.g. 10m",
+                )
             )
         return cls(LeadTimeKind.FIXED, float(seconds), float(seconds))
 
     @classmethod
     def lognormal(cls, median_s: float, p90_s: float) -> ColdStartDistribution:
-        problems: list[str] = []
+        problems: list[errors.Problem] = []
         if not math.isfinite(median_s) or median_s <= 0:
             problems.append(
-                f"lead-time median ({median_s} s) must be > 0 for a lognormal cold start; "
-                "pass e.g. --lead-time 10m"
+                errors.Problem(
+                    "lead_time",
+                    f"{median_s} s",
+                    "must be > 0 for a lognormal cold start",
+                    "set {field} to e.g. 10m",
+                )
             )
         if not math.isfinite(p90_s) or p90_s < median_s:
             problems.append(
-                f"lead-time P90 ({p90_s} s) must be >= the median ({median_s} s); "
-                "pass e.g. --lead-time 10m --lead-time-p90 15m"
+                errors.Problem(
+                    "lead_time_p90",
+                    f"{p90_s} s",
+                    f"must be >= the median ({median_s} s)",
+                    "set {field} at or above the median, e.g. 15m for a 10m median",
+                )
             )
         if problems:
             raise errors.InputError(problems)

@@ -229,19 +229,30 @@ def _tokens_per_request(trace: series.Trace, request: spec.RequestShape) -> np.n
 
 
 def _check(options: Options) -> None:
-    problems: list[str] = []
+    problems: list[errors.Problem] = []
     if not options.policies:
         problems.append(
-            "--policies () is empty; name at least one of "
-            + ",".join(p.value for p in ALL_POLICIES)
+            errors.Problem(
+                "policies",
+                "",
+                "is empty",
+                "name at least one of " + ",".join(p.value for p in ALL_POLICIES),
+            )
         )
     if len(set(options.policies)) != len(options.policies):
         problems.append(
-            f"--policies ({','.join(options.policies)}) names a policy twice; name each once"
+            errors.Problem(
+                "policies", ",".join(options.policies), "names a policy twice", "name each once"
+            )
         )
     if options.refit_every_s < replay.MINUTE_S:
         problems.append(
-            f"refit interval ({options.refit_every_s} s) must be at least 60 s; use e.g. 6h"
+            errors.Problem(
+                "refit_every",
+                f"{options.refit_every_s} s",
+                "must be at least 60 s",
+                "set {field} to e.g. 6h",
+            )
         )
     if problems:
         raise errors.InputError(problems)
@@ -253,8 +264,12 @@ def names(values: Sequence[str]) -> tuple[results.PolicyName, ...]:
     unknown = [v for v in values if v.strip().lower() not in known]
     if unknown:
         raise errors.InputError(
-            f"--policies ({','.join(values)}) has unknown names {unknown}; use any of "
-            + ",".join(known)
+            errors.Problem(
+                "policies",
+                ",".join(values),
+                f"has unknown names {unknown}",
+                "use any of " + ",".join(known),
+            )
         )
     return tuple(known[v.strip().lower()] for v in values)
 

@@ -79,22 +79,32 @@ def split(trace: series.Trace, replay_s: int, *, mask_dropouts: bool = True) -> 
     span_days = total / MINUTES_PER_DAY
     if replay_minutes <= 0:
         raise errors.InputError(
-            f"--replay ({replay_s} s) must be at least one minute; pass e.g. --replay 7d"
+            errors.Problem(
+                "replay", f"{replay_s} s", "must be at least one minute", "set {field} to e.g. 7d"
+            )
         )
     if replay_minutes >= total:
         raise errors.InputError(
-            f"--replay ({replay_s / 86400:g} d) leaves no warm-up: the trace spans "
-            f"{span_days:.2f} d and the warm-up is everything before the replayed period; "
-            "pass a shorter --replay or a longer trace"
+            errors.Problem(
+                "replay",
+                f"{replay_s / 86400:g} d",
+                f"leaves no warm-up: the trace spans {span_days:.2f} d and the warm-up is "
+                "everything before the replayed period",
+                "pass a shorter {field} or a longer trace",
+            )
         )
     cut = total - replay_minutes
     warmup = _slice(minutes, 0, cut)
     replayed = _slice(minutes, cut, total)
     if not np.isfinite(warmup.values.to_numpy()).any():
         raise errors.InputError(
-            f"the warm-up ({warmup.values.index[0].isoformat()} to "
-            f"{warmup.values.index[-1].isoformat()}) holds no data, only gaps; pass a shorter "
-            "--replay or a trace with history before the replayed period"
+            errors.Problem(
+                "replay",
+                f"{replay_s / 86400:g} d",
+                f"leaves a warm-up ({warmup.values.index[0].isoformat()} to "
+                f"{warmup.values.index[-1].isoformat()}) that holds no data, only gaps",
+                "pass a shorter {field} or a trace with history before the replayed period",
+            )
         )
     dropout_minutes = 0
     if dropped.any():
@@ -115,8 +125,12 @@ def until(trace: series.Trace, end: pd.Timestamp) -> series.Trace:
     keep = pd.DatetimeIndex(trace.values.index) < end
     if not keep.any():
         raise errors.InputError(
-            f"--until ({end.isoformat()}) is before the trace starts "
-            f"({trace.values.index[0].isoformat()}); pass a time within the trace"
+            errors.Problem(
+                "until",
+                end.isoformat(),
+                f"is before the trace starts ({trace.values.index[0].isoformat()})",
+                "set {field} to a time within the trace",
+            )
         )
 
     def cut(values: pd.Series | None) -> pd.Series | None:

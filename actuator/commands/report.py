@@ -21,6 +21,8 @@ from simulator import lineup
 log = logging.getLogger(__name__)
 
 DEFAULT_OUT = Path("prescale-report")
+# The core's field names, as the user typed them on this command's line.
+FLAGS = {"replay": "--replay"}
 FILES = ("report.html", "report.json", "report.md")
 
 EPILOG = """\
@@ -110,14 +112,16 @@ def build(request: Request, *, now: datetime) -> model.Report:
     options = lineup.Options(replay_s=replay_s or 0, seed=request.seed)
     # Every workload replays the same warm-up, so prescale's model choice (the backtest, the
     # slow part) is made once and shared, exactly as `prescale simulate` makes it.
-    selection = lineup.prescale_selection(history, options) if replay_s else None
+    with errors.named(FLAGS):
+        selection = lineup.prescale_selection(history, options) if replay_s else None
     prediction = fc.forecast(history.values, horizon_s=request.horizon_s)
     sections = []
     # The same plans `prescale plan` prints: one forecast, pools within their budgets.
     for planned in fleet.plan_all(specs, history, prediction):
         simulation = None
         if replay_s:
-            simulation = lineup.run(planned.workload, history, options, selection=selection)
+            with errors.named(FLAGS):
+                simulation = lineup.run(planned.workload, history, options, selection=selection)
         sections.append(
             content.WorkloadInputs(
                 workload=planned.workload,

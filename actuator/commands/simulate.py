@@ -120,6 +120,17 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
+# The core's field names, as the user typed them on this command's line.
+FLAGS = {
+    "replay": "--replay",
+    "until": "--until",
+    "lead_time": "--lead-time",
+    "lead_time_p90": "--lead-time-p90",
+    "policies": "--policies",
+    "refit_every": "--refit-every",
+}
+
+
 def run(args: argparse.Namespace) -> int:
     options, problems = _options(args)
     chosen = _workloads(args, problems)
@@ -133,14 +144,17 @@ def run(args: argparse.Namespace) -> int:
         # the slow part) is made once and shared, as `prescale report --simulate` does.
         if terminal:
             ProgressBar(sys.stderr).note("choosing the forecast model on the warm-up ...")
-        selection = lineup.prescale_selection(loaded, options)
+        with errors.named(FLAGS):
+            selection = lineup.prescale_selection(loaded, options)
     results = []
     for number, workload in enumerate(chosen, start=1):
         label = f"{workload.name} ({number}/{len(chosen)}) " if len(chosen) > 1 else ""
         bar = ProgressBar(sys.stderr, label=label) if terminal else None
         if bar is not None:
             bar.note(f"{label}fitting the forecast on the warm-up ...")
-        results.append(lineup.run(workload, loaded, options, selection=selection, progress=bar))
+        with errors.named(FLAGS):
+            replayed = lineup.run(workload, loaded, options, selection=selection, progress=bar)
+        results.append(replayed)
         if bar is not None:
             bar.done()
     source = str(inputs.trace_path(args))
@@ -195,12 +209,12 @@ def _options(args: argparse.Namespace) -> tuple[lineup.Options, list[str]]:
                     else cold_start.ColdStartDistribution.lognormal(median_s, p90_s)
                 )
             except errors.InputError as exc:
-                problems.extend(exc.problems)
+                problems.extend(exc.renamed(FLAGS).problems)
     names: tuple[results.PolicyName, ...] = ()
     try:
         names = lineup.names([n for n in args.policies.split(",") if n.strip()])
     except errors.InputError as exc:
-        problems.extend(exc.problems)
+        problems.extend(exc.renamed(FLAGS).problems)
     until: pd.Timestamp | None = None
     if args.until is not None:
         try:
