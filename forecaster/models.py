@@ -61,11 +61,6 @@ def season_for(resolution_s: int) -> Season:
     )
 
 
-def _level(y: np.ndarray) -> float:
-    finite = y[np.isfinite(y)]
-    return float(np.mean(finite)) if finite.size else 0.0
-
-
 def fill_gaps(y: np.ndarray, period: int) -> np.ndarray:
     """Fill NaN from one period earlier (then later), then by interpolation, then the mean."""
     out = y.astype(float).copy()

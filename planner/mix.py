@@ -90,8 +90,7 @@ def split_counts(
     spot = int(rest * workload.spot_share)
     if not spot:  # no spot, nothing to interrupt (and no spare): the common on-demand case
         return reserved, 0, 0, rest
-    # expected_interruptions, inlined: this runs every tick of every replay
-    expected = spot * workload.spot_interruption_rate_per_hour * (lead_time_s / SECONDS_PER_HOUR)
+    expected = expected_interruptions(spot, workload.spot_interruption_rate_per_hour, lead_time_s)
     extra = min(math.ceil(expected), max(cap - total, 0))
     return reserved, spot + extra, extra, rest - spot
 
