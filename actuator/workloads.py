@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
+from actuator import yamldoc
 from kernel import errors
 from planner import spec
 
@@ -34,15 +33,7 @@ def load(path: Path) -> tuple[spec.WorkloadSpec, ...]:
 
 def parse(text: str, *, source: str = "<workload>") -> tuple[spec.WorkloadSpec, ...]:
     """Validate workload YAML text (one or many documents)."""
-    try:
-        documents = [d for d in yaml.safe_load_all(text) if d is not None]
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise errors.InputError(
-            f"workload file {source}{where}: invalid YAML ({problem}); fix the syntax there"
-        ) from None
+    documents = yamldoc.load_all(text, source=f"workload file {source}")
     if not documents:
         raise errors.InputError(
             f"workload file {source} is empty; define at least one workload "

@@ -8,6 +8,7 @@ listing every problem found.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -216,6 +217,13 @@ class _Fields:
         return seconds
 
 
+def _did_you_mean(key: str) -> str:
+    close = difflib.get_close_matches(key, sorted(KNOWN_FIELDS), n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {close[0]}? fix its spelling or remove it"
+    return "remove it or fix its spelling"
+
+
 def _names(enum: type[StrEnum]) -> str:
     return "|".join(member.value for member in enum)
 
@@ -317,7 +325,7 @@ def _parse_one(
         f.problem("name", raw_name, "is missing", "give the workload a name")
     for key in item:
         if key not in KNOWN_FIELDS:
-            f.problem(str(key), item[key], "is not a known field", "remove it or fix its spelling")
+            f.problem(str(key), item[key], "is not a known field", _did_you_mean(str(key)))
 
     kind = f.choice("kind", WorkloadKind, WorkloadKind.GENERIC)
     unit = f.choice("unit", DemandUnit, None)

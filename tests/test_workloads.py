@@ -77,3 +77,24 @@ def test_missing_and_empty_files(tmp_path: Path, content: str | None, fragment: 
         path.write_text(content)
     with pytest.raises(errors.InputError, match=fragment):
         workloads.load(path)
+
+
+def test_a_repeated_key_is_refused_with_both_lines() -> None:
+    with pytest.raises(errors.InputError) as caught:
+        workloads.parse("name: a\nunit: concurrency\nmax_replicas: 4\nmax_replicas: 40\n")
+    (problem,) = caught.value.problems
+    assert "'max_replicas' appears twice (lines 3 and 4)" in problem and "keep one" in problem
+
+
+def test_an_alias_bomb_is_refused_quickly() -> None:
+    """The 'billion laughs': nine levels of ten aliases would expand to 10^9 strings."""
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for n in range(1, 10):
+        levels.append(f"a{n}: &a{n} [" + ", ".join([f"*a{n - 1}"] * 10) + "]")
+    with pytest.raises(errors.InputError, match="expands to 1,000,001 nodes"):
+        workloads.parse("\n".join(levels) + "\n")
+
+
+def test_an_unknown_key_gets_a_did_you_mean() -> None:
+    with pytest.raises(errors.InputError, match="did you mean max_replicas"):
+        workloads.parse("name: a\nunit: concurrency\ngpu: L4\nmax_replica: 4\n")
