@@ -135,5 +135,6 @@ def start(upstream: str) -> Proxy:
     server.daemon_threads = True
     proxy = Proxy(url=f"http://127.0.0.1:{server.server_port}", upstream=upstream, server=server)
     ref.append(proxy)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # A short poll so that stop() returns promptly (the default is 0.5 s per proxy).
+    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
     return proxy
