@@ -7,7 +7,8 @@
 
 Faults: a 503 with Prometheus's error JSON, a 502 HTML page, a 200 HTML page, a body cut in
 half (valid length, broken JSON), a body that ends before its Content-Length, a 200 with
-`status: error`, and a hang (held until the client gives up; released at stop, never a sleep).
+`status: error`, an answer with `warnings`, and a hang (held until the client gives up;
+released at stop, never a sleep).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Fault(enum.StrEnum):
     SHORT_BODY = "short_body"
     STATUS_ERROR_200 = "status_error_200"
     HANG = "hang"
+    WARNINGS = "warnings"  # the real answer with Prometheus-style `warnings` appended
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,9 @@ def _handler(proxy_ref: list[Proxy]) -> type[http.server.BaseHTTPRequestHandler]
             status, headers, body = self._forward()
             if fault is Fault.TRUNCATED_JSON:
                 return self._send(status, body[: len(body) // 2], "application/json")
+            if fault is Fault.WARNINGS:
+                warned = body.rstrip()[:-1] + b',"warnings":["results truncated: a store is down"]}'
+                return self._send(status, warned, "application/json")
             if fault is Fault.SHORT_BODY:
                 self.close_connection = True
                 return self._send(status, body[: len(body) // 2], "application/json", len(body))

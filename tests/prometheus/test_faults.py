@@ -204,3 +204,13 @@ def test_insecure_warns(prometheus_history: History, caplog: pytest.LogCaptureFi
     with caplog.at_level(logging.WARNING):
         prometheus.instant(conn, QUERY, prometheus_history.start + pd.Timedelta(days=1))
     assert any("TLS verification is off" in r.getMessage() for r in caplog.records)
+
+
+def test_prometheus_warnings_make_the_result_partial(
+    prometheus_history: History, proxy: fault_proxy.Proxy
+) -> None:
+    proxy.faults = [fault_proxy.Fault.WARNINGS]
+    got = prometheus.fetch_range(_conn(proxy.url), QUERY, *_hour(prometheus_history), 60)
+    assert got.partial
+    assert got.warnings == ("results truncated: a store is down",)
+    assert got.values.notna().all()
