@@ -230,3 +230,11 @@ def test_labels_are_reported(prometheus_history: History) -> None:
     at = prometheus_history.start + pd.Timedelta(hours=1)
     got = prometheus.fetch_range(_conn(prometheus_history.url), query, at, at, 60)
     assert got.labels == {"namespace": LABELS["namespace"]}
+
+
+@pytest.mark.parametrize("preset", ["vllm", "vllm-concurrency"])
+def test_an_empty_selector_is_valid_promql(prometheus_history: History, preset: str) -> None:
+    """`metric{}` and `{__name__=~"a|b",}` parse; without a selector every model is summed."""
+    spec = source.parse({"url": prometheus_history.url, "preset": preset})
+    at = prometheus_history.start + pd.Timedelta(hours=1)
+    assert prometheus.instant(spec.connection, spec.queries.main, at) is not None
