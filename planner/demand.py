@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from kernel import errors
 from planner import capacity, spec
 
 
@@ -96,3 +97,59 @@ def load(
     """
     rate_per_s = np.asarray(arrivals, dtype=np.float64) / interval_s
     return rate_per_s * load_factor(unit, request)
+
+
+def history_load(
+    values: npt.NDArray[np.float64],
+    *,
+    interval_s: float,
+    workload: spec.WorkloadSpec,
+    request: spec.RequestShape,
+) -> npt.NDArray[np.float64]:
+    """Load in the workload's unit from its history, whatever unit the source gave.
+
+    Arrivals go through Little's law (`load`). A gauge or rate that is already load is never
+    put through it again: in the workload's unit it is taken as it is (40 running requests
+    are 40 concurrent); in another load unit it is converted through the request rate it
+    implies (40 concurrent at D = 18.5 s is 2.16 req/s, so 2.16 * 14800 = 32,000 KV tokens).
+    KV usage (replicas' worth of KV cache) times the KV capacity of one replica is KV tokens.
+    """
+    source = workload.history_unit
+    array = np.asarray(values, dtype=np.float64)
+    if source is spec.HistoryUnit.ARRIVALS:
+        return load(array, interval_s=interval_s, unit=workload.unit, request=request)
+    if source is spec.HistoryUnit.KV_USAGE:
+        if workload.unit is not spec.DemandUnit.KV_TOKENS:
+            raise errors.InputError(
+                f"workload {workload.name}: its history is KV-cache usage (a fraction per "
+                f"replica) but unit is {workload.unit.value}; set unit: kv_tokens, or use a "
+                "concurrency or request-rate preset"
+            )
+        return array * capacity.per_replica(workload, request)
+    given = spec.DemandUnit(source.value)
+    if given is workload.unit:
+        return array.copy()
+    return array / load_factor(given, request) * load_factor(workload.unit, request)
+
+
+def describe(workload: spec.WorkloadSpec, request: spec.RequestShape, interval_s: int) -> str:
+    """How the history's unit became the workload's, in words for tables and JSON."""
+    source = workload.history_unit
+    unit = workload.unit.value
+    if source is spec.HistoryUnit.ARRIVALS:
+        factor = load_factor(workload.unit, request)
+        return (
+            f"arrivals per {interval_s} s -> {unit} by Little's law "
+            f"(1 request/s = {factor:.6g} {unit})"
+        )
+    if source is spec.HistoryUnit.KV_USAGE:
+        per = capacity.per_replica(workload, request)
+        return f"kv_usage (gauge, replicas' worth of KV cache) x {per:.6g} kv_tokens per replica"
+    if source.value == unit:
+        return f"{source.value} (gauge, already load) -> {unit} unchanged, no Little's law"
+    given = spec.DemandUnit(source.value)
+    ratio = load_factor(workload.unit, request) / load_factor(given, request)
+    return (
+        f"{source.value} (already load) -> {unit} through the implied request rate "
+        f"(x {ratio:.6g}), no Little's law on top"
+    )

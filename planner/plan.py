@@ -115,8 +115,8 @@ def needed_per_bucket(
             f"forecast column {column} has {unknown} missing or infinite values of "
             f"{arrivals.size}; forecast every bucket of the horizon before planning"
         )
-    load = demand.load(
-        arrivals, interval_s=forecast.input_interval_s, unit=workload.unit, request=request
+    load = demand.history_load(
+        arrivals, interval_s=forecast.input_interval_s, workload=workload, request=request
     )
     per_replica = capacity.per_replica(workload, request)
     return capacity.replicas_needed(load, per_replica, workload.target_utilization)
@@ -184,7 +184,8 @@ def build_plan(
     mean_column = workload.provisioning_quantile.value
     mean_arrivals = forecast.frame.get("p50", forecast.frame.get(mean_column))
     requests = 0.0
-    if mean_arrivals is not None:
+    # A gauge history (concurrency, KV tokens) counts no requests: cost per 1M requests is n/a.
+    if mean_arrivals is not None and workload.history_unit is spec.HistoryUnit.ARRIVALS:
         buckets = forecast.resolution_s / forecast.input_interval_s
         requests = float(np.nansum(mean_arrivals.to_numpy(dtype=np.float64))) * buckets
     summary = cost.summarise(

@@ -40,6 +40,23 @@ class DemandUnit(StrEnum):
     REQUESTS_PER_S = "requests_per_s"
 
 
+class HistoryUnit(StrEnum):
+    """What the workload's demand history measures, as its source gave it.
+
+    ARRIVALS (requests per input interval: a CSV trace, or a counter's rate times the step)
+    become load by Little's law (demand.py). The others are gauges or rates that are already
+    load and are taken as they are (converted only between units, never through Little's law
+    again). KV_USAGE is the sum over replicas of a KV-cache usage fraction: replicas' worth of
+    KV capacity.
+    """
+
+    ARRIVALS = "arrivals"
+    CONCURRENCY = "concurrency"
+    KV_TOKENS = "kv_tokens"
+    KV_USAGE = "kv_usage"
+    TOKENS_PER_S = "tokens_per_s"
+
+
 class ProvisioningQuantile(StrEnum):
     P50 = "p50"
     P90 = "p90"
@@ -129,6 +146,8 @@ class WorkloadSpec:
     pool: str | None  # GPU pool shared with other workloads; None: not pooled
     pool_gpu_budget: int | None  # GPUs of the pool; None: no budget
     api_overflow_price_per_1m_tokens: float | None  # None: unserved demand is not priced
+    # Set by the shell from the history's source (a Prometheus gauge), not a YAML key.
+    history_unit: HistoryUnit = HistoryUnit.ARRIVALS
 
 
 # The YAML keys: the spec's fields, with durations written `lead_time: 10m`, `cooldown: 5m`
@@ -137,6 +156,7 @@ KNOWN_FIELDS = frozenset(f.name for f in dataclasses.fields(WorkloadSpec)) - {
     "lead_time_s",
     "cooldown_s",
     "pool_gpu_budget",
+    "history_unit",
 } | {"lead_time", "cooldown"}
 REQUEST_FIELDS = frozenset(f.name for f in dataclasses.fields(RequestShape))
 

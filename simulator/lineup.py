@@ -210,7 +210,9 @@ def policies(
 def _load(
     arrivals: np.ndarray, workload: spec.WorkloadSpec, request: spec.RequestShape
 ) -> np.ndarray:
-    return demand.load(arrivals, interval_s=replay.MINUTE_S, unit=workload.unit, request=request)
+    return demand.history_load(
+        arrivals, interval_s=replay.MINUTE_S, workload=workload, request=request
+    )
 
 
 def _tokens_per_request(trace: series.Trace, request: spec.RequestShape) -> np.ndarray:

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+# Session fixtures of real servers that live in their own modules (started only when used).
+pytest_plugins = ("prometheus_history",)
+
 
 def free_port() -> int:
     """A free TCP port on 127.0.0.1 (never 9090, the Prometheus default other tools expect)."""

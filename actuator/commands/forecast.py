@@ -11,7 +11,6 @@ from typing import Any
 
 import pandas as pd
 
-from actuator import trace
 from actuator.commands import inputs
 from forecaster import backtest, candidates
 from forecaster import forecast as forecasting
@@ -21,6 +20,8 @@ EPILOG = """examples:
   prescale forecast                                   (bundled NASA trace, 7 days ahead)
   prescale forecast --trace traffic.csv.gz --column requests --horizon 3d --out forecast.csv
   prescale forecast --trace metrics.csv --column value --format json > forecast.json
+  prescale forecast --prometheus http://prometheus:9090 --preset vllm \
+      --selector '{model_name="llama-3-8b",namespace="chat"}' --since 28d --step 1m
 
 Every eligible candidate is scored on the same backtest folds (the latest folds all of them
 have the history for, at least 3 when the history allows); a candidate with too little history
@@ -57,6 +58,7 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     inputs.add_trace_arguments(parser)
+    inputs.add_prometheus_arguments(parser)
     parser.add_argument(
         "--horizon", default="7d", help="how far ahead: 7d (default), 36h, 90m, 3600 (seconds)"
     )
@@ -218,16 +220,16 @@ def write_csv(result: forecasting.Forecast, path: Path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     horizon_s = parse_horizon(args.horizon)
-    path = inputs.trace_path(args)
-    loaded = trace.load(path, args.column)
+    history = inputs.load_history(args)
+    loaded = history.trace
     result = forecasting.forecast(loaded.values, horizon_s=horizon_s, resolution_s=args.resolution)
     if args.out is not None:
         write_csv(result, args.out)
     if args.format == "json":
-        json.dump(to_json(result, str(path), loaded.column), sys.stdout, indent=1)
+        json.dump(to_json(result, history.label, loaded.column), sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
-        print(to_table(result, str(path), loaded.column))
+        print(to_table(result, history.label, loaded.column))
         if args.out is not None:
             print(f"\nwrote {len(result.frame)} rows to {args.out}")
     return 0

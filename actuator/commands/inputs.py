@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from kernel import duration
+import pandas as pd
+
+from actuator import presets, prometheus, source, trace, workloads
+from forecaster import series
+from kernel import duration, errors
+from planner import spec
 
 EXAMPLE_TRACE = "nasa_ksc_aug1995_per_minute.csv.gz"
 EXAMPLE_WORKLOAD = "workload.yaml"
@@ -60,3 +68,186 @@ def duration_s(flag: str, text: str, problems: list[str]) -> int:
         )
         return 0
     return seconds
+
+
+def add_prometheus_arguments(parser: argparse.ArgumentParser, *, until: bool = True) -> None:
+    """The flags that read history from Prometheus instead of --trace (docs/prometheus.md).
+
+    `until=False` for a command that has its own --until with the same meaning (simulate).
+    """
+    group = parser.add_argument_group("Prometheus history (instead of --trace; docs/prometheus.md)")
+    group.add_argument("--prometheus", metavar="URL", default=None, help="Prometheus base URL")
+    group.add_argument("--query", metavar="PROMQL", default=None, help="PromQL, one series")
+    group.add_argument(
+        "--query-unit",
+        choices=[u.value for u in presets.SourceUnit],
+        default=None,
+        help="what --query yields (default requests_per_s: a counter rate)",
+    )
+    group.add_argument(
+        "--preset", metavar="NAME", default=None, help=f"one of {', '.join(presets.PRESETS)}"
+    )
+    group.add_argument(
+        "--selector",
+        metavar="'{...}'",
+        default="",
+        help='label matchers for the preset, e.g. \'{model_name="llama-3-8b",namespace="chat"}\'',
+    )
+    group.add_argument("--since", default=None, help="history length before --until (28d)")
+    if until:
+        group.add_argument(
+            "--until", metavar="TIME", default=None, help="end of history, ISO 8601 UTC (now)"
+        )
+    group.add_argument("--step", default=None, help="query step = trace interval (1m)")
+    group.add_argument("--bearer-token-file", type=Path, default=None)
+    group.add_argument("--basic-auth-user", default=None)
+    group.add_argument("--basic-auth-password-file", type=Path, default=None)
+    group.add_argument("--ca-file", type=Path, default=None, help="CA bundle (PEM)")
+    group.add_argument("--cert-file", type=Path, default=None, help="client certificate (PEM)")
+    group.add_argument("--key-file", type=Path, default=None, help="client key (PEM)")
+    group.add_argument("--insecure", action="store_true", help="skip TLS verification (warns)")
+    group.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="extra HTTP header, repeatable (e.g. 'X-Scope-OrgID: team-a')",
+    )
+    group.add_argument("--prometheus-timeout", default=None, help="per request (30s)")
+
+
+@dataclass(frozen=True)
+class History:
+    """The demand history a command runs on, and where it came from."""
+
+    trace: series.Trace
+    label: str  # the CSV path, or the Prometheus URL and query (no credentials)
+    name: str  # short form for titles: the CSV file's name, or the label
+    unit: spec.HistoryUnit  # what the values measure (arrivals for a CSV)
+
+    def apply(self, specs: Sequence[spec.WorkloadSpec]) -> tuple[spec.WorkloadSpec, ...]:
+        """The specs told what their history measures (so a gauge skips Little's law)."""
+        return tuple(dataclasses.replace(w, history_unit=self.unit) for w in specs)
+
+
+def _flag_source(args: argparse.Namespace) -> source.SourceSpec:
+    headers: dict[str, str] = {}
+    problems: list[str] = []
+    for text in args.header:
+        name, sep, value = str(text).partition(":")
+        if not sep or not name.strip():
+            problems.append(f"--header ({text!r}) is not 'Name: value'; write 'X-Scope-OrgID: a'")
+        else:
+            headers[name.strip()] = value.strip()
+    if problems:
+        raise errors.InputError(problems)
+    auth = {
+        key: value
+        for key, value in {
+            "bearer_token_file": args.bearer_token_file,
+            "basic_auth_user": args.basic_auth_user,
+            "basic_auth_password_file": args.basic_auth_password_file,
+            "ca_file": args.ca_file,
+            "cert_file": args.cert_file,
+            "key_file": args.key_file,
+            "insecure": args.insecure or None,
+        }.items()
+        if value is not None
+    }
+    data: dict[str, object] = {"url": args.prometheus, "headers": headers, "auth": auth}
+    optional = {
+        "query": args.query,
+        "preset": args.preset,
+        "selector": args.selector or None,
+        "unit": args.query_unit,
+        "step": args.step,
+        "since": args.since,
+        "timeout": args.prometheus_timeout,
+    }
+    data.update({k: v for k, v in optional.items() if v is not None})
+    return source.parse(data, where="command line")
+
+
+def _until(args: argparse.Namespace, step_s: int) -> pd.Timestamp:
+    if args.until is None or str(args.until).strip().lower() == "now":
+        return pd.Timestamp.now(tz="UTC").floor(f"{step_s}s")
+    try:
+        stamp = pd.Timestamp(str(args.until).strip())
+    except ValueError:
+        raise errors.InputError(
+            f"--until ({args.until!r}) is not a time; write ISO 8601 UTC like "
+            "2026-11-30T00:00:00Z, or now"
+        ) from None
+    return stamp.tz_localize("UTC") if stamp.tz is None else stamp.tz_convert("UTC")
+
+
+def _workload_source(args: argparse.Namespace) -> source.SourceSpec | None:
+    """The one source the workload file names, if its workloads carry `source:` blocks."""
+    path = getattr(args, "workload", None)
+    if path is None:
+        return None
+    found = workloads.load_sources(path)
+    name = getattr(args, "name", None)
+    if name is not None:
+        found = {k: v for k, v in found.items() if k == name}
+    distinct = {repr(s): s for s in found.values()}
+    if len(distinct) > 1:
+        raise errors.InputError(
+            f"workload file {path}: workloads {', '.join(found)} name different source: blocks; "
+            "one run reads one history: run them one at a time (--name) or pass --prometheus"
+        )
+    return next(iter(distinct.values()), None)
+
+
+@dataclass(frozen=True)
+class HistoryRequest:
+    """Where a command's history comes from, resolved from the flags (typed: no Namespace)."""
+
+    trace_path: Path  # the CSV, when `source` is None
+    column: str | None
+    source: source.SourceSpec | None  # Prometheus (flags or the workload file's source:)
+    since: pd.Timestamp | None  # the Prometheus range; None with a CSV
+    until: pd.Timestamp | None
+
+
+def history_request(args: argparse.Namespace) -> HistoryRequest:
+    """--trace, --prometheus, the workload file's source:, or the bundled example."""
+    if args.prometheus is not None and args.trace is not None:
+        raise errors.InputError("--trace and --prometheus are both given; pass one history source")
+    if args.prometheus is None:
+        stray = [f for f in ("query", "preset") if getattr(args, f) is not None]
+        if stray:
+            raise errors.InputError(
+                f"--{stray[0]} needs --prometheus URL; pass the server to query"
+            )
+    chosen = _flag_source(args) if args.prometheus is not None else None
+    if chosen is None and args.trace is None:
+        chosen = _workload_source(args)
+    if chosen is None:
+        return HistoryRequest(trace_path(args), args.column, None, None, None)
+    until = _until(args, chosen.step_s)
+    since_s = chosen.since_s
+    if args.since is not None:
+        problems: list[str] = []
+        since_s = duration_s("--since", args.since, problems)
+        if problems:
+            raise errors.InputError(problems)
+    since = until - pd.Timedelta(seconds=since_s)
+    return HistoryRequest(trace_path(args), args.column, chosen, since, until)
+
+
+def load(request: HistoryRequest) -> History:
+    """Read the requested history (the CSV file, or the Prometheus range)."""
+    chosen = request.source
+    if chosen is None or request.since is None or request.until is None:
+        loaded = trace.load(request.trace_path, request.column)
+        return History(
+            loaded, str(request.trace_path), request.trace_path.name, spec.HistoryUnit.ARRIVALS
+        )
+    fetched = prometheus.load_trace(chosen, request.since, request.until)
+    return History(fetched, chosen.describe(), chosen.describe(), chosen.history_unit)
+
+
+def load_history(args: argparse.Namespace) -> History:
+    """The history from --trace, --prometheus, the workload file's source:, or the example."""
+    return load(history_request(args))

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from actuator import trace, workloads
+from actuator import workloads
 from actuator.commands import inputs
 from forecaster import forecast as forecasting
 from forecaster import series
@@ -28,8 +28,11 @@ EPILOG = """examples:
   prescale plan                                    (bundled NASA trace and example workload)
   prescale plan --trace traffic.csv.gz --workload chat.yaml --out plan.csv
   prescale plan --workload fleet.yaml --format json > plan.json
+  prescale plan --prometheus http://prometheus:9090 --preset vllm-concurrency \
+      --selector '{namespace="chat"}' --workload chat.yaml   (a gauge: no Little's law)
 
-The trace's column (--column, default requests) must count arrivals per interval. --out writes
+The trace's column (--column, default requests) must count arrivals per interval; a
+Prometheus gauge preset is load already (docs/prometheus.md). --out writes
 timestamp,reserved,spot,on_demand,total,needed per minute of the week ahead; with several
 workloads a `workload` column follows the timestamp. The lead time is each workload's
 configured lead_time (a CSV trace carries no cold starts to learn from).
@@ -47,6 +50,7 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     inputs.add_trace_arguments(parser)
+    inputs.add_prometheus_arguments(parser)
     inputs.add_workload_argument(parser)
     parser.add_argument("--out", type=Path, default=None, help="write per-minute targets (CSV)")
     parser.add_argument(
@@ -56,8 +60,9 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    specs = workloads.load(inputs.workload_path(args))
-    loaded = trace.load(inputs.trace_path(args), args.column)
+    history = inputs.load_history(args)
+    specs = history.apply(workloads.load(inputs.workload_path(args)))
+    loaded = history.trace
     predicted = forecasting.forecast(loaded.values, horizon_s=HORIZON_S)
     planned = fleet.plan_all(specs, loaded, predicted)
     if args.out is not None:
@@ -126,15 +131,16 @@ def as_table(
             "commitment, check it against more history before buying"
         )
     for item in planned:
-        lines.extend(["", *_workload_table(item)])
+        lines.extend(["", *_workload_table(item, predicted.input_interval_s)])
     return "\n".join(lines)
 
 
-def _workload_table(item: fleet.PlannedWorkload) -> list[str]:
+def _workload_table(item: fleet.PlannedWorkload, interval_s: int) -> list[str]:
     w, p, c = item.workload, item.plan, item.plan.cost
     lines = [
         f"workload    {w.name} ({w.kind.value}, {w.unit.value}, {w.gpus_per_replica} x {w.gpu})",
         f"demand      {_shape(w, item.request)}",
+        f"history     {demand.describe(w, item.request, interval_s)}",
         f"capacity    {_amount(p.capacity_per_replica)} {w.unit.value} per replica at "
         f"{w.target_utilization:.0%} target, provisioned at {w.provisioning_quantile.value}",
         f"lead time   {p.lead_time_s} s ({item.lead_time.source.value}), cooldown "
@@ -201,11 +207,11 @@ def as_json(
             "resolution_s": predicted.resolution_s,
             "start": predicted.frame.index[0].isoformat(),
         },
-        "workloads": [_workload_json(item) for item in planned],
+        "workloads": [_workload_json(item, predicted.input_interval_s) for item in planned],
     }
 
 
-def _workload_json(item: fleet.PlannedWorkload) -> dict[str, Any]:
+def _workload_json(item: fleet.PlannedWorkload, interval_s: int) -> dict[str, Any]:
     w, p, c = item.workload, item.plan, item.plan.cost
     total = p.targets["total"]
     shortfall = item.shortfall
@@ -214,6 +220,10 @@ def _workload_json(item: fleet.PlannedWorkload) -> dict[str, Any]:
         "gpu": w.gpu,
         "gpus_per_replica": w.gpus_per_replica,
         "unit": w.unit.value,
+        "history": {
+            "source_unit": w.history_unit.value,
+            "conversion": demand.describe(w, item.request, interval_s),
+        },
         "capacity_per_replica": p.capacity_per_replica,
         "provisioning_quantile": w.provisioning_quantile.value,
         "lead_time": {"seconds": p.lead_time_s, "source": item.lead_time.source.value},

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from actuator import trace, workloads
+from actuator import workloads
 from actuator.commands import inputs
 from forecaster import forecast as fc
 from kernel import errors
@@ -31,6 +31,9 @@ examples:
       bundled NASA trace and example workload; open prescale-report/report.html
   prescale report --trace traffic.csv.gz --workload workloads.yaml --simulate --out weekly
       every workload in workloads.yaml, with the what-if replay of the last 7 days
+  prescale report --prometheus http://prometheus:9090 --preset vllm \
+      --selector '{model_name="llama-3-8b"}' --workload chat.yaml --out weekly
+      the last 28 days from Prometheus (docs/prometheus.md; or a source: block in chat.yaml)
 
 Writes report.html (one self-contained page, plots inline as SVG), report.json (every number,
 schema_version) and report.md (the tables) into --out.
@@ -46,6 +49,7 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     inputs.add_trace_arguments(parser)
+    inputs.add_prometheus_arguments(parser)
     inputs.add_workload_argument(parser)
     parser.add_argument(
         "--horizon", default="7d", help="how far ahead to plan, e.g. 7d, 1d, 12h (default 7d)"
@@ -79,8 +83,7 @@ def budget_note(shortfall: budget.Shortfall | None) -> str | None:
 class Request:
     """What `prescale report` was asked for, resolved from the flags (typed: no Namespace)."""
 
-    trace_path: Path
-    column: str | None
+    history: inputs.HistoryRequest  # the CSV trace or the Prometheus source and range
     workload_path: Path
     horizon_s: int
     replay_s: int | None  # None: no what-if replay
@@ -94,8 +97,7 @@ def request_of(args: argparse.Namespace) -> Request:
     if problems:
         raise errors.InputError(problems)
     return Request(
-        trace_path=inputs.trace_path(args),
-        column=args.column,
+        history=inputs.history_request(args),
         workload_path=inputs.workload_path(args),
         horizon_s=horizon_s,
         replay_s=replay_s,
@@ -106,8 +108,9 @@ def request_of(args: argparse.Namespace) -> Request:
 def build(request: Request, *, now: datetime) -> model.Report:
     """The report asked for: one forecast of the trace, every workload's plan (and replay when
     asked)."""
-    specs = workloads.load(request.workload_path)
-    history = trace.load(request.trace_path, request.column)
+    loaded = inputs.load(request.history)
+    specs = loaded.apply(workloads.load(request.workload_path))
+    history = loaded.trace
     replay_s = request.replay_s
     options = lineup.Options(replay_s=replay_s or 0, seed=request.seed)
     # Every workload replays the same warm-up, so prescale's model choice (the backtest, the
@@ -136,7 +139,7 @@ def build(request: Request, *, now: datetime) -> model.Report:
         )
     return content.report(
         sections,
-        trace_name=request.trace_path.name,
+        trace_name=loaded.name,
         workload_file=request.workload_path.name,
         generated_at=now,
     )

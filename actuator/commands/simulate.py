@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from actuator import trace, workloads
+from actuator import workloads
 from actuator.commands import inputs
 from actuator.commands import simulate_output as output
 from kernel import errors
@@ -33,6 +33,7 @@ EPILOG = """examples:
   prescale simulate --lead-time 5m --lead-time-p90 12m --mix on_demand --timeseries sim.csv
   prescale simulate --trace nasa.csv.gz --until 1995-08-28T00:00Z --replay 7d
   prescale simulate --workload fleet.yaml --name chat-llama-8b   (one workload of several)
+  prescale simulate --prometheus http://prometheus:9090 --preset vllm --since 21d --replay 7d
 
 The last --replay of the trace is replayed minute by minute; everything before it is the
 warm-up the forecasts, the static fleet and the cron schedule are fitted on. Coarse traces
@@ -66,6 +67,7 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     inputs.add_trace_arguments(parser)
+    inputs.add_prometheus_arguments(parser, until=False)
     inputs.add_workload_argument(parser)
     parser.add_argument(
         "--name",
@@ -136,7 +138,9 @@ def run(args: argparse.Namespace) -> int:
     chosen = _workloads(args, problems)
     if problems or not chosen:
         raise errors.InputError(problems)
-    loaded = trace.load(inputs.trace_path(args), args.column)
+    history = inputs.load_history(args)
+    loaded = history.trace
+    chosen = history.apply(chosen)
     terminal = sys.stderr.isatty()
     selection = None
     if len(chosen) > 1:
@@ -157,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
         results.append(replayed)
         if bar is not None:
             bar.done()
-    source = str(inputs.trace_path(args))
+    source = history.label
     if len(chosen) == 1:
         print(output.as_table(results[0], source=source, column=loaded.column, mix=options.mix))
         note = output.pool_note(chosen[0])
