@@ -1,0 +1,617 @@
+"""Shell: adapter for Kubernetes, the cluster whose autoscaler floors prescale raises.
+
+prescale co-owns a replica count with the autoscaler that already scales the workload: it writes
+one field and nothing else, by server-side apply under the field manager `prescale`:
+
+- `hpa`: an autoscaling/v2 HorizontalPodAutoscaler's `spec.minReplicas`, never above its
+  `maxReplicas` (the HPA keeps scaling above the floor on its own metrics);
+- `keda`: a KEDA ScaledObject's `spec.minReplicaCount`, never above its `maxReplicaCount` (the
+  ScaledObject is the source of truth: KEDA reverts any write to the `keda-hpa-*` HPA it owns);
+- `scale`: the `/scale` subresource's `spec.replicas` of a Deployment, StatefulSet or any custom
+  resource that has one, when no autoscaler owns it;
+- `metric`: nothing is written; the daemon exports the floor for KEDA to read.
+
+Writes are absolute and idempotent, made only when the value changes, against the
+resourceVersion just read (a concurrent writer gives a real 409, answered with a fresh read).
+429 honours Retry-After; 5xx, timeouts and dropped connections back off, bounded; then an
+ActuationError. Library errors never leave this module: callers see `kernel.errors`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import kubernetes
+import urllib3
+from kubernetes.client import exceptions as kube_errors
+
+from kernel import errors
+
+log = logging.getLogger(__name__)
+
+FIELD_MANAGER = "prescale"
+APPLY_CONTENT_TYPE = "application/apply-patch+yaml"
+MERGE_PATCH_CONTENT_TYPE = "application/merge-patch+json"
+# Groups whose /scale takes server-side apply. The API server (v1.36) fails an apply to a custom
+# resource's /scale with HTTP 500 ("request to convert CR to an invalid group/version:
+# autoscaling/v1"), so a custom resource's /scale gets a merge patch under the same field manager.
+SSA_SCALE_GROUPS = frozenset({"apps"})
+# KEDA's documented defaults when a ScaledObject leaves the bounds out.
+KEDA_DEFAULT_MIN_REPLICAS = 0
+KEDA_DEFAULT_MAX_REPLICAS = 100
+# autoscaling/v2 defaults minReplicas to 1 and rejects 0 unless the HPAScaleToZero gate is on.
+HPA_DEFAULT_MIN_REPLICAS = 1
+# A page of Pods per list call: bounded memory for big workloads, few round trips for small ones.
+POD_PAGE_SIZE = 500
+
+_T = TypeVar("_T")
+
+
+class TargetKind(enum.StrEnum):
+    """What prescale writes for one capacity type of a workload."""
+
+    HPA = "hpa"
+    KEDA = "keda"
+    SCALE = "scale"
+    METRIC = "metric"
+
+
+class ApplyResult(enum.StrEnum):
+    """What `apply_floor` did."""
+
+    APPLIED = "applied"  # the floor changed to the value asked for
+    UNCHANGED = "unchanged"  # it already had that value: nothing written
+    CLAMPED = "clamped"  # the value asked for was outside the autoscaler's bounds: the bound holds
+    EXPORTED = "exported"  # a metric target: nothing to write, the daemon exports the floor
+
+
+@dataclass(frozen=True)
+class Target:
+    """One object prescale drives. For `scale` and `metric`, `name` is the scaled workload itself
+    (`api_version`/`resource_kind`, default an apps/v1 Deployment); for `hpa` and `keda` it is the
+    autoscaler, and the workload is the autoscaler's scaleTargetRef."""
+
+    kind: TargetKind
+    namespace: str
+    name: str
+    api_version: str = "apps/v1"
+    resource_kind: str = "Deployment"
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class WorkloadRef:
+    """The object whose replicas actually run (a Deployment, a StatefulSet, a CR with /scale)."""
+
+    api_version: str
+    kind: str
+    name: str
+
+
+@dataclass(frozen=True)
+class TargetStatus:
+    """A target as read now."""
+
+    target: TargetKind
+    floor_replicas: int | None  # minReplicas / minReplicaCount / spec.replicas; None for metric
+    max_replicas: int | None  # the autoscaler's maximum; None for scale and metric
+    replicas: int | None  # the workload's spec.replicas (its /scale), None if it has none
+    ready_replicas: int | None  # Pods of the workload with Ready=True; None without a selector
+    selector: str | None  # the workload's Pod label selector, from its /scale status
+    workload: WorkloadRef
+    resource_version: str  # of the object prescale writes (or the workload, for metric)
+
+
+@dataclass(frozen=True)
+class ApplyOutcome:
+    """The result of one `apply_floor`."""
+
+    result: ApplyResult
+    requested_replicas: int
+    replicas: int  # the value the target holds now (or would hold, for a dry run)
+    previous_replicas: int | None
+    written: bool  # a write was sent (and, unless dry_run, persisted)
+    dry_run: bool
+
+
+@dataclass(frozen=True)
+class ColdStart:
+    """One Pod's start: creation to its Ready condition."""
+
+    pod_uid: str
+    pod_name: str
+    created_at: dt.datetime
+    ready_at: dt.datetime
+    lead_time_s: float
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard one call tries before it becomes an ActuationError.
+
+    Five attempts with 0.5 s doubling to a cap of 8 s wait at most 0.5+1+2+4 = 7.5 s: inside one
+    minute tick, so a flapping API server delays a tick instead of skipping it.
+    """
+
+    attempts: int = 5
+    backoff_s: float = 0.5
+    backoff_cap_s: float = 8.0
+    # A server asking for more than this is treated as down for this tick.
+    retry_after_cap_s: float = 30.0
+    request_timeout_s: float = 10.0
+
+
+@dataclass(frozen=True)
+class Client:
+    """A connection to one cluster, with the retry policy and the sleep used between attempts
+    (injected, so tests of the backoff do not wait)."""
+
+    api: kubernetes.client.ApiClient
+    retry: RetryPolicy = RetryPolicy()
+    sleep: Callable[[float], None] = time.sleep
+    # Plural resource names found by discovery, by (apiVersion, kind): they never change.
+    plurals: dict[tuple[str, str], str] = field(default_factory=dict, compare=False, repr=False)
+
+
+class TargetMissingError(errors.ActuationError):
+    """The target (or its workload) does not exist: deleted, or a wrong name in the config."""
+
+
+class _ConflictError(Exception):
+    """The object changed between our read and our write (HTTP 409)."""
+
+
+@dataclass(frozen=True)
+class _Resource:
+    group: str
+    version: str
+    plural: str
+
+
+_HPA = _Resource("autoscaling", "v2", "horizontalpodautoscalers")
+_SCALED_OBJECT = _Resource("keda.sh", "v1alpha1", "scaledobjects")
+
+
+def connect(
+    kubeconfig: Path | None,
+    *,
+    retry: RetryPolicy | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Client:
+    """A client from a kubeconfig file, or from the Pod's ServiceAccount when `kubeconfig` is
+    None (in-cluster)."""
+    configuration = kubernetes.client.Configuration()
+    try:
+        if kubeconfig is None:
+            kubernetes.config.load_incluster_config(  # type: ignore[no-untyped-call]
+                client_configuration=configuration
+            )
+        else:
+            kubernetes.config.load_kube_config(  # type: ignore[no-untyped-call]
+                config_file=str(kubeconfig), client_configuration=configuration
+            )
+    except (kubernetes.config.ConfigException, OSError, ValueError) as exc:
+        where = "in-cluster config" if kubeconfig is None else f"kubeconfig {kubeconfig}"
+        raise errors.InputError(
+            f"kubernetes.kubeconfig ({kubeconfig}): cannot load the {where}: {exc}; "
+            "give a readable kubeconfig file, or omit it when running in a Pod"
+        ) from exc
+    # Our retry loop is the only one: urllib3's own retries would multiply the attempts.
+    configuration.retries = False
+    return Client(
+        api=kubernetes.client.ApiClient(configuration), retry=retry or RetryPolicy(), sleep=sleep
+    )
+
+
+def _status_message(exc: kube_errors.ApiException) -> str:
+    try:
+        message = json.loads(exc.body or "{}").get("message")
+    except (ValueError, AttributeError):
+        message = None
+    return str(message or exc.reason or "no message")
+
+
+def _retry_after_s(exc: kube_errors.ApiException) -> float | None:
+    headers = exc.headers or {}
+    value = headers.get("Retry-After")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None  # an HTTP-date form: fall back to our own backoff
+
+
+def _call(client: Client, what: str, request: Callable[[], _T]) -> _T:
+    """One API call with the retry policy; library errors become ours."""
+    policy = client.retry
+    delay_s = policy.backoff_s
+    last = "no attempt made"
+    for attempt in range(1, policy.attempts + 1):
+        wait_s = delay_s
+        try:
+            return request()
+        except kube_errors.ApiException as exc:
+            status = exc.status or 0
+            message = _status_message(exc)
+            if status == 404:
+                raise TargetMissingError(f"{what}: not found ({message})") from exc
+            if status == 409:
+                raise _ConflictError(message) from exc
+            if status == 403:
+                raise errors.ActuationError(
+                    f"{what}: forbidden ({message}); grant the verb in prescale's Role"
+                ) from exc
+            if status != 429 and status < 500:
+                raise errors.ActuationError(f"{what}: HTTP {status}: {message}") from exc
+            last = f"HTTP {status}: {message}"
+            retry_after_s = _retry_after_s(exc) if status == 429 else None
+            if retry_after_s is not None:
+                if retry_after_s > policy.retry_after_cap_s:
+                    raise errors.ActuationError(
+                        f"{what}: server asks to retry after {retry_after_s:g} s, more than "
+                        f"{policy.retry_after_cap_s:g} s; giving up for now"
+                    ) from exc
+                wait_s = retry_after_s
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            last = f"{type(exc).__name__}: {exc}"
+        if attempt < policy.attempts:
+            log.debug(
+                "kube retry what=%s attempt=%d wait_s=%.2f last=%s", what, attempt, wait_s, last
+            )
+            client.sleep(wait_s)
+            delay_s = min(delay_s * 2, policy.backoff_cap_s)
+    raise errors.ActuationError(f"{what}: gave up after {policy.attempts} attempts; last: {last}")
+
+
+def _custom(client: Client) -> kubernetes.client.CustomObjectsApi:
+    return kubernetes.client.CustomObjectsApi(client.api)
+
+
+def _split_api_version(api_version: str) -> tuple[str, str]:
+    group, _, version = api_version.rpartition("/")
+    if not group:
+        raise errors.InputError(
+            f"target apiVersion ({api_version!r}): core-group kinds are not supported; "
+            "name a group/version such as apps/v1"
+        )
+    return group, version
+
+
+def _plural(client: Client, api_version: str, kind: str) -> str:
+    """The resource name of a kind that has a /scale subresource, by discovery (cached)."""
+    key = (api_version, kind)
+    if key not in client.plurals:
+        group, version = _split_api_version(api_version)
+        listing = _call(
+            client,
+            f"discover {api_version}",
+            lambda: _custom(client).get_api_resources(
+                group, version, _request_timeout=client.retry.request_timeout_s
+            ),
+        )
+        names = {r.name for r in listing.resources}
+        matches = [r.name for r in listing.resources if r.kind == kind and "/" not in r.name]
+        if not matches:
+            raise TargetMissingError(f"{api_version} has no kind {kind}")
+        if f"{matches[0]}/scale" not in names:
+            raise errors.InputError(
+                f"target kind ({api_version} {kind}): has no /scale subresource; "
+                "use an hpa or keda target, or a kind with /scale"
+            )
+        client.plurals[key] = matches[0]
+    return client.plurals[key]
+
+
+def _get(client: Client, resource: _Resource, namespace: str, name: str) -> dict[str, Any]:
+    what = f"get {resource.plural} {namespace}/{name}"
+    obj = _call(
+        client,
+        what,
+        lambda: _custom(client).get_namespaced_custom_object(
+            resource.group,
+            resource.version,
+            namespace,
+            resource.plural,
+            name,
+            _request_timeout=client.retry.request_timeout_s,
+        ),
+    )
+    return _as_object(what, obj)
+
+
+def _as_object(what: str, obj: object) -> dict[str, Any]:
+    if not isinstance(obj, dict):
+        raise errors.ActuationError(
+            f"{what}: the server answered {type(obj).__name__}, not an object"
+        )
+    return obj
+
+
+def _get_scale(client: Client, namespace: str, workload: WorkloadRef) -> dict[str, Any]:
+    group, version = _split_api_version(workload.api_version)
+    plural = _plural(client, workload.api_version, workload.kind)
+    what = f"get {plural}/scale {namespace}/{workload.name}"
+    scale = _call(
+        client,
+        what,
+        lambda: _custom(client).get_namespaced_custom_object_scale(
+            group,
+            version,
+            namespace,
+            plural,
+            workload.name,
+            _request_timeout=client.retry.request_timeout_s,
+        ),
+    )
+    return _as_object(what, scale)
+
+
+def _workload_of(obj: dict[str, Any]) -> WorkloadRef:
+    ref = obj.get("spec", {}).get("scaleTargetRef", {})
+    return WorkloadRef(
+        api_version=ref.get("apiVersion") or "apps/v1",
+        kind=ref.get("kind") or "Deployment",
+        name=ref["name"],
+    )
+
+
+@dataclass(frozen=True)
+class _Owned:
+    """The field prescale writes, its bound, and the workload behind it."""
+
+    floor: int | None
+    max: int | None
+    resource_version: str
+    workload: WorkloadRef
+
+
+def _read_owned(client: Client, target: Target) -> tuple[_Owned, dict[str, Any] | None]:
+    if target.kind is TargetKind.HPA:
+        hpa = _get(client, _HPA, target.namespace, target.name)
+        spec = hpa["spec"]
+        owned = _Owned(
+            floor=spec.get("minReplicas", HPA_DEFAULT_MIN_REPLICAS),
+            max=spec["maxReplicas"],
+            resource_version=hpa["metadata"]["resourceVersion"],
+            workload=_workload_of(hpa),
+        )
+        return owned, None
+    if target.kind is TargetKind.KEDA:
+        scaled = _get(client, _SCALED_OBJECT, target.namespace, target.name)
+        spec = scaled["spec"]
+        owned = _Owned(
+            floor=spec.get("minReplicaCount", KEDA_DEFAULT_MIN_REPLICAS),
+            max=spec.get("maxReplicaCount", KEDA_DEFAULT_MAX_REPLICAS),
+            resource_version=scaled["metadata"]["resourceVersion"],
+            workload=_workload_of(scaled),
+        )
+        return owned, None
+    workload = WorkloadRef(target.api_version, target.resource_kind, target.name)
+    scale = _get_scale(client, target.namespace, workload)
+    owned = _Owned(
+        floor=scale.get("spec", {}).get("replicas", 0) if target.kind is TargetKind.SCALE else None,
+        max=None,
+        resource_version=scale["metadata"]["resourceVersion"],
+        workload=workload,
+    )
+    return owned, scale
+
+
+def _ready_pods(client: Client, namespace: str, selector: str) -> list[Any]:
+    """Every Pod matching the selector, page by page."""
+    core = kubernetes.client.CoreV1Api(client.api)
+    pods: list[Any] = []
+    token: str | None = None
+    while True:
+        page = _call(
+            client,
+            f"list pods {namespace} {selector}",
+            lambda token=token: core.list_namespaced_pod(  # type: ignore[misc]
+                namespace,
+                label_selector=selector,
+                limit=POD_PAGE_SIZE,
+                _continue=token,
+                _request_timeout=client.retry.request_timeout_s,
+            ),
+        )
+        pods.extend(page.items)
+        token = page.metadata._continue if page.metadata else None
+        if not token:
+            return pods
+
+
+def _ready_condition(pod: Any) -> Any | None:
+    for condition in (pod.status.conditions if pod.status else None) or []:
+        if condition.type == "Ready" and condition.status == "True":
+            return condition
+    return None
+
+
+def read(client: Client, target: Target) -> TargetStatus:
+    """The target's floor and bound, and its workload's replicas, ready Pods and selector."""
+    owned, scale = _read_owned(client, target)
+    if scale is None:
+        scale = _get_scale(client, target.namespace, owned.workload)
+    selector = scale.get("status", {}).get("selector") or None
+    ready = None
+    if selector is not None:
+        pods = _ready_pods(client, target.namespace, selector)
+        ready = sum(1 for pod in pods if _ready_condition(pod) is not None)
+    return TargetStatus(
+        target=target.kind,
+        floor_replicas=owned.floor,
+        max_replicas=owned.max,
+        replicas=scale.get("spec", {}).get("replicas"),
+        ready_replicas=ready,
+        selector=selector,
+        workload=owned.workload,
+        resource_version=owned.resource_version,
+    )
+
+
+def _bounded(target: Target, replicas: int, owned: _Owned) -> int:
+    value = replicas
+    if target.kind is TargetKind.HPA:
+        value = max(value, HPA_DEFAULT_MIN_REPLICAS)
+    if owned.max is not None:
+        value = min(value, owned.max)
+    return value
+
+
+def _apply_body(target: Target, replicas: int, resource_version: str) -> dict[str, Any]:
+    # resourceVersion in an applied configuration is a precondition: a stale read fails with 409
+    # instead of overwriting, and a deleted target is never re-created from this fragment.
+    metadata = {
+        "name": target.name,
+        "namespace": target.namespace,
+        "resourceVersion": resource_version,
+    }
+    if target.kind is TargetKind.HPA:
+        return {
+            "apiVersion": "autoscaling/v2",
+            "kind": "HorizontalPodAutoscaler",
+            "metadata": metadata,
+            "spec": {"minReplicas": replicas},
+        }
+    if target.kind is TargetKind.KEDA:
+        return {
+            "apiVersion": "keda.sh/v1alpha1",
+            "kind": "ScaledObject",
+            "metadata": metadata,
+            "spec": {"minReplicaCount": replicas},
+        }
+    return {
+        "apiVersion": "autoscaling/v1",
+        "kind": "Scale",
+        "metadata": metadata,
+        "spec": {"replicas": replicas},
+    }
+
+
+def _send_apply(client: Client, target: Target, body: dict[str, Any], *, dry_run: bool) -> None:
+    custom = _custom(client)
+    # force: a controller that owns a field takes it back from whoever last wrote it, rather than
+    # failing on a field-manager conflict it could not resolve (the Kubernetes SSA guidance).
+    options: dict[str, Any] = {
+        "dry_run": "All" if dry_run else None,
+        "field_manager": FIELD_MANAGER,
+        "force": True,
+        "_content_type": APPLY_CONTENT_TYPE,
+        "_request_timeout": client.retry.request_timeout_s,
+    }
+    what = f"apply {target} floor"
+    if target.kind is TargetKind.SCALE:
+        group, version = _split_api_version(target.api_version)
+        plural = _plural(client, target.api_version, target.resource_kind)
+        if group not in SSA_SCALE_GROUPS:
+            # force is for apply only; the resourceVersion in the body is still a precondition.
+            options.pop("force")
+            options["_content_type"] = MERGE_PATCH_CONTENT_TYPE
+            body = {"metadata": body["metadata"], "spec": body["spec"]}
+        _call(
+            client,
+            what,
+            lambda: custom.patch_namespaced_custom_object_scale(
+                group, version, target.namespace, plural, target.name, body, **options
+            ),
+        )
+        return
+    resource = _HPA if target.kind is TargetKind.HPA else _SCALED_OBJECT
+    _call(
+        client,
+        what,
+        lambda: custom.patch_namespaced_custom_object(
+            resource.group,
+            resource.version,
+            target.namespace,
+            resource.plural,
+            target.name,
+            body,
+            **options,
+        ),
+    )
+
+
+def apply_floor(client: Client, target: Target, replicas: int, *, dry_run: bool) -> ApplyOutcome:
+    """Set the target's floor to `replicas` (clamped to its bounds), only if that changes it.
+
+    `dry_run` sends the same write as a server-side dry run: admission and RBAC run, nothing is
+    persisted. A 409 (someone wrote in between) is answered with a fresh read and a new attempt.
+    """
+    if replicas < 0:
+        raise errors.InputError(
+            f"replicas ({replicas}) for {target}: must be 0 or more; this is a planner bug"
+        )
+    if target.kind is TargetKind.METRIC:
+        return ApplyOutcome(ApplyResult.EXPORTED, replicas, replicas, None, False, dry_run)
+    for _ in range(client.retry.attempts):
+        owned, _scale = _read_owned(client, target)
+        value = _bounded(target, replicas, owned)
+        result = ApplyResult.APPLIED if value == replicas else ApplyResult.CLAMPED
+        if value == owned.floor:
+            if result is ApplyResult.APPLIED:
+                result = ApplyResult.UNCHANGED
+            return ApplyOutcome(result, replicas, value, owned.floor, False, dry_run)
+        body = _apply_body(target, value, owned.resource_version)
+        try:
+            _send_apply(client, target, body, dry_run=dry_run)
+        except _ConflictError as conflict:
+            log.debug("kube conflict target=%s: %s; reading again", target, conflict)
+            continue
+        except TargetMissingError as exc:
+            raise TargetMissingError(f"{target} was deleted while prescale wrote it") from exc
+        log.info(
+            "kube floor target=%s previous=%s replicas=%d result=%s dry_run=%s",
+            target,
+            owned.floor,
+            value,
+            result,
+            dry_run,
+        )
+        return ApplyOutcome(result, replicas, value, owned.floor, True, dry_run)
+    raise errors.ActuationError(
+        f"apply {target} floor: the object kept changing under us "
+        f"({client.retry.attempts} conflicts in a row)"
+    )
+
+
+def cold_starts(client: Client, target: Target, since: dt.datetime) -> tuple[ColdStart, ...]:
+    """Cold starts of the target's workload Pods that became Ready at or after `since`.
+
+    Lead time is creationTimestamp to the Ready condition's lastTransitionTime. A Pod that went
+    unready and ready again reports its latest transition; callers dedupe by `pod_uid`.
+    """
+    owned, scale = _read_owned(client, target)
+    if scale is None:
+        scale = _get_scale(client, target.namespace, owned.workload)
+    selector = scale.get("status", {}).get("selector")
+    if not selector:
+        return ()
+    starts = []
+    for pod in _ready_pods(client, target.namespace, selector):
+        condition = _ready_condition(pod)
+        created = pod.metadata.creation_timestamp
+        if condition is None or condition.last_transition_time is None or created is None:
+            continue
+        ready = condition.last_transition_time
+        if ready < since:
+            continue
+        starts.append(
+            ColdStart(
+                pod_uid=pod.metadata.uid,
+                pod_name=pod.metadata.name,
+                created_at=created,
+                ready_at=ready,
+                lead_time_s=(ready - created).total_seconds(),
+            )
+        )
+    return tuple(sorted(starts, key=lambda start: start.ready_at))

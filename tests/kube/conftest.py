@@ -1,0 +1,46 @@
+"""Fixtures for the Kubernetes adapter's tests: one real control plane for the whole session.
+
+`control_plane` runs etcd, kube-apiserver and kube-controller-manager (see `kube_cluster`);
+`admin` is a `kube.Client` as cluster-admin; `scaledobject_crd` registers our ScaledObject CRD;
+`namespace` gives each test a namespace of its own.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import cluster_objects
+import conftest
+import kube_cluster
+import pytest
+
+from actuator import kube
+
+
+@pytest.fixture(scope="session")
+def control_plane() -> Iterator[kube_cluster.ControlPlane]:
+    try:
+        with kube_cluster.running(controllers=True) as plane:
+            yield plane
+    except kube_cluster.UnavailableError as exc:
+        conftest.missing_part("a Kubernetes control plane", f"{exc}; {kube_cluster.HOW_TO_GET}")
+
+
+@pytest.fixture(scope="session")
+def admin(control_plane: kube_cluster.ControlPlane) -> kube.Client:
+    return kube.connect(control_plane.kubeconfig)
+
+
+@pytest.fixture(scope="session")
+def scaledobject_crd(admin: kube.Client) -> None:
+    cluster_objects.register_crd(admin.api, cluster_objects.CRD_FILE)
+
+
+@pytest.fixture
+def namespace(admin: kube.Client) -> str:
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    cluster_objects.apply(
+        admin.api, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+    )
+    return name
