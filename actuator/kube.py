@@ -167,8 +167,8 @@ class TargetMissingError(errors.ActuationError):
     """The target (or its workload) does not exist: deleted, or a wrong name in the config."""
 
 
-class _ConflictError(Exception):
-    """The object changed between our read and our write (HTTP 409)."""
+class ConflictError(errors.ActuationError):
+    """The object changed between our read and our write, or already exists (HTTP 409)."""
 
 
 @dataclass(frozen=True)
@@ -230,8 +230,12 @@ def _retry_after_s(exc: kube_errors.ApiException) -> float | None:
         return None  # an HTTP-date form: fall back to our own backoff
 
 
-def _call(client: Client, what: str, request: Callable[[], _T]) -> _T:
-    """One API call with the retry policy; library errors become ours."""
+def call(client: Client, what: str, request: Callable[[], _T]) -> _T:
+    """One API call with the client's retry policy; library errors become ours.
+
+    404 is TargetMissingError and 409 ConflictError at once (the caller decides what a fresh read
+    means); 429, 5xx, timeouts and connection errors are retried; the rest is an ActuationError.
+    """
     policy = client.retry
     delay_s = policy.backoff_s
     last = "no attempt made"
@@ -245,7 +249,7 @@ def _call(client: Client, what: str, request: Callable[[], _T]) -> _T:
             if status == 404:
                 raise TargetMissingError(f"{what}: not found ({message})") from exc
             if status == 409:
-                raise _ConflictError(message) from exc
+                raise ConflictError(message) from exc
             if status == 403:
                 raise errors.ActuationError(
                     f"{what}: forbidden ({message}); grant the verb in prescale's Role"
@@ -291,7 +295,7 @@ def _plural(client: Client, api_version: str, kind: str) -> str:
     key = (api_version, kind)
     if key not in client.plurals:
         group, version = _split_api_version(api_version)
-        listing = _call(
+        listing = call(
             client,
             f"discover {api_version}",
             lambda: _custom(client).get_api_resources(
@@ -313,7 +317,7 @@ def _plural(client: Client, api_version: str, kind: str) -> str:
 
 def _get(client: Client, resource: _Resource, namespace: str, name: str) -> dict[str, Any]:
     what = f"get {resource.plural} {namespace}/{name}"
-    obj = _call(
+    obj = call(
         client,
         what,
         lambda: _custom(client).get_namespaced_custom_object(
@@ -325,10 +329,10 @@ def _get(client: Client, resource: _Resource, namespace: str, name: str) -> dict
             _request_timeout=client.retry.request_timeout_s,
         ),
     )
-    return _as_object(what, obj)
+    return as_object(what, obj)
 
 
-def _as_object(what: str, obj: object) -> dict[str, Any]:
+def as_object(what: str, obj: object) -> dict[str, Any]:
     if not isinstance(obj, dict):
         raise errors.ActuationError(
             f"{what}: the server answered {type(obj).__name__}, not an object"
@@ -340,7 +344,7 @@ def _get_scale(client: Client, namespace: str, workload: WorkloadRef) -> dict[st
     group, version = _split_api_version(workload.api_version)
     plural = _plural(client, workload.api_version, workload.kind)
     what = f"get {plural}/scale {namespace}/{workload.name}"
-    scale = _call(
+    scale = call(
         client,
         what,
         lambda: _custom(client).get_namespaced_custom_object_scale(
@@ -352,7 +356,7 @@ def _get_scale(client: Client, namespace: str, workload: WorkloadRef) -> dict[st
             _request_timeout=client.retry.request_timeout_s,
         ),
     )
-    return _as_object(what, scale)
+    return as_object(what, scale)
 
 
 def _workload_of(obj: dict[str, Any]) -> WorkloadRef:
@@ -412,7 +416,7 @@ def _ready_pods(client: Client, namespace: str, selector: str) -> list[Any]:
     pods: list[Any] = []
     token: str | None = None
     while True:
-        page = _call(
+        page = call(
             client,
             f"list pods {namespace} {selector}",
             lambda token=token: core.list_namespaced_pod(  # type: ignore[misc]
@@ -517,7 +521,7 @@ def _send_apply(client: Client, target: Target, body: dict[str, Any], *, dry_run
             options.pop("force")
             options["_content_type"] = MERGE_PATCH_CONTENT_TYPE
             body = {"metadata": body["metadata"], "spec": body["spec"]}
-        _call(
+        call(
             client,
             what,
             lambda: custom.patch_namespaced_custom_object_scale(
@@ -526,7 +530,7 @@ def _send_apply(client: Client, target: Target, body: dict[str, Any], *, dry_run
         )
         return
     resource = _HPA if target.kind is TargetKind.HPA else _SCALED_OBJECT
-    _call(
+    call(
         client,
         what,
         lambda: custom.patch_namespaced_custom_object(
@@ -539,6 +543,13 @@ def _send_apply(client: Client, target: Target, body: dict[str, Any], *, dry_run
             **options,
         ),
     )
+
+
+def _confirm_present(client: Client, target: Target, failure: errors.ActuationError) -> None:
+    try:
+        _read_owned(client, target)
+    except TargetMissingError:
+        raise TargetMissingError(f"{target} was deleted while prescale wrote it") from failure
 
 
 def apply_floor(client: Client, target: Target, replicas: int, *, dry_run: bool) -> ApplyOutcome:
@@ -564,11 +575,14 @@ def apply_floor(client: Client, target: Target, replicas: int, *, dry_run: bool)
         body = _apply_body(target, value, owned.resource_version)
         try:
             _send_apply(client, target, body, dry_run=dry_run)
-        except _ConflictError as conflict:
+        except ConflictError as conflict:
             log.debug("kube conflict target=%s: %s; reading again", target, conflict)
             continue
-        except TargetMissingError as exc:
-            raise TargetMissingError(f"{target} was deleted while prescale wrote it") from exc
+        except errors.ActuationError as exc:
+            # An apply to a deleted object is a create from our one-field fragment, which the
+            # server refuses as invalid (422) or not found: a fresh read tells which it was.
+            _confirm_present(client, target, exc)
+            raise
         log.info(
             "kube floor target=%s previous=%s replicas=%d result=%s dry_run=%s",
             target,
