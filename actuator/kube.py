@@ -376,6 +376,7 @@ class _Owned:
     max: int | None
     resource_version: str
     workload: WorkloadRef
+    uid: str  # of the object written (the workload itself for scale and metric)
 
 
 def _read_owned(client: Client, target: Target) -> tuple[_Owned, dict[str, Any] | None]:
@@ -387,6 +388,7 @@ def _read_owned(client: Client, target: Target) -> tuple[_Owned, dict[str, Any] 
             max=spec["maxReplicas"],
             resource_version=hpa["metadata"]["resourceVersion"],
             workload=_workload_of(hpa),
+            uid=hpa["metadata"].get("uid", ""),
         )
         return owned, None
     if target.kind is TargetKind.KEDA:
@@ -397,6 +399,7 @@ def _read_owned(client: Client, target: Target) -> tuple[_Owned, dict[str, Any] 
             max=spec.get("maxReplicaCount", KEDA_DEFAULT_MAX_REPLICAS),
             resource_version=scaled["metadata"]["resourceVersion"],
             workload=_workload_of(scaled),
+            uid=scaled["metadata"].get("uid", ""),
         )
         return owned, None
     workload = WorkloadRef(target.api_version, target.resource_kind, target.name)
@@ -406,6 +409,7 @@ def _read_owned(client: Client, target: Target) -> tuple[_Owned, dict[str, Any] 
         max=None,
         resource_version=scale["metadata"]["resourceVersion"],
         workload=workload,
+        uid=scale["metadata"].get("uid", ""),
     )
     return owned, scale
 
@@ -629,3 +633,74 @@ def cold_starts(client: Client, target: Target, since: dt.datetime) -> tuple[Col
             )
         )
     return tuple(sorted(starts, key=lambda start: start.ready_at))
+
+
+class EventType(enum.StrEnum):
+    NORMAL = "Normal"
+    WARNING = "Warning"
+
+
+# events.k8s.io/v1 caps a note at 1 kB.
+EVENT_NOTE_MAX_CHARS = 1024
+
+
+def _regarding(target: Target, owned: _Owned) -> dict[str, str]:
+    if target.kind is TargetKind.HPA:
+        api_version, kind = "autoscaling/v2", "HorizontalPodAutoscaler"
+    elif target.kind is TargetKind.KEDA:
+        api_version, kind = "keda.sh/v1alpha1", "ScaledObject"
+    else:
+        api_version, kind = target.api_version, target.resource_kind
+    return {
+        "apiVersion": api_version,
+        "kind": kind,
+        "name": target.name,
+        "namespace": target.namespace,
+        "uid": owned.uid,
+    }
+
+
+def record_event(
+    client: Client,
+    target: Target,
+    *,
+    reason: str,
+    note: str,
+    action: str,
+    event_type: EventType,
+    reporting_instance: str,
+    now: dt.datetime,
+) -> None:
+    """An Event on the target (events.k8s.io/v1), so `kubectl describe` shows why a floor
+    moved. `reason` is CamelCase (e.g. RaisedFloor), `action` what prescale did (e.g. Apply)."""
+    owned, _scale = _read_owned(client, target)
+    stamp = now.astimezone(dt.UTC)
+    event = {
+        "apiVersion": "events.k8s.io/v1",
+        "kind": "Event",
+        "metadata": {
+            # Unique per target and moment, as client-go names its events.
+            "name": f"{target.name}.{int(stamp.timestamp() * 1e9):x}",
+            "namespace": target.namespace,
+        },
+        "eventTime": stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "reportingController": FIELD_MANAGER,
+        "reportingInstance": reporting_instance,
+        "action": action,
+        "reason": reason,
+        "note": note[:EVENT_NOTE_MAX_CHARS],
+        "type": str(event_type),
+        "regarding": _regarding(target, owned),
+    }
+    call(
+        client,
+        f"create event on {target}",
+        lambda: _custom(client).create_namespaced_custom_object(
+            "events.k8s.io",
+            "v1",
+            target.namespace,
+            "events",
+            event,
+            _request_timeout=client.retry.request_timeout_s,
+        ),
+    )

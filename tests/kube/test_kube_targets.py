@@ -320,3 +320,24 @@ def test_cold_starts_come_from_pod_creation_to_ready(admin: kube.Client, namespa
     assert kube.read(admin, target).ready_replicas == 2
     later = kube.cold_starts(admin, target, since=created + dt.timedelta(seconds=60))
     assert [s.pod_uid for s in later] == [second.metadata.uid]
+
+
+def test_an_event_on_the_target_says_why_the_floor_moved(
+    admin: kube.Client, namespace: str
+) -> None:
+    target = _hpa_setup(admin, namespace)
+    kube.record_event(
+        admin,
+        target,
+        reason="RaisedFloor",
+        note="floor 1 -> 4 ahead of the Monday 09:00 peak (lead time 420 s, learned)",
+        action="Apply",
+        event_type=kube.EventType.NORMAL,
+        reporting_instance="prescale-0",
+        now=dt.datetime(2026, 3, 2, 8, 53, tzinfo=dt.UTC),
+    )
+    events = kubernetes.client.EventsV1Api(admin.api).list_namespaced_event(namespace).items
+    assert [
+        (e.reason, e.regarding.kind, e.regarding.name, e.reporting_controller) for e in events
+    ] == [("RaisedFloor", "HorizontalPodAutoscaler", "llama-od", "prescale")]
+    assert events[0].regarding.uid == _get_hpa(admin, namespace, "llama-od")["metadata"]["uid"]
