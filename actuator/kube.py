@@ -110,6 +110,8 @@ class TargetStatus:
     selector: str | None  # the workload's Pod label selector, from its /scale status
     workload: WorkloadRef
     resource_version: str  # of the object prescale writes (or the workload, for metric)
+    # KEDA's pause annotations are set: KEDA scales nothing, so a new floor waits for the unpause.
+    paused: bool = False
 
 
 @dataclass(frozen=True)
@@ -377,11 +379,44 @@ class _Owned:
     resource_version: str
     workload: WorkloadRef
     uid: str  # of the object written (the workload itself for scale and metric)
+    paused: bool = False
+
+
+# KEDA's annotations (scaledobject_types.go): paused-replicas pins the replica count whatever its
+# value; paused pauses when true, or when it is not a boolean at all.
+KEDA_PAUSED_REPLICAS_ANNOTATION = "autoscaling.keda.sh/paused-replicas"
+KEDA_PAUSED_ANNOTATION = "autoscaling.keda.sh/paused"
+KEDA_OWNER_LABEL = "scaledobject.keda.sh/name"
+
+
+def _keda_paused(scaled: dict[str, Any]) -> bool:
+    annotations = scaled["metadata"].get("annotations") or {}
+    if KEDA_PAUSED_REPLICAS_ANNOTATION in annotations:
+        return True
+    value = annotations.get(KEDA_PAUSED_ANNOTATION)
+    return value is not None and value.strip().lower() not in ("false", "0", "f")
+
+
+def _refuse_keda_owned(target: Target, hpa: dict[str, Any]) -> None:
+    """KEDA owns the HPA it makes for a ScaledObject and reverts any write to it."""
+    metadata = hpa["metadata"]
+    owners = [
+        ref["name"]
+        for ref in metadata.get("ownerReferences") or []
+        if ref.get("kind") == "ScaledObject"
+    ]
+    owner = owners[0] if owners else (metadata.get("labels") or {}).get(KEDA_OWNER_LABEL)
+    if owner:
+        raise errors.InputError(
+            f"target {target}: this HPA belongs to KEDA ScaledObject {owner}, which reverts any "
+            f"change to it; use kind: keda, name: {owner}"
+        )
 
 
 def _read_owned(client: Client, target: Target) -> tuple[_Owned, dict[str, Any] | None]:
     if target.kind is TargetKind.HPA:
         hpa = _get(client, _HPA, target.namespace, target.name)
+        _refuse_keda_owned(target, hpa)
         spec = hpa["spec"]
         owned = _Owned(
             floor=spec.get("minReplicas", HPA_DEFAULT_MIN_REPLICAS),
@@ -400,6 +435,7 @@ def _read_owned(client: Client, target: Target) -> tuple[_Owned, dict[str, Any] 
             resource_version=scaled["metadata"]["resourceVersion"],
             workload=_workload_of(scaled),
             uid=scaled["metadata"].get("uid", ""),
+            paused=_keda_paused(scaled),
         )
         return owned, None
     workload = WorkloadRef(target.api_version, target.resource_kind, target.name)
@@ -463,6 +499,7 @@ def read(client: Client, target: Target) -> TargetStatus:
         selector=selector,
         workload=owned.workload,
         resource_version=owned.resource_version,
+        paused=owned.paused,
     )
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import cluster_objects
 import conftest
+import fault_proxy
 import kube_cluster
 import pytest
 
@@ -44,3 +46,30 @@ def namespace(admin: kube.Client) -> str:
         admin.api, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
     )
     return name
+
+
+@pytest.fixture
+def proxy(control_plane: kube_cluster.ControlPlane) -> Iterator[fault_proxy.Proxy]:
+    """A fault-injecting proxy in front of the API server; it also records every request."""
+    with fault_proxy.running(control_plane.api_url, control_plane.ca_file) as running:
+        yield running
+
+
+@pytest.fixture
+def waits() -> list[float]:
+    """The waits between attempts of the `wire` client, in seconds (not slept)."""
+    return []
+
+
+@pytest.fixture
+def wire(
+    proxy: fault_proxy.Proxy,
+    control_plane: kube_cluster.ControlPlane,
+    tmp_path: Path,
+    waits: list[float],
+) -> kube.Client:
+    """A cluster-admin client whose requests pass through `proxy`."""
+    kubeconfig = proxy.kubeconfig(tmp_path / "kubeconfig", control_plane.admin_token)
+    return kube.connect(
+        kubeconfig, retry=kube.RetryPolicy(request_timeout_s=0.5), sleep=waits.append
+    )

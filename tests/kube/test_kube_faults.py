@@ -6,12 +6,8 @@ the second without the test waiting for it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import cluster_objects
 import fault_proxy
-import kube_cluster
 import kubernetes
 import pytest
 
@@ -20,30 +16,6 @@ from kernel import errors
 
 pytestmark = pytest.mark.usefixtures("scaledobject_crd")
 HPA_PATH = "/horizontalpodautoscalers/llama-od"
-
-
-@pytest.fixture
-def proxy(control_plane: kube_cluster.ControlPlane) -> Iterator[fault_proxy.Proxy]:
-    with fault_proxy.running(control_plane.api_url, control_plane.ca_file) as running:
-        yield running
-
-
-@pytest.fixture
-def waits() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def faulty(
-    proxy: fault_proxy.Proxy,
-    control_plane: kube_cluster.ControlPlane,
-    tmp_path: Path,
-    waits: list[float],
-) -> kube.Client:
-    kubeconfig = proxy.kubeconfig(tmp_path / "kubeconfig", control_plane.admin_token)
-    return kube.connect(
-        kubeconfig, retry=kube.RetryPolicy(request_timeout_s=0.5), sleep=waits.append
-    )
 
 
 @pytest.fixture
@@ -65,7 +37,7 @@ def _patches(proxy: fault_proxy.Proxy) -> int:
 
 
 def test_a_concurrent_write_gives_a_real_conflict_answered_by_a_fresh_read(
-    admin: kube.Client, faulty: kube.Client, proxy: fault_proxy.Proxy, target: kube.Target
+    admin: kube.Client, wire: kube.Client, proxy: fault_proxy.Proxy, target: kube.Target
 ) -> None:
     """Someone raises the floor to 2 between prescale's read (1) and its write: the server
     refuses the stale write with 409, prescale reads 2 and writes 5 on top of it."""
@@ -75,7 +47,7 @@ def test_a_concurrent_write_gives_a_real_conflict_answered_by_a_fresh_read(
         cluster_objects.apply(admin.api, owner, manager="operator")
 
     proxy.inject(fault_proxy.Fault("PATCH", HPA_PATH, before=someone_else_writes))
-    outcome = kube.apply_floor(faulty, target, 5, dry_run=False)
+    outcome = kube.apply_floor(wire, target, 5, dry_run=False)
     assert (outcome.result, outcome.previous_replicas, outcome.replicas) == (
         kube.ApplyResult.APPLIED,
         2,
@@ -87,59 +59,59 @@ def test_a_concurrent_write_gives_a_real_conflict_answered_by_a_fresh_read(
 
 def test_429_waits_as_long_as_retry_after_says(
     admin: kube.Client,
-    faulty: kube.Client,
+    wire: kube.Client,
     proxy: fault_proxy.Proxy,
     target: kube.Target,
     waits: list[float],
 ) -> None:
     proxy.inject(fault_proxy.Fault("PATCH", HPA_PATH, status=429, headers={"Retry-After": "3"}))
-    assert kube.apply_floor(faulty, target, 4, dry_run=False).written
+    assert kube.apply_floor(wire, target, 4, dry_run=False).written
     assert waits == [3.0]
     assert _min_replicas(admin, target) == 4
 
 
 def test_429_asking_for_too_long_is_an_actuation_error(
-    faulty: kube.Client, proxy: fault_proxy.Proxy, target: kube.Target, waits: list[float]
+    wire: kube.Client, proxy: fault_proxy.Proxy, target: kube.Target, waits: list[float]
 ) -> None:
     proxy.inject(fault_proxy.Fault("PATCH", HPA_PATH, status=429, headers={"Retry-After": "120"}))
     with pytest.raises(errors.ActuationError, match="retry after 120 s, more than 30 s"):
-        kube.apply_floor(faulty, target, 4, dry_run=False)
+        kube.apply_floor(wire, target, 4, dry_run=False)
     assert waits == []
 
 
 def test_5xx_backs_off_doubling_then_succeeds(
     admin: kube.Client,
-    faulty: kube.Client,
+    wire: kube.Client,
     proxy: fault_proxy.Proxy,
     target: kube.Target,
     waits: list[float],
 ) -> None:
     proxy.inject(fault_proxy.Fault("PATCH", HPA_PATH, status=503, times=2))
-    assert kube.apply_floor(faulty, target, 4, dry_run=False).written
+    assert kube.apply_floor(wire, target, 4, dry_run=False).written
     assert waits == [0.5, 1.0]
     assert _min_replicas(admin, target) == 4
 
 
 def test_5xx_that_persists_gives_up_after_bounded_attempts(
-    faulty: kube.Client, proxy: fault_proxy.Proxy, target: kube.Target, waits: list[float]
+    wire: kube.Client, proxy: fault_proxy.Proxy, target: kube.Target, waits: list[float]
 ) -> None:
     proxy.inject(fault_proxy.Fault("GET", HPA_PATH, status=500, times=5))
     with pytest.raises(errors.ActuationError, match="gave up after 5 attempts; last: HTTP 500"):
-        kube.read(faulty, target)
+        kube.read(wire, target)
     assert waits == [0.5, 1.0, 2.0, 4.0]
 
 
 def test_a_timeout_is_retried(
-    faulty: kube.Client, proxy: fault_proxy.Proxy, target: kube.Target, waits: list[float]
+    wire: kube.Client, proxy: fault_proxy.Proxy, target: kube.Target, waits: list[float]
 ) -> None:
     """The proxy holds the first read 1.5 s; the client gives up at 0.5 s and asks again."""
     proxy.inject(fault_proxy.Fault("GET", HPA_PATH, delay_s=1.5))
-    assert kube.read(faulty, target).floor_replicas == 1
+    assert kube.read(wire, target).floor_replicas == 1
     assert waits == [0.5]
 
 
 def test_a_target_deleted_mid_run_is_a_clear_actuation_error(
-    admin: kube.Client, faulty: kube.Client, proxy: fault_proxy.Proxy, target: kube.Target
+    admin: kube.Client, wire: kube.Client, proxy: fault_proxy.Proxy, target: kube.Target
 ) -> None:
     def delete() -> None:
         kubernetes.client.AutoscalingV2Api(admin.api).delete_namespaced_horizontal_pod_autoscaler(
@@ -148,7 +120,7 @@ def test_a_target_deleted_mid_run_is_a_clear_actuation_error(
 
     proxy.inject(fault_proxy.Fault("PATCH", HPA_PATH, before=delete))
     with pytest.raises(kube.TargetMissingError, match=f"{target.namespace}/llama-od"):
-        kube.apply_floor(faulty, target, 4, dry_run=False)
+        kube.apply_floor(wire, target, 4, dry_run=False)
     with pytest.raises(kubernetes.client.exceptions.ApiException) as gone:
         kubernetes.client.AutoscalingV2Api(admin.api).read_namespaced_horizontal_pod_autoscaler(
             target.name, target.namespace

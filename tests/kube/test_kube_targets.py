@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import cluster_objects
+import fault_proxy
 import kubernetes
 import pytest
 import yaml
@@ -15,6 +16,16 @@ from actuator import kube
 from kernel import errors
 
 pytestmark = pytest.mark.usefixtures("scaledobject_crd")
+_API = {
+    kube.TargetKind.HPA: ("autoscaling", "v2"),
+    kube.TargetKind.KEDA: ("keda.sh", "v1alpha1"),
+    kube.TargetKind.SCALE: ("apps", "v1"),
+}
+_PLURAL = {
+    kube.TargetKind.HPA: "horizontalpodautoscalers",
+    kube.TargetKind.KEDA: "scaledobjects",
+    kube.TargetKind.SCALE: "deployments",
+}
 
 
 def _custom(client: kube.Client) -> kubernetes.client.CustomObjectsApi:
@@ -57,8 +68,12 @@ def _hpa_setup(
     return kube.Target(kube.TargetKind.HPA, namespace, "llama-od")
 
 
+def _writes(proxy: fault_proxy.Proxy) -> list[tuple[str, str]]:
+    return [(method, path) for method, path in proxy.seen if method in ("PATCH", "PUT", "POST")]
+
+
 def test_hpa_floor_is_applied_once_by_prescale_and_leaves_the_owners_fields(
-    admin: kube.Client, namespace: str
+    admin: kube.Client, namespace: str, wire: kube.Client, proxy: fault_proxy.Proxy
 ) -> None:
     target = _hpa_setup(admin, namespace)
     before = kube.read(admin, target)
@@ -66,8 +81,9 @@ def test_hpa_floor_is_applied_once_by_prescale_and_leaves_the_owners_fields(
     assert before.workload == kube.WorkloadRef("apps/v1", "Deployment", "llama")
     assert before.selector == "app=llama"
 
-    first = kube.apply_floor(admin, target, 4, dry_run=False)
+    first = kube.apply_floor(wire, target, 4, dry_run=False)
     assert first == kube.ApplyOutcome(kube.ApplyResult.APPLIED, 4, 4, 1, True, False)
+    assert len(_writes(proxy)) == 1
     hpa = _get_hpa(admin, namespace, "llama-od")
     assert hpa["spec"]["minReplicas"] == 4
     assert hpa["spec"]["maxReplicas"] == 10
@@ -78,10 +94,9 @@ def test_hpa_floor_is_applied_once_by_prescale_and_leaves_the_owners_fields(
     assert "f:maxReplicas" in owner_owns and "f:metrics" in owner_owns
     assert "f:minReplicas" not in owner_owns  # forced: the floor moved to prescale
 
-    version = hpa["metadata"]["resourceVersion"]
-    second = kube.apply_floor(admin, target, 4, dry_run=False)
+    second = kube.apply_floor(wire, target, 4, dry_run=False)
     assert second.result is kube.ApplyResult.UNCHANGED and not second.written
-    assert _get_hpa(admin, namespace, "llama-od")["metadata"]["resourceVersion"] == version
+    assert len(_writes(proxy)) == 1  # the second call read, and sent nothing
 
 
 def test_hpa_floor_never_exceeds_max_replicas(admin: kube.Client, namespace: str) -> None:
@@ -237,7 +252,11 @@ def test_kind_without_scale_is_an_input_error(admin: kube.Client, namespace: str
 
 @pytest.mark.parametrize("kind", [kube.TargetKind.HPA, kube.TargetKind.KEDA, kube.TargetKind.SCALE])
 def test_dry_run_proves_the_write_without_effect(
-    admin: kube.Client, namespace: str, kind: kube.TargetKind
+    admin: kube.Client,
+    namespace: str,
+    kind: kube.TargetKind,
+    wire: kube.Client,
+    proxy: fault_proxy.Proxy,
 ) -> None:
     cluster_objects.apply(admin.api, cluster_objects.deployment(namespace, "llama"))
     cluster_objects.apply(admin.api, cluster_objects.hpa(namespace, "llama-od", "llama", 1, 10))
@@ -246,26 +265,31 @@ def test_dry_run_proves_the_write_without_effect(
     )
     name = {kube.TargetKind.HPA: "llama-od", kube.TargetKind.KEDA: "llama-spot"}.get(kind, "llama")
     target = kube.Target(kind, namespace, name)
-    before = kube.read(admin, target)
-    outcome = kube.apply_floor(admin, target, 7, dry_run=True)
+    outcome = kube.apply_floor(wire, target, 7, dry_run=True)
     assert (outcome.result, outcome.written, outcome.dry_run) == (
         kube.ApplyResult.APPLIED,
         True,
         True,
     )
-    after = kube.read(admin, target)
-    assert after.floor_replicas == before.floor_replicas == 1
-    assert after.resource_version == before.resource_version
+    [(method, path)] = _writes(proxy)
+    assert method == "PATCH" and "dryRun=All" in path and "fieldManager=prescale" in path
+    assert kube.read(admin, target).floor_replicas == 1
+    stored = _custom(admin).get_namespaced_custom_object(
+        *_API[kind], namespace, _PLURAL[kind], name
+    )
+    assert cluster_objects.managed_fields(stored, "prescale") == []
 
 
-def test_metric_target_writes_nothing(admin: kube.Client, namespace: str) -> None:
+def test_metric_target_writes_nothing(
+    admin: kube.Client, namespace: str, wire: kube.Client, proxy: fault_proxy.Proxy
+) -> None:
     cluster_objects.apply(admin.api, cluster_objects.deployment(namespace, "llama", replicas=2))
     target = kube.Target(kube.TargetKind.METRIC, namespace, "llama")
     before = kube.read(admin, target)
     assert (before.floor_replicas, before.replicas) == (None, 2)
-    outcome = kube.apply_floor(admin, target, 5, dry_run=False)
+    outcome = kube.apply_floor(wire, target, 5, dry_run=False)
     assert (outcome.result, outcome.written) == (kube.ApplyResult.EXPORTED, False)
-    assert kube.read(admin, target).resource_version == before.resource_version
+    assert proxy.seen == []  # not even a read
 
 
 def test_missing_target_is_a_clear_actuation_error(admin: kube.Client, namespace: str) -> None:
@@ -336,8 +360,58 @@ def test_an_event_on_the_target_says_why_the_floor_moved(
         reporting_instance="prescale-0",
         now=dt.datetime(2026, 3, 2, 8, 53, tzinfo=dt.UTC),
     )
-    events = kubernetes.client.EventsV1Api(admin.api).list_namespaced_event(namespace).items
-    assert [
-        (e.reason, e.regarding.kind, e.regarding.name, e.reporting_controller) for e in events
-    ] == [("RaisedFloor", "HorizontalPodAutoscaler", "llama-od", "prescale")]
-    assert events[0].regarding.uid == _get_hpa(admin, namespace, "llama-od")["metadata"]["uid"]
+    # Listed as plain objects: the controller manager's own events (no eventTime) do not fit the
+    # client's strict events.k8s.io model.
+    listed = _custom(admin).list_namespaced_custom_object(
+        "events.k8s.io", "v1", namespace, "events"
+    )
+    ours = [e for e in listed["items"] if e.get("reportingController") == "prescale"]
+    assert [(e["reason"], e["regarding"]["kind"], e["regarding"]["name"]) for e in ours] == [
+        ("RaisedFloor", "HorizontalPodAutoscaler", "llama-od")
+    ]
+    assert ours[0]["regarding"]["uid"] == _get_hpa(admin, namespace, "llama-od")["metadata"]["uid"]
+
+
+def test_the_hpa_keda_owns_is_refused(admin: kube.Client, namespace: str) -> None:
+    """An hpa target naming KEDA's keda-hpa-* HPA would be reverted by KEDA at its next sync."""
+    cluster_objects.apply(admin.api, cluster_objects.deployment(namespace, "llama"))
+    scaled = cluster_objects.apply(
+        admin.api, cluster_objects.scaled_object(namespace, "llama-spot", "llama", 1, 10)
+    )
+    owned = cluster_objects.hpa(namespace, "keda-hpa-llama-spot", "llama", 1, 10)
+    owned["metadata"]["ownerReferences"] = [
+        {
+            "apiVersion": "keda.sh/v1alpha1",
+            "kind": "ScaledObject",
+            "name": "llama-spot",
+            "uid": scaled.metadata.uid,
+            "controller": True,
+        }
+    ]
+    cluster_objects.apply(admin.api, owned, manager="keda")
+    target = kube.Target(kube.TargetKind.HPA, namespace, "keda-hpa-llama-spot")
+    with pytest.raises(errors.InputError, match="use kind: keda, name: llama-spot"):
+        kube.apply_floor(admin, target, 4, dry_run=False)
+    assert _get_hpa(admin, namespace, "keda-hpa-llama-spot")["spec"]["minReplicas"] == 1
+
+
+@pytest.mark.parametrize(
+    ("annotations", "paused"),
+    [
+        pytest.param({}, False, id="none"),
+        pytest.param({"autoscaling.keda.sh/paused": "true"}, True, id="paused"),
+        pytest.param({"autoscaling.keda.sh/paused": "false"}, False, id="paused-false"),
+        pytest.param({"autoscaling.keda.sh/paused-replicas": "0"}, True, id="paused-replicas"),
+    ],
+)
+def test_keda_pause_annotations_are_reported(
+    admin: kube.Client, namespace: str, annotations: dict[str, str], paused: bool
+) -> None:
+    cluster_objects.apply(admin.api, cluster_objects.deployment(namespace, "llama"))
+    scaled = cluster_objects.scaled_object(namespace, "llama-spot", "llama", 1, 10)
+    scaled["metadata"]["annotations"] = annotations
+    cluster_objects.apply(admin.api, scaled)
+    assert (
+        kube.read(admin, kube.Target(kube.TargetKind.KEDA, namespace, "llama-spot")).paused
+        is paused
+    )
