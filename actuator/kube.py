@@ -13,26 +13,21 @@ one field and nothing else, by server-side apply under the field manager `presca
 
 Writes are absolute and idempotent, made only when the value changes, against the
 resourceVersion just read (a concurrent writer gives a real 409, answered with a fresh read).
-429 honours Retry-After; 5xx, timeouts and dropped connections back off, bounded; then an
-ActuationError. Library errors never leave this module: callers see `kernel.errors`.
+Every call goes through `kubeapi.call` (retries, backoff, Retry-After), so library errors never
+leave the adapter: callers see `kernel.errors`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
-import json
 import logging
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any
 
 import kubernetes
-import urllib3
-from kubernetes.client import exceptions as kube_errors
 
+from actuator import kubeapi
 from kernel import errors
 
 log = logging.getLogger(__name__)
@@ -51,8 +46,6 @@ KEDA_DEFAULT_MAX_REPLICAS = 100
 HPA_DEFAULT_MIN_REPLICAS = 1
 # A page of Pods per list call: bounded memory for big workloads, few round trips for small ones.
 POD_PAGE_SIZE = 500
-
-_T = TypeVar("_T")
 
 
 class TargetKind(enum.StrEnum):
@@ -138,191 +131,26 @@ class ColdStart:
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
-    """How hard one call tries before it becomes an ActuationError.
-
-    Five attempts with 0.5 s doubling to a cap of 8 s wait at most 0.5+1+2+4 = 7.5 s: inside one
-    minute tick, so a flapping API server delays a tick instead of skipping it.
-    """
-
-    attempts: int = 5
-    backoff_s: float = 0.5
-    backoff_cap_s: float = 8.0
-    # A server asking for more than this is treated as down for this tick.
-    retry_after_cap_s: float = 30.0
-    request_timeout_s: float = 10.0
-
-
-@dataclass(frozen=True)
-class Client:
-    """A connection to one cluster, with the retry policy and the sleep used between attempts
-    (injected, so tests of the backoff do not wait)."""
-
-    api: kubernetes.client.ApiClient
-    retry: RetryPolicy = RetryPolicy()
-    sleep: Callable[[float], None] = time.sleep
-    # Plural resource names found by discovery, by (apiVersion, kind): they never change.
-    plurals: dict[tuple[str, str], str] = field(default_factory=dict, compare=False, repr=False)
-
-
-class TargetMissingError(errors.ActuationError):
-    """The target (or its workload) does not exist: deleted, or a wrong name in the config."""
-
-
-class ConflictError(errors.ActuationError):
-    """The object changed between our read and our write, or already exists (HTTP 409)."""
-
-
-@dataclass(frozen=True)
 class _Resource:
     group: str
     version: str
     plural: str
 
 
+# The names callers of this adapter use for the connection (it lives in kubeapi).
+Client = kubeapi.Client
+connect = kubeapi.connect
+
 _HPA = _Resource("autoscaling", "v2", "horizontalpodautoscalers")
 _SCALED_OBJECT = _Resource("keda.sh", "v1alpha1", "scaledobjects")
 
 
-def connect(
-    kubeconfig: Path | None,
-    *,
-    retry: RetryPolicy | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> Client:
-    """A client from a kubeconfig file, or from the Pod's ServiceAccount when `kubeconfig` is
-    None (in-cluster)."""
-    configuration = kubernetes.client.Configuration()
-    try:
-        if kubeconfig is None:
-            kubernetes.config.load_incluster_config(  # type: ignore[no-untyped-call]
-                client_configuration=configuration
-            )
-        else:
-            kubernetes.config.load_kube_config(  # type: ignore[no-untyped-call]
-                config_file=str(kubeconfig), client_configuration=configuration
-            )
-    except (kubernetes.config.ConfigException, OSError, ValueError) as exc:
-        where = "in-cluster config" if kubeconfig is None else f"kubeconfig {kubeconfig}"
-        raise errors.InputError(
-            f"kubernetes.kubeconfig ({kubeconfig}): cannot load the {where}: {exc}; "
-            "give a readable kubeconfig file, or omit it when running in a Pod"
-        ) from exc
-    # Our retry loop is the only one: urllib3's own retries would multiply the attempts.
-    configuration.retries = False
-    return Client(
-        api=kubernetes.client.ApiClient(configuration), retry=retry or RetryPolicy(), sleep=sleep
-    )
-
-
-def _status_message(exc: kube_errors.ApiException) -> str:
-    try:
-        message = json.loads(exc.body or "{}").get("message")
-    except (ValueError, AttributeError):
-        message = None
-    return str(message or exc.reason or "no message")
-
-
-def _retry_after_s(exc: kube_errors.ApiException) -> float | None:
-    headers = exc.headers or {}
-    value = headers.get("Retry-After")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None  # an HTTP-date form: fall back to our own backoff
-
-
-def call(client: Client, what: str, request: Callable[[], _T]) -> _T:
-    """One API call with the client's retry policy; library errors become ours.
-
-    404 is TargetMissingError and 409 ConflictError at once (the caller decides what a fresh read
-    means); 429, 5xx, timeouts and connection errors are retried; the rest is an ActuationError.
-    """
-    policy = client.retry
-    delay_s = policy.backoff_s
-    last = "no attempt made"
-    for attempt in range(1, policy.attempts + 1):
-        wait_s = delay_s
-        try:
-            return request()
-        except kube_errors.ApiException as exc:
-            status = exc.status or 0
-            message = _status_message(exc)
-            if status == 404:
-                raise TargetMissingError(f"{what}: not found ({message})") from exc
-            if status == 409:
-                raise ConflictError(message) from exc
-            if status == 403:
-                raise errors.ActuationError(
-                    f"{what}: forbidden ({message}); grant the verb in prescale's Role"
-                ) from exc
-            if status != 429 and status < 500:
-                raise errors.ActuationError(f"{what}: HTTP {status}: {message}") from exc
-            last = f"HTTP {status}: {message}"
-            retry_after_s = _retry_after_s(exc) if status == 429 else None
-            if retry_after_s is not None:
-                if retry_after_s > policy.retry_after_cap_s:
-                    raise errors.ActuationError(
-                        f"{what}: server asks to retry after {retry_after_s:g} s, more than "
-                        f"{policy.retry_after_cap_s:g} s; giving up for now"
-                    ) from exc
-                wait_s = retry_after_s
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            last = f"{type(exc).__name__}: {exc}"
-        if attempt < policy.attempts:
-            log.debug(
-                "kube retry what=%s attempt=%d wait_s=%.2f last=%s", what, attempt, wait_s, last
-            )
-            client.sleep(wait_s)
-            delay_s = min(delay_s * 2, policy.backoff_cap_s)
-    raise errors.ActuationError(f"{what}: gave up after {policy.attempts} attempts; last: {last}")
-
-
-def _custom(client: Client) -> kubernetes.client.CustomObjectsApi:
-    return kubernetes.client.CustomObjectsApi(client.api)
-
-
-def _split_api_version(api_version: str) -> tuple[str, str]:
-    group, _, version = api_version.rpartition("/")
-    if not group:
-        raise errors.InputError(
-            f"target apiVersion ({api_version!r}): core-group kinds are not supported; "
-            "name a group/version such as apps/v1"
-        )
-    return group, version
-
-
-def _plural(client: Client, api_version: str, kind: str) -> str:
-    """The resource name of a kind that has a /scale subresource, by discovery (cached)."""
-    key = (api_version, kind)
-    if key not in client.plurals:
-        group, version = _split_api_version(api_version)
-        listing = call(
-            client,
-            f"discover {api_version}",
-            lambda: _custom(client).get_api_resources(
-                group, version, _request_timeout=client.retry.request_timeout_s
-            ),
-        )
-        names = {r.name for r in listing.resources}
-        matches = [r.name for r in listing.resources if r.kind == kind and "/" not in r.name]
-        if not matches:
-            raise TargetMissingError(f"{api_version} has no kind {kind}")
-        if f"{matches[0]}/scale" not in names:
-            raise errors.InputError(
-                f"target kind ({api_version} {kind}): has no /scale subresource; "
-                "use an hpa or keda target, or a kind with /scale"
-            )
-        client.plurals[key] = matches[0]
-    return client.plurals[key]
-
-
 def _get(client: Client, resource: _Resource, namespace: str, name: str) -> dict[str, Any]:
     what = f"get {resource.plural} {namespace}/{name}"
-    obj = call(
+    obj = kubeapi.call(
         client,
         what,
-        lambda: _custom(client).get_namespaced_custom_object(
+        lambda: kubeapi.custom(client).get_namespaced_custom_object(
             resource.group,
             resource.version,
             namespace,
@@ -331,25 +159,17 @@ def _get(client: Client, resource: _Resource, namespace: str, name: str) -> dict
             _request_timeout=client.retry.request_timeout_s,
         ),
     )
-    return as_object(what, obj)
-
-
-def as_object(what: str, obj: object) -> dict[str, Any]:
-    if not isinstance(obj, dict):
-        raise errors.ActuationError(
-            f"{what}: the server answered {type(obj).__name__}, not an object"
-        )
-    return obj
+    return kubeapi.as_object(what, obj)
 
 
 def _get_scale(client: Client, namespace: str, workload: WorkloadRef) -> dict[str, Any]:
-    group, version = _split_api_version(workload.api_version)
-    plural = _plural(client, workload.api_version, workload.kind)
+    group, version = kubeapi.split_api_version(workload.api_version)
+    plural = kubeapi.plural(client, workload.api_version, workload.kind)
     what = f"get {plural}/scale {namespace}/{workload.name}"
-    scale = call(
+    scale = kubeapi.call(
         client,
         what,
-        lambda: _custom(client).get_namespaced_custom_object_scale(
+        lambda: kubeapi.custom(client).get_namespaced_custom_object_scale(
             group,
             version,
             namespace,
@@ -358,7 +178,7 @@ def _get_scale(client: Client, namespace: str, workload: WorkloadRef) -> dict[st
             _request_timeout=client.retry.request_timeout_s,
         ),
     )
-    return as_object(what, scale)
+    return kubeapi.as_object(what, scale)
 
 
 def _workload_of(obj: dict[str, Any]) -> WorkloadRef:
@@ -456,7 +276,7 @@ def _ready_pods(client: Client, namespace: str, selector: str) -> list[Any]:
     pods: list[Any] = []
     token: str | None = None
     while True:
-        page = call(
+        page = kubeapi.call(
             client,
             f"list pods {namespace} {selector}",
             lambda token=token: core.list_namespaced_pod(  # type: ignore[misc]
@@ -543,7 +363,7 @@ def _apply_body(target: Target, replicas: int, resource_version: str) -> dict[st
 
 
 def _send_apply(client: Client, target: Target, body: dict[str, Any], *, dry_run: bool) -> None:
-    custom = _custom(client)
+    custom = kubeapi.custom(client)
     # force: a controller that owns a field takes it back from whoever last wrote it, rather than
     # failing on a field-manager conflict it could not resolve (the Kubernetes SSA guidance).
     options: dict[str, Any] = {
@@ -555,14 +375,14 @@ def _send_apply(client: Client, target: Target, body: dict[str, Any], *, dry_run
     }
     what = f"apply {target} floor"
     if target.kind is TargetKind.SCALE:
-        group, version = _split_api_version(target.api_version)
-        plural = _plural(client, target.api_version, target.resource_kind)
+        group, version = kubeapi.split_api_version(target.api_version)
+        plural = kubeapi.plural(client, target.api_version, target.resource_kind)
         if group not in SSA_SCALE_GROUPS:
             # force is for apply only; the resourceVersion in the body is still a precondition.
             options.pop("force")
             options["_content_type"] = MERGE_PATCH_CONTENT_TYPE
             body = {"metadata": body["metadata"], "spec": body["spec"]}
-        call(
+        kubeapi.call(
             client,
             what,
             lambda: custom.patch_namespaced_custom_object_scale(
@@ -571,7 +391,7 @@ def _send_apply(client: Client, target: Target, body: dict[str, Any], *, dry_run
         )
         return
     resource = _HPA if target.kind is TargetKind.HPA else _SCALED_OBJECT
-    call(
+    kubeapi.call(
         client,
         what,
         lambda: custom.patch_namespaced_custom_object(
@@ -589,8 +409,10 @@ def _send_apply(client: Client, target: Target, body: dict[str, Any], *, dry_run
 def _confirm_present(client: Client, target: Target, failure: errors.ActuationError) -> None:
     try:
         _read_owned(client, target)
-    except TargetMissingError:
-        raise TargetMissingError(f"{target} was deleted while prescale wrote it") from failure
+    except kubeapi.TargetMissingError:
+        raise kubeapi.TargetMissingError(
+            f"{target} was deleted while prescale wrote it"
+        ) from failure
 
 
 def apply_floor(client: Client, target: Target, replicas: int, *, dry_run: bool) -> ApplyOutcome:
@@ -616,7 +438,7 @@ def apply_floor(client: Client, target: Target, replicas: int, *, dry_run: bool)
         body = _apply_body(target, value, owned.resource_version)
         try:
             _send_apply(client, target, body, dry_run=dry_run)
-        except ConflictError as conflict:
+        except kubeapi.ConflictError as conflict:
             log.debug("kube conflict target=%s: %s; reading again", target, conflict)
             continue
         except errors.ActuationError as exc:
@@ -729,10 +551,10 @@ def record_event(
         "type": str(event_type),
         "regarding": _regarding(target, owned),
     }
-    call(
+    kubeapi.call(
         client,
         f"create event on {target}",
-        lambda: _custom(client).create_namespaced_custom_object(
+        lambda: kubeapi.custom(client).create_namespaced_custom_object(
             "events.k8s.io",
             "v1",
             target.namespace,

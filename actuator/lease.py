@@ -23,7 +23,7 @@ from typing import Any
 
 import kubernetes
 
-from actuator import kube
+from actuator import kubeapi
 from kernel import errors
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ class Elector:
 
     def __init__(
         self,
-        client: kube.Client,
+        client: kubeapi.Client,
         settings: LeaseSettings,
         clock: Callable[[], dt.datetime],
     ) -> None:
@@ -174,22 +174,22 @@ class Elector:
     def _read(self) -> LeaseRecord | None:
         what = self._what("get")
         try:
-            lease = kube.call(
+            lease = kubeapi.call(
                 self._client,
                 what,
                 lambda: self._custom.get_namespaced_custom_object(
                     _GROUP, _VERSION, self._settings.namespace, _PLURAL, self._settings.name
                 ),
             )
-        except kube.TargetMissingError:
+        except kubeapi.TargetMissingError:
             return None
-        return _record(kube.as_object(what, lease))
+        return _record(kubeapi.as_object(what, lease))
 
     def _write(self, body: dict[str, Any], *, create: bool) -> LeaseRecord:
         s = self._settings
         what = self._what("create" if create else "update")
         if create:
-            lease = kube.call(
+            lease = kubeapi.call(
                 self._client,
                 what,
                 lambda: self._custom.create_namespaced_custom_object(
@@ -197,14 +197,14 @@ class Elector:
                 ),
             )
         else:
-            lease = kube.call(
+            lease = kubeapi.call(
                 self._client,
                 what,
                 lambda: self._custom.replace_namespaced_custom_object(
                     _GROUP, _VERSION, s.namespace, _PLURAL, s.name, body
                 ),
             )
-        return _record(kube.as_object(what, lease))
+        return _record(kubeapi.as_object(what, lease))
 
     def _won(self, record: LeaseRecord, now: dt.datetime) -> bool:
         if not self._leading:
@@ -243,7 +243,7 @@ class Elector:
                     return self._lost()
             body = self._body(self._spec(now, current), current.resource_version)
             return self._won(self._write(body, create=False), now)
-        except kube.ConflictError:
+        except kubeapi.ConflictError:
             # Another contender wrote first: it leads, we read again next tick.
             return self._lost()
         except errors.ActuationError as exc:

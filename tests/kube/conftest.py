@@ -17,7 +17,7 @@ import fault_proxy
 import kube_cluster
 import pytest
 
-from actuator import kube
+from actuator import kube, kubeapi
 
 
 @pytest.fixture(scope="session")
@@ -71,5 +71,5 @@ def wire(
     """A cluster-admin client whose requests pass through `proxy`."""
     kubeconfig = proxy.kubeconfig(tmp_path / "kubeconfig", control_plane.admin_token)
     return kube.connect(
-        kubeconfig, retry=kube.RetryPolicy(request_timeout_s=0.5), sleep=waits.append
+        kubeconfig, retry=kubeapi.RetryPolicy(request_timeout_s=0.5), sleep=waits.append
     )

@@ -11,7 +11,7 @@ import fault_proxy
 import kubernetes
 import pytest
 
-from actuator import kube
+from actuator import kube, kubeapi
 from kernel import errors
 
 pytestmark = pytest.mark.usefixtures("scaledobject_crd")
@@ -119,7 +119,7 @@ def test_a_target_deleted_mid_run_is_a_clear_actuation_error(
         )
 
     proxy.inject(fault_proxy.Fault("PATCH", HPA_PATH, before=delete))
-    with pytest.raises(kube.TargetMissingError, match=f"{target.namespace}/llama-od"):
+    with pytest.raises(kubeapi.TargetMissingError, match=f"{target.namespace}/llama-od"):
         kube.apply_floor(wire, target, 4, dry_run=False)
     with pytest.raises(kubernetes.client.exceptions.ApiException) as gone:
         kubernetes.client.AutoscalingV2Api(admin.api).read_namespaced_horizontal_pod_autoscaler(

@@ -12,7 +12,7 @@ import kubernetes
 import pytest
 import yaml
 
-from actuator import kube
+from actuator import kube, kubeapi
 from kernel import errors
 
 pytestmark = pytest.mark.usefixtures("scaledobject_crd")
@@ -294,7 +294,9 @@ def test_metric_target_writes_nothing(
 
 def test_missing_target_is_a_clear_actuation_error(admin: kube.Client, namespace: str) -> None:
     target = kube.Target(kube.TargetKind.HPA, namespace, "gone")
-    with pytest.raises(kube.TargetMissingError, match=f"horizontalpodautoscalers {namespace}/gone"):
+    with pytest.raises(
+        kubeapi.TargetMissingError, match=f"horizontalpodautoscalers {namespace}/gone"
+    ):
         kube.apply_floor(admin, target, 3, dry_run=False)
 
 
