@@ -1,0 +1,75 @@
+"""Fixtures for the Kubernetes adapter's tests: one real control plane for the whole session.
+
+`control_plane` runs etcd, kube-apiserver and kube-controller-manager (see `kube_cluster`);
+`admin` is a `kube.Client` as cluster-admin; `scaledobject_crd` registers our ScaledObject CRD;
+`namespace` gives each test a namespace of its own.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import cluster_objects
+import conftest
+import kube_cluster
+import kube_proxy
+import pytest
+
+from actuator import kube, kubeapi
+
+
+@pytest.fixture(scope="session")
+def control_plane() -> Iterator[kube_cluster.ControlPlane]:
+    try:
+        with kube_cluster.running(controllers=True) as plane:
+            yield plane
+    except kube_cluster.UnavailableError as exc:
+        conftest.missing_part("a Kubernetes control plane", f"{exc}; {kube_cluster.HOW_TO_GET}")
+
+
+@pytest.fixture(scope="session")
+def admin(control_plane: kube_cluster.ControlPlane) -> kube.Client:
+    return kube.connect(control_plane.kubeconfig)
+
+
+@pytest.fixture(scope="session")
+def scaledobject_crd(admin: kube.Client) -> None:
+    cluster_objects.register_crd(admin.api, cluster_objects.CRD_FILE)
+
+
+@pytest.fixture
+def namespace(admin: kube.Client) -> str:
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    cluster_objects.apply(
+        admin.api, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+    )
+    return name
+
+
+@pytest.fixture
+def proxy(control_plane: kube_cluster.ControlPlane) -> Iterator[kube_proxy.Proxy]:
+    """A fault-injecting proxy in front of the API server; it also records every request."""
+    with kube_proxy.running(control_plane.api_url, control_plane.ca_file) as running:
+        yield running
+
+
+@pytest.fixture
+def waits() -> list[float]:
+    """The waits between attempts of the `wire` client, in seconds (not slept)."""
+    return []
+
+
+@pytest.fixture
+def wire(
+    proxy: kube_proxy.Proxy,
+    control_plane: kube_cluster.ControlPlane,
+    tmp_path: Path,
+    waits: list[float],
+) -> kube.Client:
+    """A cluster-admin client whose requests pass through `proxy`."""
+    kubeconfig = proxy.kubeconfig(tmp_path / "kubeconfig", control_plane.admin_token)
+    return kube.connect(
+        kubeconfig, retry=kubeapi.RetryPolicy(request_timeout_s=0.5), sleep=waits.append
+    )
