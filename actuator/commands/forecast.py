@@ -64,9 +64,8 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--resolution",
-        type=int,
         default=None,
-        help="model resolution in seconds (default 300; never finer than the input)",
+        help="model resolution, e.g. 5m, 15m or 300 (default 5m; never finer than the input)",
     )
     parser.add_argument("--out", type=Path, default=None, help="write the forecast CSV here")
     parser.add_argument(
@@ -220,9 +219,15 @@ def write_csv(result: forecasting.Forecast, path: Path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     horizon_s = parse_horizon(args.horizon)
+    resolution_s = None
+    if args.resolution is not None:
+        problems: list[str] = []
+        resolution_s = inputs.duration_s("--resolution", args.resolution, problems)
+        if problems:
+            raise errors.InputError(problems)
     history = inputs.load_history(args)
     loaded = history.trace
-    result = forecasting.forecast(loaded.values, horizon_s=horizon_s, resolution_s=args.resolution)
+    result = forecasting.forecast(loaded.values, horizon_s=horizon_s, resolution_s=resolution_s)
     if args.out is not None:
         write_csv(result, args.out)
     if args.format == "json":
