@@ -202,6 +202,8 @@ def policies(
             built.append(rivals.static(sized, warmup_load, world.minutes))
         elif name is results.PolicyName.CRON:
             built.append(rivals.cron(sized, warmup_load, world.timestamps))
+        elif name is results.PolicyName.LAST_WEEK:
+            built.append(rivals.last_week(sized, warmup_load.to_numpy(), world.demand))
         else:
             built.append(rivals.oracle(sized, world.demand))
     return built

@@ -66,7 +66,7 @@ class Prescale:
         request: spec.RequestShape | None = None,
         reserved: int | None = None,
     ) -> None:
-        self._workload = _for_mix(workload, mix)
+        self._workload = results.for_mix(workload, mix)
         self._mix = mix
         self._lead_time_s = lead_time_s
         self._request = request
@@ -187,13 +187,3 @@ class Prescale:
             self._floor_start = first_minute
         # plain ints: the step reads one per replayed minute
         self._floor_list = self._floors.tolist()
-
-
-def _for_mix(workload: spec.WorkloadSpec, mix: results.MixMode) -> spec.WorkloadSpec:
-    """The workload as the policy runs it: unchanged under the planner's mix, on-demand only
-    otherwise (no reserved base, no spot share)."""
-    if mix is results.MixMode.PLANNER:
-        return workload
-    return dataclasses.replace(
-        workload, capacity_types=(spec.CapacityType.ON_DEMAND,), spot_share=0.0
-    )

@@ -6,6 +6,7 @@ them, the report and `prescale simulate` read them).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -22,6 +23,7 @@ class PolicyName(StrEnum):
     REACTIVE = "reactive"
     STATIC = "static"
     CRON = "cron"
+    LAST_WEEK = "last_week"
     ORACLE = "oracle"
 
 
@@ -30,6 +32,16 @@ class MixMode(StrEnum):
 
     PLANNER = "planner"  # the planner's reserved / spot / on-demand mix for the spec's types
     ON_DEMAND = "on_demand"  # everything on demand
+
+
+def for_mix(workload: spec.WorkloadSpec, mix: MixMode) -> spec.WorkloadSpec:
+    """The workload as a policy runs it: unchanged under the planner's mix, on-demand only
+    otherwise (no reserved base, no spot share)."""
+    if mix is MixMode.PLANNER:
+        return workload
+    return dataclasses.replace(
+        workload, capacity_types=(spec.CapacityType.ON_DEMAND,), spot_share=0.0
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""Pure: the baseline policies prescale is replayed against: reactive HPA, static, cron, oracle.
+"""Pure: the baseline policies prescale is replayed against: reactive HPA, static, cron, the
+last-week floor, oracle.
 
 Each is built the way its users run it, with the same capacity per replica, target
 utilisation, bounds and cold start as prescale:
@@ -7,6 +8,10 @@ utilisation, bounds and cold start as prescale:
 - `static`: a fixed fleet at the warm-up period's peak need.
 - `cron`: a weekly schedule at the warm-up weeks' hour-of-week maximum need, what a KEDA cron
   scaler user writes by hand, switched on one lead time ahead of each hour.
+- `last_week`: the simplest predictive floor, last week's need at the same minute (looked
+  ahead one lead time, as the planner's floor), with the planner's own step on top (reactive
+  need above it, the hold, the scale-in step): prescale with a copy of last week for a forecast
+  and no band. A forecast that cannot beat it is not earning its keep.
 - `oracle`: the lead-time floor from the true demand, max need over [t, t + L] (DESIGN.md
   "Lead time"): the cheapest fleet that keeps the target utilisation under this cold start.
 
@@ -269,3 +274,72 @@ def _hour_of_week(timestamps: pd.DatetimeIndex) -> npt.NDArray[np.int64]:
         dtype=np.int64
     )
     return hours
+
+
+WEEK_MINUTES = 7 * 1440
+
+
+class LastWeek:
+    """Last week's need as the floor, the planner's `step.plan_step` on top (see the module
+    docstring). The floor at replayed minute t is max(need(t' - 1 week)) for t' in [t, t + L]:
+    minutes at least a week minus L before t, so it reads only the past (L < 1 week)."""
+
+    def __init__(self, sizing: Sizing, past_demand: npt.NDArray[np.float64]) -> None:
+        """`past_demand` is the demand per minute from one week before the first replayed
+        minute on (the warm-up's last week, then the replayed minutes as they are observed;
+        NaN where unknown). Only its entries at least a week before minute t are read at t."""
+        self._sizing = sizing
+        workload = sizing.workload
+        self._workload = results.for_mix(workload, sizing.mix)
+        need = sizing.needed(past_demand).astype(np.int64)
+        need[~np.isfinite(past_demand)] = -1  # no data a week ago: no floor, reactive only
+        self._floors: list[int] = plan.lookahead_max(need, sizing.lead_time_s).tolist()
+        self._state = step.PolicyState.initial()
+        self._reserved = sizing.reserved if sizing.mix is results.MixMode.PLANNER else 0
+
+    @property
+    def name(self) -> results.PolicyName:
+        return results.PolicyName.LAST_WEEK
+
+    @property
+    def mix(self) -> results.MixMode:
+        return self._sizing.mix
+
+    @property
+    def reserved_commitment(self) -> int:
+        return self._reserved
+
+    def initial(self, observation: engine.Observation) -> step.ReplicaCounts:
+        """A settled fleet at the first minute's want, all ready."""
+        first = self.decide(observation)
+        self._state = step.PolicyState.initial(first)
+        return self.decide(observation)
+
+    def decide(self, observation: engine.Observation) -> step.ReplicaCounts:
+        minute = observation.minute
+        floor = self._floors[minute] if minute < len(self._floors) else -1
+        inputs = step.StepInputs(
+            observation.now,
+            floor if floor >= 0 else None,
+            self._reserved,
+            observation.demand,
+            observation.ready,
+            self._sizing.lead_time_s,
+            None,
+            self._sizing.capacity_per_replica,
+        )
+        result = step.plan_step(self._workload, inputs, self._state)
+        self._state = result.state
+        return result.state.targets
+
+
+def last_week(
+    sizing: Sizing, warmup_demand: npt.NDArray[np.float64], demand: npt.NDArray[np.float64]
+) -> LastWeek:
+    """The last-week floor over a replay of `demand` after a warm-up of `warmup_demand`.
+
+    The replayed demand is passed whole for convenience; `LastWeek` reads minute t - 1 week
+    (+ L) at minute t, which the engine had shown it as observed a week earlier."""
+    before = warmup_demand[-WEEK_MINUTES:]
+    padding = np.full(WEEK_MINUTES - before.size, np.nan)
+    return LastWeek(sizing, np.concatenate([padding, before, demand]))

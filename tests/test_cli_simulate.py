@@ -99,7 +99,14 @@ def test_json_has_one_object_per_policy_with_the_documented_keys(
     table = captured.out
     assert captured.err == ""  # no progress bar when stderr is not a terminal
     document = json.loads(out.read_text())
-    assert list(document["policies"]) == ["prescale", "reactive", "static", "cron", "oracle"]
+    assert list(document["policies"]) == [
+        "prescale",
+        "reactive",
+        "static",
+        "cron",
+        "last_week",
+        "oracle",
+    ]
     for name, figures in document["policies"].items():
         for key in (
             "served_minutes_pct",
@@ -240,7 +247,14 @@ def test_every_workload_replays_as_it_does_alone(fleet_run: FleetRun) -> None:
 
 def test_the_fleet_sums_gpu_hours_and_cost_over_workloads(fleet_run: FleetRun) -> None:
     document = json.loads(fleet_run.together.read_text())
-    assert list(document["policies"]) == ["prescale", "reactive", "static", "cron", "oracle"]
+    assert list(document["policies"]) == [
+        "prescale",
+        "reactive",
+        "static",
+        "cron",
+        "last_week",
+        "oracle",
+    ]
     for name, fleet in document["policies"].items():
         for key in FLEET_KEYS:
             assert key in fleet, (name, key)
@@ -278,7 +292,7 @@ def test_the_timeseries_of_two_workloads_has_a_workload_column(fleet_run: FleetR
     frame = pd.read_csv(fleet_run.timeseries)
     assert frame.columns[:3].tolist() == ["timestamp", "workload", "policy"]
     assert frame["workload"].unique().tolist() == ["chat-llama-8b", "chat-big"]
-    assert len(frame) == 2 * 5 * MINUTES_PER_DAY
+    assert len(frame) == 2 * 6 * MINUTES_PER_DAY  # six policies
 
 
 def test_help_says_pool_budgets_are_not_simulated(capsys: pytest.CaptureFixture[str]) -> None:

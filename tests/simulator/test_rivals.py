@@ -146,3 +146,28 @@ def test_all_on_demand_ignores_the_reserved_base() -> None:
     splitter = rivals.Splitter(b.sizing(reserved=4))
     assert splitter.split(10) == step.ReplicaCounts(on_demand=10)
     assert splitter.reserved_commitment == 0
+
+
+def test_last_week_floors_on_the_need_a_week_before_looked_ahead_one_lead_time() -> None:
+    # A week of warm-up at 2 req/s with one 6 req/s minute 100 minutes into it: the replay's
+    # minute 97 (the lead time is 3 minutes) orders 6 replicas for minute 100 on the floor
+    # alone (no demand observed), minute 96 does not.
+    week = rivals.WEEK_MINUTES
+    warmup = np.full(week, 2.0)
+    warmup[100] = 6.0
+    policy = rivals.last_week(b.sizing(lead_time_s=180), warmup, np.full(200, np.nan))
+    policy.initial(observation(None, 2, minute=0))
+    targets = {m: policy.decide(observation(None, 2, minute=m)).total for m in range(1, 105)}
+    assert (targets[96], targets[97], targets[100]) == (2, 6, 6)
+
+
+def test_last_week_adds_the_reactive_need_above_its_floor() -> None:
+    policy = rivals.last_week(b.sizing(), np.full(rivals.WEEK_MINUTES, 2.0), np.full(10, 5.0))
+    policy.initial(observation(2.0, 2, minute=0))
+    assert policy.decide(observation(5.0, 2, minute=1)).total == 5
+
+
+def test_last_week_without_a_week_of_warm_up_is_reactive_only() -> None:
+    policy = rivals.last_week(b.sizing(), np.full(60, 9.0), np.full(10, 1.0))
+    policy.initial(observation(1.0, 1, minute=0))
+    assert policy.decide(observation(1.0, 1, minute=1)).total == 1

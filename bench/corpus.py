@@ -1,0 +1,353 @@
+"""Bench: forecast accuracy and replayed decisions on every shared trace, per trace and in summary.
+
+For each trace of `../shared/traces/corpus/` plus NASA and ServeGen m-mid and m-small:
+
+- forecast: the model is selected by backtest on the history before the last week and
+  forecasts that held-out week; MAE / the MAE of weekly seasonal-naive refit on the same
+  history, and the share of held-out buckets at or below the forecast P90 (bucket means, the
+  scoring of bench/forecast.py);
+- replay: the last week replayed (simulator/lineup.py) at a fixed 10-min cold start on a
+  generic on-demand spec sized so that the replayed week's peak minute needs 15 replicas
+  (capacity_per_replica = peak req/s / (15 x target utilisation 0.8), one GPU per replica,
+  min 1, max 1000 replicas; the sizing reads the replayed week, the policies never do): served
+  % of minutes with data and GPU-hours / the oracle's for prescale, reactive, static and the
+  last-week floor (rivals.last_week).
+
+Resolution: a trace is modelled at max(5 min, its own interval) in both parts (an hourly trace
+stays hourly: held per minute on the replay grid, a finer model only fits the same hour 12
+times). History: at most the last --history-weeks weeks before the held-out week (default 8),
+the retention a Prometheus user typically has. Traces run in parallel processes (--jobs).
+
+    python bench/corpus.py [--traces-dir ../shared/traces] [--jobs 2] [--json out.json]
+                           [--compare baseline.json] [--only NAME ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import dataclasses
+import json
+import math
+import statistics
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from actuator import trace as trace_io
+from forecaster import candidates, forecast, outliers, series
+from planner import spec
+from simulator import cold_start, engine, lineup, predictive, replay, results
+
+REPO = Path(__file__).resolve().parent.parent
+WEEK_S = 7 * 86400
+PEAK_REPLICAS = 15
+TARGET_UTILIZATION = 0.8
+COLD_START_S = 600
+REPLAYED = (
+    results.PolicyName.PRESCALE,
+    results.PolicyName.REACTIVE,
+    results.PolicyName.STATIC,
+    results.PolicyName.LAST_WEEK,
+    results.PolicyName.ORACLE,
+)
+SHOWN = REPLAYED[:-1]
+SHARED = (
+    "nasa_ksc_http_1995_per_minute.csv.gz",
+    "servegen_m_mid_10min.csv.gz",
+    "servegen_m_small_10min.csv.gz",
+)
+
+
+@dataclass(frozen=True)
+class PolicyFigures:
+    served_pct: float
+    gpu_hours: float
+    ratio_to_oracle: float
+
+
+@dataclass(frozen=True)
+class TraceFigures:
+    name: str
+    interval_s: int
+    resolution_s: int
+    history_days: float
+    model: str
+    forecast_ratio: float  # held-out MAE / weekly seasonal-naive MAE
+    coverage_p90: float  # held-out week, bucket means
+    band: float  # mean P90 / mean P50 over the held-out week
+    replay_coverage_p90: float  # refit forecasts over the refit interval they served
+    capacity_per_replica: float
+    policies: dict[str, PolicyFigures]
+    seconds: float
+
+
+def resolution_of(interval_s: int) -> int:
+    return max(forecast.DEFAULT_RESOLUTION_S, interval_s)
+
+
+def _cap_history(loaded: series.Trace, history_weeks: float) -> series.Trace:
+    """The trace from `history_weeks` weeks before its last week on."""
+    values = loaded.values
+    end = values.index[-1] + pd.Timedelta(seconds=loaded.interval_s)
+    start = end - pd.Timedelta(weeks=history_weeks + 1)
+    keep = pd.DatetimeIndex(values.index) >= start
+    kept = values[keep]
+    return dataclasses.replace(
+        loaded,
+        values=pd.Series(
+            kept.to_numpy(dtype=float),
+            index=pd.DatetimeIndex(kept.index, freq=f"{loaded.interval_s}s"),
+            dtype=float,
+        ),
+        prompt_tokens=None,
+        completion_tokens=None,
+    )
+
+
+def _forecast_part(
+    loaded: series.Trace, resolution_s: int
+) -> tuple[forecast.Selection, float, float, float, float]:
+    values = loaded.values
+    end = values.index[-1] + pd.Timedelta(seconds=loaded.interval_s)
+    cut = end - pd.Timedelta(seconds=WEEK_S)
+    history = values[values.index < cut]
+    held = values[values.index >= cut]
+    selection = forecast.select(history, resolution_s=resolution_s)
+    made = forecast.forecast(history, horizon_s=WEEK_S, selection=selection)
+    cleaned = outliers.clean(held, loaded.interval_s).values
+    truth = series.bucket_mean(cleaned, loaded.interval_s, selection.resolution_s)
+    naive = dataclasses.replace(
+        selection,
+        model=forecast.ModelName.SEASONAL_NAIVE_WEEKLY,
+        regime=candidates.Regime.WEEKLY,
+        members=(),
+        clip_spikes=False,
+    )
+    naive_frame = forecast.forecast(history, horizon_s=WEEK_S, selection=naive).frame
+    actual = truth.to_numpy()
+    frame = made.frame.reindex(truth.index)
+    naive_p50 = naive_frame["p50"].reindex(truth.index).to_numpy()
+    ok = np.isfinite(actual) & np.isfinite(frame["p50"].to_numpy()) & np.isfinite(naive_p50)
+    p50 = frame["p50"].to_numpy()[ok]
+    p90 = frame["p90"].to_numpy()[ok]
+    mae = float(np.mean(np.abs(p50 - actual[ok])))
+    naive_mae = float(np.mean(np.abs(naive_p50[ok] - actual[ok])))
+    coverage = float(np.mean(actual[ok] <= p90))
+    band = float(np.mean(p90) / np.mean(p50)) if np.mean(p50) > 0 else math.nan
+    return selection, mae / naive_mae if naive_mae > 0 else math.nan, coverage, band, mae
+
+
+def generic_workload(name: str, peak_per_minute: float) -> spec.WorkloadSpec:
+    """The generic on-demand spec whose peak minute needs PEAK_REPLICAS (module docstring)."""
+    per_replica = peak_per_minute / 60.0 / (PEAK_REPLICAS * TARGET_UTILIZATION) * (1 - 1e-9)
+    (workload,) = spec.parse_workloads(
+        {
+            "name": name,
+            "kind": "generic",
+            "unit": "requests_per_s",
+            "gpu": "L4",
+            "capacity_per_replica": per_replica,
+            "target_utilization": TARGET_UTILIZATION,
+            "min_replicas": 1,
+            "max_replicas": 1000,
+            "lead_time": f"{COLD_START_S}s",
+            "capacity_types": ["on_demand"],
+        }
+    )
+    return workload
+
+
+def _replay_coverage(prescale: predictive.Prescale, arrivals: pd.Series, refit_s: int) -> float:
+    """Share of buckets at or below P90 in each refit's first refit interval (what it served)."""
+    hits = total = 0
+    for refit in prescale.refits:
+        frame = refit.forecast.frame
+        start = frame.index[0]
+        stop = start + pd.Timedelta(seconds=refit_s)
+        window = frame[(frame.index >= start) & (frame.index < stop)]
+        truth = series.bucket_mean(
+            arrivals[(arrivals.index >= start) & (arrivals.index < stop)],
+            replay.MINUTE_S,
+            refit.forecast.resolution_s,
+        ).reindex(window.index)
+        actual = truth.to_numpy()
+        ok = np.isfinite(actual)
+        hits += int(np.sum(actual[ok] <= window["p90"].to_numpy()[ok]))
+        total += int(ok.sum())
+    return hits / total if total else math.nan
+
+
+def run_trace(path: str, history_weeks: float) -> TraceFigures:
+    """Both parts for one trace (a worker function: plain arguments in, a dataclass out)."""
+    started = time.perf_counter()
+    loaded = _cap_history(trace_io.load(Path(path)), history_weeks)
+    resolution_s = resolution_of(loaded.interval_s)
+    selection, ratio, coverage, band, _ = _forecast_part(loaded, resolution_s)
+
+    options = lineup.Options(
+        replay_s=WEEK_S,
+        cold_start=cold_start.ColdStartDistribution.fixed(COLD_START_S),
+        policies=REPLAYED,
+        mix=results.MixMode.ON_DEMAND,
+    )
+    split = lineup.warmup_and_replay(loaded, options)
+    peak = float(np.nanmax(split.replayed.values.to_numpy(dtype=float)))
+    workload = generic_workload(Path(path).name.split(".")[0], peak)
+    replay_selection = forecast.select(split.warmup.values, resolution_s=resolution_s)
+    request = workload.request
+    cold = cold_start.ColdStartDistribution.fixed(COLD_START_S)
+    world = lineup.scenario(workload, split, cold, options.seed, request)
+    contenders = lineup.policies(
+        workload, split, world, options, request=request, selection=replay_selection
+    )
+    result = engine.simulate(world, contenders, workload=workload.name)
+    oracle = result.result(results.PolicyName.ORACLE)
+    assert oracle is not None
+    figures = {
+        str(row.policy): PolicyFigures(
+            row.served_minutes_pct, row.gpu_hours, row.gpu_hours / oracle.gpu_hours
+        )
+        for row in result.policies
+    }
+    prescale = next(p for p in contenders if isinstance(p, predictive.Prescale))
+    history_s = (split.warmup.values.index[-1] - split.warmup.values.index[0]).total_seconds()
+    return TraceFigures(
+        name=Path(path).name.removesuffix(".csv.gz"),
+        interval_s=loaded.interval_s,
+        resolution_s=resolution_s,
+        history_days=history_s / 86400,
+        model=str(selection.model),
+        forecast_ratio=ratio,
+        coverage_p90=coverage,
+        band=band,
+        replay_coverage_p90=_replay_coverage(
+            prescale, split.replayed.values, options.refit_every_s
+        ),
+        capacity_per_replica=workload.capacity_per_replica or math.nan,
+        policies=figures,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def trace_paths(traces_dir: Path, only: Sequence[str]) -> list[Path]:
+    paths = [traces_dir / name for name in SHARED] + sorted((traces_dir / "corpus").glob("*.gz"))
+    if only:
+        paths = [p for p in paths if any(o in p.name for o in only)]
+    return paths
+
+
+def _row(f: TraceFigures) -> str:
+    cells = "".join(
+        f"{f.policies[str(p)].served_pct:>8.2f}{f.policies[str(p)].ratio_to_oracle:>6.2f}"
+        for p in SHOWN
+    )
+    return (
+        f"{f.name[:34]:<34}{f.history_days:>5.0f}{f.model[:14]:>15}{f.forecast_ratio:>7.3f}"
+        f"{f.coverage_p90:>6.2f}{f.replay_coverage_p90:>6.2f}{cells}{f.seconds:>6.0f}"
+    )
+
+
+def _header() -> str:
+    policies = "".join(f"{str(p)[:13]:>14}" for p in SHOWN)
+    sub = "".join(f"{'served%':>8}{'xorc':>6}" for _ in SHOWN)
+    return (
+        f"{'':<34}{'':>5}{'':>15}{'forecast':>13}{'rp':>6}{policies}\n"
+        f"{'trace':<34}{'hist':>5}{'model':>15}{'ratio':>7}{'P90':>6}{'P90':>6}{sub}{'s':>6}"
+    )
+
+
+def summary(figures: Sequence[TraceFigures]) -> list[str]:
+    lines = []
+    ratios = [f.forecast_ratio for f in figures]
+    cov = [f.coverage_p90 for f in figures]
+    rcov = [f.replay_coverage_p90 for f in figures]
+    lines.append(
+        f"forecast ratio: median {statistics.median(ratios):.3f}, worst {max(ratios):.3f}, "
+        f"< 1.0 on {sum(r < 1.0 for r in ratios)}/{len(ratios)}  (targets <= 0.75, >= 90 %)"
+    )
+    lines.append(
+        f"held-out P90 coverage: median {statistics.median(cov):.3f}, worst {min(cov):.3f}, "
+        f"in 0.85-0.95 on {sum(0.85 <= c <= 0.95 for c in cov)}/{len(cov)}  "
+        "(targets median 0.85-0.95, none < 0.6)"
+    )
+    lines.append(
+        f"replay P90 coverage (refit interval): median {statistics.median(rcov):.3f}, "
+        f"min {min(rcov):.3f}, max {max(rcov):.3f}"
+    )
+    for policy in SHOWN:
+        served = [f.policies[str(policy)].served_pct for f in figures]
+        ratio = [f.policies[str(policy)].ratio_to_oracle for f in figures]
+        lines.append(
+            f"{policy!s:<10} served%: median {statistics.median(served):.2f}, worst "
+            f"{min(served):.2f}, >= 99.5 on {sum(s >= 99.5 for s in served)}/{len(served)}; "
+            f"GPU-h / oracle: median {statistics.median(ratio):.3f}, worst {max(ratio):.3f}"
+        )
+    above = [
+        f.name for f in figures if f.policies["prescale"].gpu_hours > f.policies["static"].gpu_hours
+    ]
+    lines.append(f"prescale above static on: {', '.join(above) or 'none'}")
+    return lines
+
+
+def _compare(figures: Sequence[TraceFigures], baseline_path: Path) -> list[str]:
+    before = {t["name"]: t for t in json.loads(baseline_path.read_text())["traces"]}
+    lines = [f"\n== against {baseline_path} (before -> now)"]
+    for f in figures:
+        b = before.get(f.name)
+        if b is None:
+            continue
+        p, bp = f.policies["prescale"], b["policies"]["prescale"]
+        lines.append(
+            f"{f.name[:34]:<34} ratio {b['forecast_ratio']:.3f}->{f.forecast_ratio:.3f}  "
+            f"P90 {b['coverage_p90']:.2f}->{f.coverage_p90:.2f}  prescale served "
+            f"{bp['served_pct']:.2f}->{p.served_pct:.2f}  x oracle "
+            f"{bp['ratio_to_oracle']:.3f}->{p.ratio_to_oracle:.3f}"
+        )
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--traces-dir", type=Path, default=REPO.parent / "shared" / "traces")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--history-weeks", type=float, default=8.0)
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument("--compare", type=Path, help="a --json file of an earlier run")
+    parser.add_argument("--only", nargs="*", default=(), help="traces whose name contains any")
+    args = parser.parse_args()
+    paths = trace_paths(args.traces_dir, args.only)
+    print(
+        f"{len(paths)} traces; last week held out and replayed; history <= "
+        f"{args.history_weeks:g} weeks before it; cold start fixed {COLD_START_S} s; generic "
+        f"on-demand spec sized so the replayed week's peak minute needs {PEAK_REPLICAS} replicas "
+        f"(capacity = peak req/s / ({PEAK_REPLICAS} x {TARGET_UTILIZATION})); model resolution "
+        "max(5 min, trace interval); xorc = GPU-hours / oracle's; rp P90 = coverage of the "
+        "replay's refit forecasts over the 6 h each served"
+    )
+    started = time.perf_counter()
+    with concurrent.futures.ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        futures = [pool.submit(run_trace, str(p), args.history_weeks) for p in paths]
+        figures = [f.result() for f in futures]
+    print(_header())
+    for f in figures:
+        print(_row(f))
+    print()
+    for line in summary(figures):
+        print(line)
+    print(f"\nwall {time.perf_counter() - started:.0f} s with {args.jobs} processes")
+    if args.compare:
+        for line in _compare(figures, args.compare):
+            print(line)
+    if args.json:
+        args.json.write_text(
+            json.dumps({"traces": [dataclasses.asdict(f) for f in figures]}, indent=1)
+        )
+
+
+if __name__ == "__main__":
+    main()
