@@ -40,8 +40,8 @@ import pandas as pd
 
 from actuator import trace as trace_io
 from forecaster import candidates, forecast, outliers, series
-from planner import spec
-from simulator import cold_start, engine, lineup, predictive, replay, results
+from planner import operating, spec
+from simulator import cold_start, engine, lineup, operating_point, predictive, replay, results
 
 REPO = Path(__file__).resolve().parent.parent
 WEEK_S = 7 * 86400
@@ -84,6 +84,7 @@ class TraceFigures:
     capacity_per_replica: float
     policies: dict[str, PolicyFigures]
     seconds: float
+    point: str = ""
 
 
 def resolution_of(interval_s: int) -> int:
@@ -182,7 +183,7 @@ def _replay_coverage(prescale: predictive.Prescale, arrivals: pd.Series, refit_s
     return hits / total if total else math.nan
 
 
-def run_trace(path: str, history_weeks: float) -> TraceFigures:
+def run_trace(path: str, history_weeks: float, choose: bool) -> TraceFigures:
     """Both parts for one trace (a worker function: plain arguments in, a dataclass out)."""
     started = time.perf_counter()
     loaded = _cap_history(trace_io.load(Path(path)), history_weeks)
@@ -202,8 +203,23 @@ def run_trace(path: str, history_weeks: float) -> TraceFigures:
     request = workload.request
     cold = cold_start.ColdStartDistribution.fixed(COLD_START_S)
     world = lineup.scenario(workload, split, cold, options.seed, request)
+    point = operating.DEFAULT
+    if choose:
+        choice = operating_point.choose(
+            operating_point.Inputs(
+                workload,
+                split.warmup,
+                COLD_START_S,
+                options.mix,
+                options.refit_every_s,
+                resolution_s,
+                request,
+                reserved=0,
+            )
+        )
+        point = choice.point
     contenders = lineup.policies(
-        workload, split, world, options, request=request, selection=replay_selection
+        workload, split, world, options, request=request, selection=replay_selection, point=point
     )
     result = engine.simulate(world, contenders, workload=workload.name)
     oracle = result.result(results.PolicyName.ORACLE)
@@ -231,6 +247,7 @@ def run_trace(path: str, history_weeks: float) -> TraceFigures:
         capacity_per_replica=workload.capacity_per_replica or math.nan,
         policies=figures,
         seconds=time.perf_counter() - started,
+        point=point.describe(),
     )
 
 
@@ -319,6 +336,11 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--compare", type=Path, help="a --json file of an earlier run")
     parser.add_argument("--only", nargs="*", default=(), help="traces whose name contains any")
+    parser.add_argument(
+        "--spec-quantile",
+        action="store_true",
+        help="replay prescale at the spec's P90, without choosing the operating point",
+    )
     args = parser.parse_args()
     paths = trace_paths(args.traces_dir, args.only)
     print(
@@ -331,11 +353,15 @@ def main() -> None:
     )
     started = time.perf_counter()
     with concurrent.futures.ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        futures = [pool.submit(run_trace, str(p), args.history_weeks) for p in paths]
+        futures = [
+            pool.submit(run_trace, str(p), args.history_weeks, not args.spec_quantile)
+            for p in paths
+        ]
         figures = [f.result() for f in futures]
     print(_header())
     for f in figures:
         print(_row(f))
+    print("\nprescale operating points: " + "; ".join(f"{f.name[:20]} {f.point}" for f in figures))
     print()
     for line in summary(figures):
         print(line)

@@ -115,11 +115,29 @@ def needed_per_bucket(
             f"forecast column {column} has {unknown} missing or infinite values of "
             f"{arrivals.size}; forecast every bucket of the horizon before planning"
         )
+    return needed_for(workload, arrivals, forecast.input_interval_s, request)
+
+
+def needed_for(
+    workload: spec.WorkloadSpec,
+    arrivals: npt.NDArray[np.float64],
+    input_interval_s: int,
+    request: spec.RequestShape,
+) -> npt.NDArray[np.int64]:
+    """Replicas needed by arrivals per input interval (a forecast column), at target use."""
     load = demand.history_load(
-        arrivals, interval_s=forecast.input_interval_s, workload=workload, request=request
+        arrivals, interval_s=input_interval_s, workload=workload, request=request
     )
     per_replica = capacity.per_replica(workload, request)
     return capacity.replicas_needed(load, per_replica, workload.target_utilization)
+
+
+def floor_per_minute(
+    needed: npt.NDArray[np.int64], resolution_s: int, lead_time_s: int
+) -> npt.NDArray[np.int64]:
+    """The plan's `floor` column from the replicas needed per forecast bucket: each bucket's
+    need held over its minutes, then the maximum over the next lead time."""
+    return lookahead_max(np.repeat(needed, resolution_s // PLAN_STEP_S), lead_time_s)
 
 
 def build_plan(
@@ -160,7 +178,7 @@ def build_plan(
     if replica_cap is not None:
         cap = np.maximum(np.minimum(cap, replica_cap.astype(np.int64)), 0)
 
-    floor = lookahead_max(needed, lead_time_s)
+    floor = floor_per_minute(per_bucket, forecast.resolution_s, lead_time_s)
     wanted = floor + workload.warm_standby
     bounded = np.minimum(np.maximum(wanted, workload.min_replicas), cap)
     held = lookback_max(bounded, step.hold_s(workload, lead_time_s))

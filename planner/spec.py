@@ -57,6 +57,13 @@ class HistoryUnit(StrEnum):
     TOKENS_PER_S = "tokens_per_s"
 
 
+class HoldRule(StrEnum):
+    """How long scale-in waits after the last tick that wanted more (step.hold_s)."""
+
+    LEAD_TIME = "lead_time"  # max(cooldown, lead time): a released replica cannot return sooner
+    COOLDOWN = "cooldown"  # the cooldown only: short spikes are not held for a whole lead time
+
+
 class ProvisioningQuantile(StrEnum):
     P50 = "p50"
     P90 = "p90"
@@ -121,6 +128,17 @@ class Prices:
 
 
 @dataclass(frozen=True, slots=True)
+class Slo:
+    """What the user asks for: the share of minutes in which demand is fully served."""
+
+    served_minutes_pct: float  # 0 < x <= 100
+
+
+# The SLO when the spec states none: what the decision-quality targets are judged by.
+DEFAULT_SLO = Slo(served_minutes_pct=99.5)
+
+
+@dataclass(frozen=True, slots=True)
 class WorkloadSpec:
     name: str
     kind: WorkloadKind
@@ -148,6 +166,10 @@ class WorkloadSpec:
     api_overflow_price_per_1m_tokens: float | None  # None: unserved demand is not priced
     # Set by the shell from the history's source (a Prometheus gauge), not a YAML key.
     history_unit: HistoryUnit = HistoryUnit.ARRIVALS
+    # the SLO the operating point is chosen for (simulator/operating_point.py)
+    slo: Slo = DEFAULT_SLO
+    # expert override of the scale-in hold; the operating point may choose it otherwise
+    scale_in_hold: HoldRule = HoldRule.LEAD_TIME
 
 
 # The YAML keys: the spec's fields, with durations written `lead_time: 10m`, `cooldown: 5m`
@@ -390,6 +412,8 @@ def _parse_one(
         rule = f"is not defined under pools ({', '.join(budgets)})"
         f.problem("pool", pool, rule, "add it under `pools:` or fix the name")
     overflow = f.number("api_overflow_price_per_1m_tokens", None, low=0)
+    slo = _slo(item.get("slo"), where, problems)
+    hold = f.choice("scale_in_hold", HoldRule, HoldRule.LEAD_TIME)
 
     if unit is not None and request is not None:
         _check_request_for_unit(f, unit, request)
@@ -424,7 +448,31 @@ def _parse_one(
         pool=pool_name,
         pool_gpu_budget=budgets.get(pool_name) if pool_name else None,
         api_overflow_price_per_1m_tokens=overflow,
+        slo=slo,
+        scale_in_hold=hold or HoldRule.LEAD_TIME,
     )
+
+
+def _slo(value: object, where: str, problems: list[str]) -> Slo:
+    """`slo: {served_minutes: 99.5%}` (a percentage: a number, or a string ending in %)."""
+    if value is None:
+        return DEFAULT_SLO
+    fix = "write e.g. slo: {served_minutes: 99.5%}"
+    if not isinstance(value, Mapping) or set(value) != {"served_minutes"}:
+        problems.append(f"slo ({value!r}) is not a mapping with served_minutes for {where}; {fix}")
+        return DEFAULT_SLO
+    raw = value["served_minutes"]
+    text = str(raw).strip()
+    try:
+        pct = float(text.removesuffix("%")) if not isinstance(raw, bool) else math.nan
+    except ValueError:
+        pct = math.nan
+    if not (math.isfinite(pct) and 0 < pct <= 100):
+        problems.append(
+            f"slo.served_minutes ({raw!r}) is not a percentage in (0, 100] for {where}; {fix}"
+        )
+        return DEFAULT_SLO
+    return Slo(served_minutes_pct=pct)
 
 
 def _gpu(f: _Fields) -> tuple[catalog.GpuEntry | None, str | None]:

@@ -304,7 +304,13 @@ def hold_s(workload: spec.WorkloadSpec, lead_time_s: int) -> int:
     P90 720 s cold starts; two forecaster versions): prescale served as many or more minutes
     in every run (up to 0.9 points, e.g. NASA 99.71 -> 99.89 %) for 0.8-2.5 % more
     GPU-hours, with fewer scale events.
+
+    `scale_in_hold: cooldown` (an expert override, or the operating point chosen by replaying
+    the workload's own history) waits the cooldown only: where spikes are short and frequent,
+    holding each for a whole lead time costs more than the re-orders it saves.
     """
+    if workload.scale_in_hold is spec.HoldRule.COOLDOWN:
+        return workload.cooldown_s
     return max(workload.cooldown_s, lead_time_s)
 
 

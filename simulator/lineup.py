@@ -25,8 +25,8 @@ import pandas as pd
 
 from forecaster import forecast, series
 from kernel import errors
-from planner import capacity, demand, mix, spec
-from simulator import cold_start, engine, predictive, replay, results, rivals
+from planner import capacity, demand, mix, operating, spec
+from simulator import cold_start, engine, operating_point, predictive, replay, results, rivals
 from simulator import scenario as scenario_
 
 DAY_S = 86400
@@ -48,6 +48,9 @@ class Options:
     refit_every_s: int = predictive.DEFAULT_REFIT_EVERY_S
     until: pd.Timestamp | None = None  # replay the period ending here; None: the trace's end
     mask_dropouts: bool = True  # collection dropouts become gaps (replay.py)
+    # choose prescale's operating point for the spec's SLO by replaying the warm-up
+    # (operating_point.py); False: the spec's provisioning quantile as it stands
+    choose_operating_point: bool = True
 
 
 def run(
@@ -68,7 +71,33 @@ def run(
     cold = options.cold_start or cold_start.ColdStartDistribution.fixed(workload.lead_time_s)
     request = demand.measured_request(workload.request, split.warmup)
     world = scenario(workload, split, cold, options.seed, request)
-    contenders = policies(workload, split, world, options, request=request, selection=selection)
+    resolution_s = forecast_resolution_s(trace)
+    if selection is None and results.PolicyName.PRESCALE in options.policies:
+        selection = forecast.select(split.warmup.values, resolution_s=resolution_s)
+    choice = None
+    if options.choose_operating_point and results.PolicyName.PRESCALE in options.policies:
+        choice = operating_point.choose(
+            operating_point.Inputs(
+                workload=workload,
+                history=split.warmup,
+                lead_time_s=planning_lead_time_s(cold),
+                mix=options.mix,
+                refit_every_s=options.refit_every_s,
+                resolution_s=resolution_s,
+                request=request,
+                reserved=sizing(workload, split, world, options.mix, request).reserved,
+                seed=options.seed,
+            )
+        )
+    contenders = policies(
+        workload,
+        split,
+        world,
+        options,
+        request=request,
+        selection=selection,
+        point=operating.DEFAULT if choice is None else choice.point,
+    )
     result = engine.simulate(world, contenders, workload=workload.name, progress=progress)
     prescale = next((p for p in contenders if isinstance(p, predictive.Prescale)), None)
     return dataclasses.replace(
@@ -77,7 +106,15 @@ def run(
         forecast_model=None if prescale is None else prescale.selection.model.value,
         forecast_refits=0 if prescale is None else len(prescale.refits),
         dropout_minutes=split.dropout_minutes,
+        operating_point=choice,
     )
+
+
+def forecast_resolution_s(trace: series.Trace) -> int:
+    """The model resolution for a trace: the forecaster's default, or the trace's own interval
+    when coarser (an hourly trace held per minute carries nothing finer than its hour, and a
+    model at 5 min would only fit the same hour twelve times)."""
+    return max(forecast.DEFAULT_RESOLUTION_S, trace.interval_s)
 
 
 def warmup_and_replay(trace: series.Trace, options: Options) -> replay.Replay:
@@ -99,7 +136,9 @@ def prescale_selection(trace: series.Trace, options: Options) -> forecast.Select
     """
     if results.PolicyName.PRESCALE not in options.policies:
         return None
-    return forecast.select(warmup_and_replay(trace, options).warmup.values)
+    return forecast.select(
+        warmup_and_replay(trace, options).warmup.values, resolution_s=forecast_resolution_s(trace)
+    )
 
 
 def planning_lead_time_s(cold: cold_start.ColdStartDistribution) -> int:
@@ -173,6 +212,7 @@ def policies(
     *,
     request: spec.RequestShape,
     selection: forecast.Selection | None = None,
+    point: operating.OperatingPoint = operating.DEFAULT,
 ) -> list[engine.Policy]:
     """The policies named in `options`, in that order, built from the warm-up only (the oracle
     alone is given the replayed demand: that is what makes it the oracle)."""
@@ -194,6 +234,7 @@ def policies(
                     selection=selection,
                     request=request,
                     reserved=sized.reserved,
+                    operating_point=point,
                 )
             )
         elif name is results.PolicyName.REACTIVE:

@@ -27,8 +27,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from forecaster import forecast, series
-from planner import plan, spec, step
+from forecaster import forecast, level, series
+from planner import operating, plan, spec, step
 from simulator import engine, results
 
 HOUR_S = 3600
@@ -40,6 +40,9 @@ DEFAULT_REFIT_EVERY_S = 6 * HOUR_S
 # A refit forecasts past the next refit by the lead time (the floor looks that far ahead) plus
 # an hour of margin, so the floor is never cut short by the end of a horizon.
 HORIZON_MARGIN_S = HOUR_S
+# The level correction is updated every hour between refits: often enough to follow a shift
+# within a refit interval, each update a re-plan of the latest forecast (milliseconds).
+LEVEL_EVERY_S = HOUR_S
 
 
 @dataclass(frozen=True)
@@ -65,11 +68,25 @@ class Prescale:
         selection: forecast.Selection | None = None,
         request: spec.RequestShape | None = None,
         reserved: int | None = None,
+        operating_point: operating.OperatingPoint = operating.DEFAULT,
+        forecasts: dict[int, forecast.Forecast] | None = None,
     ) -> None:
-        self._workload = results.for_mix(workload, mix)
+        """`operating_point` places the floor (band, level correction, hold); `forecasts` is
+        a cache of refits by replayed minute shared by replays of the same warm-up and refit
+        schedule (simulator/operating_point.py replays one history at many points)."""
+        self._point = operating_point
+        self._workload = dataclasses.replace(
+            results.for_mix(workload, mix), scale_in_hold=operating_point.hold
+        )
+        self._forecasts = {} if forecasts is None else forecasts
+        self._level = level.LevelCorrection() if operating_point.level_correction else None
+        self._level_every = max(1, LEVEL_EVERY_S // MINUTE_S)
+        self._factor = 1.0
+        self._expected: list[float] = []  # the model's P50 in force per replayed minute
         self._mix = mix
         self._lead_time_s = lead_time_s
         self._request = request
+        self._shape = request or workload.request  # as build_plan resolves it
         self._refit_every = max(1, math.ceil(refit_every_s / MINUTE_S))
         self._horizon_s = refit_every_s + lead_time_s + HORIZON_MARGIN_S
         history = warmup.values
@@ -100,6 +117,11 @@ class Prescale:
     def reserved_commitment(self) -> int:
         return self._reserved
 
+    @property
+    def level_factor(self) -> float:
+        """The level correction's factor in force (1.0 without the correction)."""
+        return self._factor
+
     def floor_at(self, minute: int) -> int | None:
         """The forecast floor in force at replayed `minute` (None when no plan covers it)."""
         offset = minute - self._floor_start
@@ -129,6 +151,8 @@ class Prescale:
                 refit = self._refit(minute, self._horizon_s)
                 self.refits.append(refit)
                 self._use(refit)
+            elif self._level is not None and minute % self._level_every == 0:
+                self._correct_level(minute, self._level)
         offset = minute - self._floor_start  # floor_at, inlined: this runs every minute
         floor = self._floor_list[offset] if 0 <= offset < len(self._floor_list) else -1
         # positional (now, forecast_floor, reserved, observed_demand, ready, lead_time_s,
@@ -164,19 +188,82 @@ class Prescale:
         )
 
     def _refit(self, minute: int, horizon_s: int) -> Refit:
-        history = self.history_at(minute)
-        made = forecast.forecast(history, horizon_s=horizon_s, selection=self.selection)
-        planned = plan.build_plan(
+        made = self._forecasts.get(minute)
+        if made is None:
+            history = self.history_at(minute)
+            made = forecast.forecast(history, horizon_s=horizon_s, selection=self.selection)
+            self._forecasts[minute] = made
+        if self._level is not None and minute > 0:
+            self._factor = self._next_factor(minute, self._level)
+        self._remember_expected(made)
+        return Refit(minute=minute, forecast=made, plan=self._plan(made))
+
+    def _plan(self, made: forecast.Forecast) -> plan.Plan:
+        """The plan of a forecast at this operating point: the band point and level factor
+        put into the column the workload provisions for."""
+        point = self._point
+        frame = made.frame
+        if point.band_scale is not None or self._factor != 1.0:
+            frame = level.scaled(frame, self._factor)
+            if point.band_scale is not None:
+                column = f"peak_{self._workload.provisioning_quantile.value}"
+                frame = frame.assign(**{column: level.band_point(frame, point.band_scale)})
+            made = dataclasses.replace(made, frame=frame)
+        return plan.build_plan(
             self._workload, made, lead_time_s=self._lead_time_s, request=self._request
         )
-        return Refit(minute=minute, forecast=made, plan=planned)
+
+    def _remember_expected(self, made: forecast.Forecast) -> None:
+        """The model's own P50 per replayed minute from its first bucket on (what the level
+        correction compares observations with)."""
+        frame = made.frame
+        first = int((pd.Timestamp(frame.index[0]) - self._start) / pd.Timedelta(minutes=1))
+        per = made.resolution_s // MINUTE_S
+        values = np.repeat(frame["p50"].to_numpy(dtype=float), per).tolist()
+        if first > len(self._expected):
+            self._expected.extend([math.nan] * (first - len(self._expected)))
+        del self._expected[first:]
+        self._expected.extend(values)
+
+    def _next_factor(self, minute: int, correction: level.LevelCorrection) -> float:
+        start = max(0, minute - correction.window_s // MINUTE_S)
+        observed = np.asarray(self._observed[start:minute], dtype=float)
+        expected = np.asarray(self._expected[start:minute], dtype=float)
+        if expected.size < observed.size:
+            observed = observed[: expected.size]
+        return level.factor(observed, expected, self._factor, correction)
+
+    def _correct_level(self, minute: int, correction: level.LevelCorrection) -> None:
+        """Between refits: update the factor and, when it moved, re-plan the latest forecast."""
+        factor = self._next_factor(minute, correction)
+        if factor == self._factor:
+            return
+        self._factor = factor
+        # The plan's floor column, computed as build_plan computes it (plan.floor_per_minute)
+        # without the rest of the plan: this runs every hour of every replay at many points.
+        made = self.refits[-1].forecast
+        frame = made.frame
+        column = f"peak_{self._workload.provisioning_quantile.value}"
+        arrivals = (
+            frame[column].to_numpy(dtype=float)
+            if self._point.band_scale is None
+            else level.band_point(frame, self._point.band_scale).to_numpy()
+        ) * factor
+        needed = plan.needed_for(self._workload, arrivals, made.input_interval_s, self._shape)
+        floors = plan.floor_per_minute(needed, made.resolution_s, self._lead_time_s)
+        self._use_floors(self._minute_of(frame.index[0]), floors)
+
+    def _minute_of(self, stamp: pd.Timestamp) -> int:
+        return int((pd.Timestamp(stamp) - self._start) / pd.Timedelta(minutes=1))
 
     def _use(self, refit: Refit) -> None:
         """Take the refit's floor from its first minute on (an older plan covers any minutes
         before it, e.g. a bucket the forecaster skipped because it was under way)."""
         targets = refit.plan.targets
-        first_minute = int((pd.Timestamp(targets.index[0]) - self._start) / pd.Timedelta(minutes=1))
         floors = targets["floor"].to_numpy(dtype=np.int64)
+        self._use_floors(self._minute_of(targets.index[0]), floors)
+
+    def _use_floors(self, first_minute: int, floors: npt.NDArray[np.int64]) -> None:
         offset = first_minute - self._floor_start
         if self._floors.size and offset > 0:
             kept = self._floors[:offset]

@@ -7,12 +7,13 @@ them, the report and `prescale simulate` read them).
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 
 import pandas as pd
 
-from planner import spec
+from planner import operating, spec
 from simulator import cold_start
 
 TYPES = (spec.CapacityType.RESERVED, spec.CapacityType.SPOT, spec.CapacityType.ON_DEMAND)
@@ -99,6 +100,30 @@ class PolicyResult:
 
 
 @dataclass(frozen=True)
+class Frontier:
+    """One point of prescale's operating-point grid as replayed (simulator/operating_point.py):
+    the worst window's served share and the total cost."""
+
+    point: operating.OperatingPoint
+    served_pct: tuple[float, ...]  # per window, of minutes with data
+    gpu_hours: float  # summed over the windows
+
+    @property
+    def worst_served_pct(self) -> float:
+        return min(self.served_pct) if self.served_pct else math.nan
+
+
+@dataclass(frozen=True)
+class Choice:
+    point: operating.OperatingPoint
+    met: bool  # the point meets the SLO plus margin on every window
+    slo: spec.Slo
+    windows: tuple[tuple[pd.Timestamp, pd.Timestamp], ...]  # replayed [start, end) of each
+    frontier: tuple[Frontier, ...]  # every grid point, in grid order
+    reason: str
+
+
+@dataclass(frozen=True)
 class SimulationResult:
     """Every policy's replay of one workload over one replayed period."""
 
@@ -113,6 +138,9 @@ class SimulationResult:
     forecast_model: str | None = None  # prescale's forecast model; None when it did not run
     forecast_refits: int = 0  # forecasts prescale made, the first one from the warm-up
     dropout_minutes: int = 0  # replayed minutes that were collection dropouts, made gaps
+    # prescale's operating point as chosen on the warm-up (simulator/operating_point.Choice);
+    # None when not chosen (the spec's quantile)
+    operating_point: Choice | None = None
 
     def result(self, name: PolicyName) -> PolicyResult | None:
         for result in self.policies:

@@ -14,8 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from planner import spec
-from simulator import lineup, results
+from planner import operating, spec
+from simulator import lineup, operating_point, results
 
 JSON_VERSION = 1
 # Floats in the JSON are rounded so that the file is stable to the byte for a seed (and
@@ -62,6 +62,7 @@ def as_table(
             f"prescale  forecast model {result.forecast_model}, {result.forecast_refits} "
             "forecasts (warm-up + scheduled refits on data before each refit)"
         )
+    lines += operating_point_lines(result.operating_point)
     lines += ["", *_rows(result.policies, oracle)]
     lines += [
         "",
@@ -266,8 +267,57 @@ def as_json(
         "forecast_model": result.forecast_model,
         "forecast_refits": result.forecast_refits,
         "dropout_minutes": result.dropout_minutes,
+        "operating_point": operating_point_json(result.operating_point),
         "policies": {row.policy.value: policy_json(row, oracle) for row in result.policies},
     }
+
+
+def operating_point_json(choice: operating_point.Choice | None) -> dict[str, Any] | None:
+    """prescale's operating point, why, and the frontier it was chosen from."""
+    if choice is None:
+        return None
+    return {
+        "slo_served_minutes_pct": _round(choice.slo.served_minutes_pct),
+        "chosen": _point_json(choice.point),
+        "met": choice.met,
+        "reason": choice.reason,
+        "windows": [[_stamp(start), _stamp(end)] for start, end in choice.windows],
+        "frontier": [
+            {
+                **_point_json(f.point),
+                "served_minutes_pct": [_round(v) for v in f.served_pct],
+                "gpu_hours": _round(f.gpu_hours),
+            }
+            for f in choice.frontier
+        ],
+    }
+
+
+def _point_json(point: operating.OperatingPoint) -> dict[str, Any]:
+    return {
+        "band_scale": None if point.band_scale is None else _round(point.band_scale),
+        "level_correction": point.level_correction,
+        "hold": point.hold.value,
+    }
+
+
+def operating_point_lines(choice: operating_point.Choice | None) -> list[str]:
+    """The chosen point and the frontier (served % on the worst window against GPU-hours)."""
+    if choice is None:
+        return []
+    lines = [
+        f"operating point {choice.point.describe()} for SLO {choice.slo.served_minutes_pct:g} % "
+        f"of minutes served: {choice.reason}"
+    ]
+    if choice.frontier:
+        lines.append(
+            f"  frontier on the warm-up's last {len(choice.windows)} window(s), cheapest first "
+            "(worst window's served %, GPU-hours over the windows):"
+        )
+        for label, served, gpu_hours, chosen in operating_point.frontier_rows(choice):
+            mark = "*" if chosen else " "
+            lines.append(f"  {mark} {label:<44} {served:7.2f} % {gpu_hours:10.1f} GPU-h")
+    return lines
 
 
 def dumps(document: dict[str, Any]) -> str:

@@ -201,3 +201,41 @@ def test_unknown_pool_is_refused() -> None:
 )
 def test_one_bad_value_is_one_problem(overrides: dict[str, Any]) -> None:
     assert len(_problems(build.workload_data(**overrides))) == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "pct"),
+    [
+        pytest.param("99.5%", 99.5, id="percent-string"),
+        pytest.param(99.9, 99.9, id="number-is-a-percentage"),
+        pytest.param("100%", 100.0, id="every-minute"),
+    ],
+)
+def test_slo_is_a_share_of_minutes_served(value: object, pct: float) -> None:
+    parsed = build.workload(slo={"served_minutes": value})
+    assert parsed.slo == spec.Slo(served_minutes_pct=pct)
+
+
+def test_without_an_slo_the_default_is_99_5_percent_of_minutes() -> None:
+    assert build.workload().slo.served_minutes_pct == 99.5
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param({"served_minutes": "0%"}, id="zero"),
+        pytest.param({"served_minutes": "101%"}, id="above-100"),
+        pytest.param({"served_minutes": "most"}, id="not-a-number"),
+        pytest.param({"served": "99%"}, id="unknown-key"),
+        pytest.param("99.5%", id="not-a-mapping"),
+    ],
+)
+def test_a_bad_slo_names_the_field_and_the_fix(value: object) -> None:
+    (problem,) = _problems(build.workload_data(slo=value))
+    assert "slo" in problem and "served_minutes: 99.5%" in problem
+
+
+def test_scale_in_hold_is_an_expert_override() -> None:
+    assert build.workload().scale_in_hold is spec.HoldRule.LEAD_TIME
+    parsed = build.workload(scale_in_hold="cooldown")
+    assert parsed.scale_in_hold is spec.HoldRule.COOLDOWN

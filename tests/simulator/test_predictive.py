@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
 import simulator_builders as b
 
-from forecaster import forecast
+from forecaster import forecast, level
+from planner import operating, plan
 from simulator import cold_start, lineup, predictive, replay, results
 
 MINUTES_PER_DAY = 1440
@@ -113,3 +116,53 @@ def test_blind_and_instant_the_replayed_prescale_is_exactly_the_plan() -> None:
     for kind in ("reserved", "spot", "on_demand"):
         assert series[f"target_{kind}"].tolist() == planned[kind].tolist(), kind
     assert planned["total"].nunique() > 2  # the plan does move over the day
+
+
+def _level_replay(
+    point: operating.OperatingPoint, arrivals: np.ndarray, selection: forecast.Selection | None
+) -> predictive.Prescale:
+    workload = b.workload(target_utilization=0.8)
+    split = replay.split(b.minute_trace(arrivals.tolist()), REPLAY_MINUTES * 60)
+    world = lineup.scenario(
+        workload, split, cold_start.ColdStartDistribution.fixed(180), 0, workload.request
+    )
+    policy = predictive.Prescale(
+        workload,
+        split.warmup,
+        lead_time_s=180,
+        mix=results.MixMode.ON_DEMAND,
+        refit_every_s=REPLAY_MINUTES * 60,  # no refit: the correction alone moves the floor
+        selection=selection,
+        operating_point=point,
+    )
+    b.run_one(policy, world)
+    return policy
+
+
+def arrivals_start(arrivals: np.ndarray) -> pd.Timestamp:
+    return pd.Timestamp(b.minute_trace(arrivals[:1].tolist()).values.index[0])
+
+
+def test_the_level_correction_raises_the_floor_after_a_lasting_rise_between_refits() -> None:
+    """Arrivals double from the first replayed minute on. Without the correction the floor of
+    the one forecast stays at the old level; with it, after the hourly updates (half of the
+    way each: 1.5, 1.75, ...), the floor at the last replayed hour is well above it, and it is
+    exactly the plan's floor of the forecast scaled by the factor in force."""
+    arrivals = daily_arrivals(4)[: 3 * MINUTES_PER_DAY + REPLAY_MINUTES]
+    arrivals[3 * MINUTES_PER_DAY :] *= 2.0
+    plain = _level_replay(operating.DEFAULT, arrivals, None)
+    corrected = _level_replay(
+        dataclasses.replace(operating.DEFAULT, level_correction=True), arrivals, plain.selection
+    )
+    late = range(REPLAY_MINUTES - 60, REPLAY_MINUTES)
+    plain_floor = [plain.floor_at(m) or 0 for m in late]
+    corrected_floor = [corrected.floor_at(m) or 0 for m in late]
+    assert sum(corrected_floor) > 1.4 * sum(plain_floor)
+    made = corrected.refits[0].forecast
+    factor = corrected.level_factor
+    scaled = dataclasses.replace(made, frame=level.scaled(made.frame, factor))
+    planned = plan.build_plan(b.workload(target_utilization=0.8), scaled, lead_time_s=180)
+    floor = planned.targets["floor"]
+    start = pd.Timestamp(arrivals_start(arrivals)) + pd.Timedelta(days=3)  # the first replayed
+    expected = [int(floor.loc[start + pd.Timedelta(minutes=m)]) for m in late]
+    assert corrected_floor == expected and factor > 1.5
