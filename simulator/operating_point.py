@@ -44,7 +44,7 @@ MIN_WINDOW_S = DAY_S
 # Required on each window beyond the SLO: the week to come is not one of those seen, and one
 # week's served share varies by a few tenths of a point between weeks of the same service.
 MARGIN_PCT = 0.2
-BAND_SCALES = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)
+BAND_SCALES = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 GRID = tuple(
     operating.OperatingPoint(band, level, hold)
     for band in BAND_SCALES
