@@ -16,7 +16,7 @@ import yaml
 from actuator import cli
 from actuator.commands import inputs
 from actuator.commands import simulate as simulate_command
-from simulator import results
+from simulator import operating_point, results
 
 MINUTES_PER_DAY = 1440
 
@@ -121,6 +121,12 @@ def test_json_has_one_object_per_policy_with_the_documented_keys(
         assert figures["cost_usd"] == pytest.approx(sum(figures["cost_by_type"].values()))
         assert name in table
     assert document["policies"]["oracle"]["gpu_hours_vs_oracle"] == 1.0
+    # prescale's operating point for the spec's SLO, with the frontier it was chosen from
+    chosen = document["operating_point"]
+    assert chosen["slo_served_minutes_pct"] == 99.5
+    assert set(chosen["chosen"]) == {"band_scale", "level_correction", "hold"}
+    assert len(chosen["frontier"]) == len(operating_point.GRID) and chosen["windows"]
+    assert "operating point" in table and "frontier on the warm-up" in table
     assert document["replay_minutes"] == MINUTES_PER_DAY
     assert document["cold_start"] == {"kind": "lognormal", "median_s": 300.0, "p90_s": 540.0}
 
