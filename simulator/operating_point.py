@@ -7,7 +7,8 @@ needs its P90 and the lead-time hold. So prescale replays the last weeks of the 
 (walk-forward: each validation window is forecast from the history before it only, with a
 model chosen on that history, never on the window itself) at every point of a small grid, and
 picks the cheapest point whose served share on every window is at least the SLO plus a margin
-(the next week is not one of those seen). If no point meets it, the point that serves most
+(the next week is not one of those seen); the band is searched by bisection, so about half
+of the grid is replayed. If no point meets it, the point that serves most
 (the cheapest among equals). The frontier it saw, served % against GPU-hours, is returned
 with the choice so that an operator can see what the setting costs and buys.
 
@@ -96,68 +97,99 @@ def choose(inputs: Inputs) -> Choice:
             (),
             "too little history for a validation window (needs 2 days): the spec's quantile",
         )
-    served: dict[operating.OperatingPoint, list[float]] = {p: [] for p in GRID}
-    hours: dict[operating.OperatingPoint, float] = dict.fromkeys(GRID, 0.0)
-    stamps = []
-    for start, stop in spans:
-        stamps.append(
-            (
-                pd.Timestamp(inputs.history.values.index[start]),
-                pd.Timestamp(inputs.history.values.index[stop - 1]) + pd.Timedelta(minutes=1),
-            )
+    stamps = tuple(
+        (
+            pd.Timestamp(inputs.history.values.index[start]),
+            pd.Timestamp(inputs.history.values.index[stop - 1]) + pd.Timedelta(minutes=1),
         )
-        for point, (pct, gpu_hours) in _replay_window(inputs, start, stop).items():
-            served[point].append(pct)
-            hours[point] += gpu_hours
-    frontier = tuple(Frontier(p, tuple(served[p]), hours[p]) for p in GRID)
-    wanted = slo.served_minutes_pct + MARGIN_PCT
-    meeting = [f for f in frontier if f.worst_served_pct >= min(wanted, 100.0)]
+        for start, stop in spans
+    )
+    prepared = [_window(inputs, start, stop) for start, stop in spans]
+    wanted = min(slo.served_minutes_pct + MARGIN_PCT, 100.0)
+    seen: dict[operating.OperatingPoint, Frontier] = {}
+
+    def evaluate(point: operating.OperatingPoint) -> Frontier:
+        if point not in seen:
+            rows = [_replay(inputs, window, point) for window in prepared]
+            seen[point] = Frontier(point, tuple(r[0] for r in rows), sum(r[1] for r in rows))
+        return seen[point]
+
+    # Served share and cost both grow with the band (a higher floor never serves less), so
+    # per level correction and hold the cheapest band meeting the SLO is found by bisection:
+    # the widest band first (if it fails, none will), then halving the rest.
+    for level_correction in (False, True):
+        for hold in (operating.HoldRule.LEAD_TIME, operating.HoldRule.COOLDOWN):
+            points = [operating.OperatingPoint(b, level_correction, hold) for b in BAND_SCALES]
+            low, high = 0, len(points) - 1
+            if evaluate(points[high]).worst_served_pct < wanted:
+                continue
+            while low < high:
+                middle = (low + high) // 2
+                if evaluate(points[middle]).worst_served_pct >= wanted:
+                    high = middle
+                else:
+                    low = middle + 1
+    frontier = tuple(seen[p] for p in GRID if p in seen)
+    meeting = [f for f in frontier if f.worst_served_pct >= wanted]
     if meeting:
         best = min(meeting, key=lambda f: f.gpu_hours)
         reason = (
-            f"cheapest of {len(meeting)}/{len(frontier)} points serving >= {wanted:g} % of "
-            f"minutes on each of {len(spans)} windows"
+            f"cheapest of {len(meeting)}/{len(frontier)} points replayed serving >= {wanted:g} "
+            f"% of minutes on each of {len(spans)} windows"
         )
-        return Choice(best.point, True, slo, tuple(stamps), frontier, reason)
+        return Choice(best.point, True, slo, stamps, frontier, reason)
     best = min(frontier, key=lambda f: (-round(f.worst_served_pct, 6), f.gpu_hours))
     reason = (
         f"no point served >= {wanted:g} % on every window; the one serving most "
         f"({best.worst_served_pct:.2f} % on the worst)"
     )
-    return Choice(best.point, False, slo, tuple(stamps), frontier, reason)
+    return Choice(best.point, False, slo, stamps, frontier, reason)
 
 
-def _replay_window(
-    inputs: Inputs, start: int, stop: int
-) -> dict[operating.OperatingPoint, tuple[float, float]]:
-    """Served % and GPU-hours of every grid point replayed on minutes [start, stop)."""
-    trace = inputs.history
-    before = _slice(trace, 0, start)
-    window = _slice(trace, start, stop)
-    split = replay.Replay(warmup=before, replayed=window)
-    workload = inputs.workload
-    selection = forecast.select(before.values, resolution_s=inputs.resolution_s)
+@dataclass(frozen=True)
+class _Window:
+    """One validation window made ready for replays: its history, the model chosen on that
+    history, the world, and the refits every point shares."""
+
+    before: series.Trace
+    selection: forecast.Selection
+    world: scenario_.Scenario
+    draws: spot.InterruptionDraws
+    forecasts: dict[int, forecast.Forecast]
+
+
+def _window(inputs: Inputs, start: int, stop: int) -> _Window:
+    before = _slice(inputs.history, 0, start)
+    split = replay.Replay(warmup=before, replayed=_slice(inputs.history, start, stop))
     cold = cold_start.ColdStartDistribution.fixed(inputs.lead_time_s)
-    world = _scenario(workload, split, cold, inputs)
-    draws = spot.InterruptionDraws.draw(inputs.seed, world.minutes)
-    shared: dict[int, forecast.Forecast] = {}
-    results = {}
-    for point in GRID:
-        policy = predictive.Prescale(
-            workload,
-            before,
-            lead_time_s=inputs.lead_time_s,
-            mix=inputs.mix,
-            refit_every_s=inputs.refit_every_s,
-            selection=selection,
-            request=inputs.request,
-            reserved=inputs.reserved,
-            operating_point=point,
-            forecasts=shared,
-        )
-        row = engine.run(policy, world, draws)
-        results[point] = (row.served_minutes_pct, row.gpu_hours)
-    return results
+    world = _scenario(inputs.workload, split, cold, inputs)
+    return _Window(
+        before=before,
+        selection=forecast.select(before.values, resolution_s=inputs.resolution_s),
+        world=world,
+        draws=spot.InterruptionDraws.draw(inputs.seed, world.minutes),
+        forecasts={},
+    )
+
+
+def _replay(
+    inputs: Inputs, window: _Window, point: operating.OperatingPoint
+) -> tuple[float, float]:
+    """Served % and GPU-hours of one point replayed on one window."""
+    policy = predictive.Prescale(
+        inputs.workload,
+        window.before,
+        lead_time_s=inputs.lead_time_s,
+        mix=inputs.mix,
+        refit_every_s=inputs.refit_every_s,
+        selection=window.selection,
+        request=inputs.request,
+        reserved=inputs.reserved,
+        operating_point=point,
+        forecasts=window.forecasts,
+    )
+    row = engine.run(policy, window.world, window.draws)
+    return row.served_minutes_pct, row.gpu_hours
 
 
 def _scenario(

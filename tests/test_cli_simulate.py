@@ -125,7 +125,7 @@ def test_json_has_one_object_per_policy_with_the_documented_keys(
     chosen = document["operating_point"]
     assert chosen["slo_served_minutes_pct"] == 99.5
     assert set(chosen["chosen"]) == {"band_scale", "level_correction", "hold"}
-    assert len(chosen["frontier"]) == len(operating_point.GRID) and chosen["windows"]
+    assert 0 < len(chosen["frontier"]) <= len(operating_point.GRID) and chosen["windows"]
     assert "operating point" in table and "frontier on the warm-up" in table
     assert document["replay_minutes"] == MINUTES_PER_DAY
     assert document["cold_start"] == {"kind": "lognormal", "median_s": 300.0, "p90_s": 540.0}

@@ -54,7 +54,7 @@ def test_the_choice_is_the_cheapest_point_that_meets_the_slo_with_the_margin() -
     assert choice.met and meeting
     chosen = next(f for f in choice.frontier if f.point == choice.point)
     assert chosen.gpu_hours == min(f.gpu_hours for f in meeting)
-    assert len(choice.frontier) == len(operating_point.GRID)
+    assert 0 < len(choice.frontier) <= len(operating_point.GRID)
     # the frontier rows are cheapest first and each serves more than every cheaper one
     rows = operating_point.frontier_rows(choice)
     assert [r[2] for r in rows] == sorted(r[2] for r in rows)
