@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -229,6 +230,42 @@ class Store:
                         workload=workload, state_json=state_json, updated_at=now
                     )
                 )
+
+    def save_policy_states(self, states: Mapping[str, str], now: dt.datetime) -> None:
+        """Upsert several workloads' states in one transaction (the tick saves them all)."""
+        now = _require_aware("now", now)
+        if not states:
+            return
+        with self._engine.begin() as conn:
+            known = set(
+                conn.execute(
+                    sa.select(POLICY_STATES.c.workload).where(
+                        POLICY_STATES.c.workload.in_(list(states))
+                    )
+                ).scalars()
+            )
+            updates = [
+                {"name": w, "new_state": text, "new_at": now}
+                for w, text in states.items()
+                if w in known
+            ]
+            if updates:
+                conn.execute(
+                    POLICY_STATES.update()
+                    .where(POLICY_STATES.c.workload == sa.bindparam("name"))
+                    .values(
+                        state_json=sa.bindparam("new_state"),
+                        updated_at=sa.bindparam("new_at"),
+                    ),
+                    updates,
+                )
+            inserts = [
+                {"workload": w, "state_json": text, "updated_at": now}
+                for w, text in states.items()
+                if w not in known
+            ]
+            if inserts:
+                conn.execute(POLICY_STATES.insert(), inserts)
 
     def load_policy_state(self, workload: str) -> str | None:
         """The last saved state of `workload`, or None when it has never been saved."""
