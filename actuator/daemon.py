@@ -38,12 +38,16 @@ import numpy as np
 import pandas as pd
 
 from actuator import config, store
+from actuator.report import content
 from forecaster import forecast, series
 from kernel import errors
 from planner import demand, lead_time, plan, spec, step, tick
 from simulator import predictive
 
 log = logging.getLogger(__name__)
+
+# The class's `tick` method hides the module inside its body.
+Floors = tick.Floors
 
 # The reason recorded when a tick could not read its source and kept the last targets.
 SOURCE_UNAVAILABLE = "source_unavailable"
@@ -164,7 +168,9 @@ class _Live:
     selected_at: dt.datetime | None = None
     refit_at: dt.datetime | None = None
     planned: pd.DataFrame | None = None  # the latest plan's targets (for the first state)
-    forecast: pd.DataFrame | None = None  # the latest forecast's frame (for metrics)
+    frame: pd.DataFrame | None = None  # the latest forecast's frame (for metrics)
+    latest_forecast: forecast.Forecast | None = None  # the latest forecast and plan (/report)
+    latest_plan: plan.Plan | None = None
     last: dict[spec.CapacityType, tuple[int, str, Outcome]] = dataclasses.field(
         default_factory=dict
     )
@@ -370,7 +376,8 @@ class Daemon:
         if planned is None or planned.empty:
             return step.PolicyState.initial()
         minute = pd.Timestamp(now).floor("min")
-        row = planned.loc[minute] if minute in planned.index else planned.iloc[0]
+        position = planned.index.get_loc(minute) if minute in planned.index else 0
+        row = planned.iloc[int(position)]  # type: ignore[arg-type]
         return step.PolicyState.initial(
             step.ReplicaCounts(int(row["reserved"]), int(row["spot"]), int(row["on_demand"]))
         )
@@ -457,7 +464,7 @@ class Daemon:
     def _forecast_now(
         self, workload: config.Workload, live: _Live, now: dt.datetime
     ) -> tuple[float | None, float | None]:
-        frame = live.forecast
+        frame = live.frame
         if frame is None or frame.empty or live.request is None:
             return None, None
         position = int(frame.index.searchsorted(pd.Timestamp(now), side="right")) - 1
@@ -524,7 +531,8 @@ class Daemon:
         live.lead = lead
         live.floors = tick.extend(live.floors, planned, keep_from_s=now.timestamp())
         live.planned = planned.targets
-        live.forecast = made.frame
+        live.frame = made.frame
+        live.latest_forecast, live.latest_plan = made, planned
         live.refit_at = now
         self._store_refit(workload, live, made, now)
         self._score_forecasts(workload, history, now)
@@ -616,7 +624,34 @@ class Daemon:
     def release(self) -> None:
         self._leadership.release()
 
-    def plan_view(self, workload: str) -> tuple[tick.Floors, int | None]:
+    def report_inputs(self, now: dt.datetime) -> list[content.WorkloadInputs]:
+        """The capacity report's inputs for every workload refitted since this start: its last
+        forecast and plan, and the history shown before them (re-read from the source)."""
+        inputs = []
+        for workload in self.settings.workloads:
+            live = self._live[workload.name]
+            if live.latest_forecast is None or live.latest_plan is None:
+                continue
+            since = now - dt.timedelta(seconds=content.HISTORY_SHOWN_S)
+            try:
+                history = self._sources[workload.name].history(since, now)
+            except errors.SourceUnavailableError:
+                continue
+            inputs.append(
+                content.WorkloadInputs(
+                    workload=workload.spec,
+                    history=history.values,
+                    column=history.column,
+                    forecast=live.latest_forecast,
+                    plan=live.latest_plan,
+                    lead_time=live.lead or _fallback_lead(workload.spec),
+                    budget_note=None,
+                    simulation=None,
+                )
+            )
+        return inputs
+
+    def plan_view(self, workload: str) -> tuple[Floors, int | None]:
         """The floors in force and the reserved base, for /api/v1/plan."""
         live = self._live[workload]
         return live.floors, live.reserved

@@ -400,7 +400,7 @@ class Store:
                     frame_json=json.dumps(columns, allow_nan=False, separators=(",", ":")),
                 )
             )
-            return int(result.inserted_primary_key[0])
+            return _inserted_id(result)
 
     def forecasts(self, workload: str, since: dt.datetime) -> list[ForecastRecord]:
         """Forecasts of `workload` made at or after `since`, oldest first."""
@@ -444,7 +444,7 @@ class Store:
                     lead_time_source=record.lead_time_source,
                 )
             )
-            return int(result.inserted_primary_key[0])
+            return _inserted_id(result)
 
     def latest_plan(self, workload: str) -> PlanRecord | None:
         query = (
@@ -607,6 +607,13 @@ def _decision(row: sa.RowMapping) -> DecisionRecord:
         target_ref=row["target_ref"],
         ready_replicas=row["ready_replicas"],
     )
+
+
+def _inserted_id(result: sa.CursorResult[object]) -> int:
+    key = result.inserted_primary_key
+    if key is None:
+        raise errors.PrescaleError("the store returned no id for an inserted row")
+    return int(key[0])
 
 
 def _finite_or_none(value: float) -> float | None:
