@@ -304,6 +304,21 @@ class TargetModel(_Group):
     )
 
 
+def _source_kind(value: object) -> str:
+    """Which source block this is: a `trace:` key makes it a trace, anything else Prometheus
+    (so a typo is reported against the one block the user meant, not both)."""
+    if isinstance(value, Mapping):
+        return "trace" if "trace" in value else "prometheus"
+    return "trace" if isinstance(value, TraceSourceModel) else "prometheus"
+
+
+SourceModel = Annotated[
+    Annotated[TraceSourceModel, pydantic.Tag("trace")]
+    | Annotated[PrometheusSourceModel, pydantic.Tag("prometheus")],
+    pydantic.Discriminator(_source_kind),
+]
+_SOURCE_TAGS = {"trace": TraceSourceModel, "prometheus": PrometheusSourceModel}
+
 # The workload model has a field named `spec`, which hides the module inside its class body.
 _CapacityType = spec.CapacityType
 
@@ -312,7 +327,7 @@ class WorkloadModel(_Group):
     spec: dict[str, Any] = pydantic.Field(
         description="The planner's workload spec (as in a workload file), validated by it."
     )
-    source: TraceSourceModel | PrometheusSourceModel = pydantic.Field(
+    source: SourceModel = pydantic.Field(
         description="Where demand comes from: a Prometheus preset or query, or a CSV trace."
     )
     targets: dict[_CapacityType, TargetModel] = pydantic.Field(
@@ -683,14 +698,20 @@ def _target_problems(model: ConfigModel, specs: tuple[spec.WorkloadSpec, ...]) -
 
 def _describe(error: Any, data: Mapping[str, Any]) -> str:
     """One pydantic error as `path (value) rule; fix`, with a did-you-mean for unknown keys."""
-    loc = tuple(error["loc"])
-    # a union reports each branch; name the source the way the user wrote it
-    loc = tuple(part for part in loc if part not in {"TraceSourceModel", "PrometheusSourceModel"})
+    raw_loc = tuple(error["loc"])
+    # the source union names its branch after `source`; drop it from the path, keep its model
+    branch = None
+    loc: tuple[Any, ...] = ()
+    for previous, part in zip((None, *raw_loc), raw_loc, strict=False):
+        if previous == "source" and part in _SOURCE_TAGS:
+            branch = _SOURCE_TAGS[part]
+            continue
+        loc = (*loc, part)
     path = _path(loc)
     value = error.get("input")
     kind = error["type"]
     if kind == "extra_forbidden":
-        known = _known_keys(loc[:-1])
+        known = sorted(branch.model_fields) if branch is not None else _known_keys(loc[:-1])
         guess = difflib.get_close_matches(str(loc[-1]), known, n=1)
         hint = f"did you mean {guess[0]!r}?" if guess else f"known keys: {', '.join(known)}"
         return f"{path} is not a known key; {hint} (remove it or fix its spelling)"
