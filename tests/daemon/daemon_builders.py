@@ -12,13 +12,14 @@ TRACE = inputs.example_path(inputs.EXAMPLE_TRACE)
 
 
 def spec_data(**overrides: Any) -> dict[str, Any]:
-    """The example chat workload (16 concurrent per replica, 10 min lead time), on demand."""
+    """The example chat workload, on demand, with 4 concurrent per replica (so the NASA trace's
+    day moves it between a few replicas and a dozen) and a 10 min lead time."""
     data: dict[str, Any] = {
         "name": "chat",
         "kind": "llm",
         "unit": "concurrency",
         "gpu": "A100-80GB",
-        "capacity_per_replica": 16,
+        "capacity_per_replica": 4,
         "target_utilization": 0.8,
         "min_replicas": 1,
         "max_replicas": 64,

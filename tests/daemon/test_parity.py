@@ -25,7 +25,7 @@ REPLAY_S = 12 * 3600
 
 @pytest.mark.slow
 def test_daemon_ticks_set_the_simulators_targets_minute_by_minute(tmp_path: Path) -> None:
-    workload = spec.parse_workloads(b.spec_data(capacity_per_replica=4))[0]
+    workload = spec.parse_workloads(b.spec_data())[0]
     options = lineup.Options(
         replay_s=REPLAY_S,
         policies=(simulate.PolicyName.PRESCALE,),
@@ -39,9 +39,7 @@ def test_daemon_ticks_set_the_simulators_targets_minute_by_minute(tmp_path: Path
     assert prescale is not None
     simulated = prescale.timeseries["target_on_demand"]
 
-    data = b.config_data(tmp_path / "prescale.db")
-    data["workloads"][0]["spec"]["capacity_per_replica"] = 4
-    daemon, db = b.build(data)
+    daemon, db = b.build(b.config_data(tmp_path / "prescale.db"))
     targets = []
     for now in simulated.index:
         report = daemon.run_once(pd.Timestamp(now).to_pydatetime())
