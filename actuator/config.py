@@ -317,7 +317,10 @@ SourceModel = Annotated[
     | Annotated[PrometheusSourceModel, pydantic.Tag("prometheus")],
     pydantic.Discriminator(_source_kind),
 ]
-_SOURCE_TAGS = {"trace": TraceSourceModel, "prometheus": PrometheusSourceModel}
+_SOURCE_TAGS: dict[str, type[pydantic.BaseModel]] = {
+    "trace": TraceSourceModel,
+    "prometheus": PrometheusSourceModel,
+}
 
 # The workload model has a field named `spec`, which hides the module inside its class body.
 _CapacityType = spec.CapacityType

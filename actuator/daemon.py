@@ -38,10 +38,10 @@ import numpy as np
 import pandas as pd
 
 from actuator import config, store
-from actuator.report import content
 from forecaster import forecast, series
 from kernel import errors
 from planner import demand, lead_time, plan, spec, step, tick
+from report import content
 from simulator import predictive
 
 log = logging.getLogger(__name__)
@@ -299,7 +299,7 @@ class Daemon:
                 lead.seconds,
                 live.capacity_per_replica,
             )
-            evidence = dataclasses.asdict(result.evidence)
+            evidence = dict(result.evidence._asdict())
             if result.state is not live.state:
                 new_state = result.state
             live.state = result.state

@@ -24,8 +24,8 @@ import pandas as pd
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from actuator import clock, config, daemon, http, shadow, store, trace_source
-from actuator.report import content, html
 from kernel import errors
+from report import content, html
 
 log = logging.getLogger(__name__)
 

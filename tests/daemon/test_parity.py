@@ -17,7 +17,7 @@ import pytest
 
 from actuator import trace
 from planner import spec
-from simulator import lineup, simulate
+from simulator import lineup, results
 
 UNTIL = pd.Timestamp("1995-08-29T18:00Z")  # the excerpt: Tuesday 06:00-18:00, the day's rise
 REPLAY_S = 12 * 3600
@@ -28,14 +28,14 @@ def test_daemon_ticks_set_the_simulators_targets_minute_by_minute(tmp_path: Path
     workload = spec.parse_workloads(b.spec_data())[0]
     options = lineup.Options(
         replay_s=REPLAY_S,
-        policies=(simulate.PolicyName.PRESCALE,),
+        policies=(results.PolicyName.PRESCALE,),
         seed=1,
         refit_every_s=3600,
         until=UNTIL,
         mask_dropouts=False,  # the daemon's source shows the trace as it is
     )
     replayed = lineup.run(workload, trace.load(b.TRACE), options)
-    prescale = replayed.result(simulate.PolicyName.PRESCALE)
+    prescale = replayed.result(results.PolicyName.PRESCALE)
     assert prescale is not None
     simulated = prescale.timeseries["target_on_demand"]
 
