@@ -621,6 +621,8 @@ def load(
 ) -> Config:
     """Defaults, then the YAML file, then `PRESCALE_` variables, then flags; validated once."""
     data = read_yaml(path) if path is not None else {}
+    if path is not None:
+        data = _relative_to(data, path.parent)
     overrides, problems = environment_overrides(environ)
     data = merge(data, overrides)
     data = merge(data, flags or {})
@@ -631,6 +633,23 @@ def load(
     if problems:
         raise errors.InputError(problems)
     return config
+
+
+def _relative_to(data: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """Relative trace paths of the file's sources read from the file's own folder (a mounted
+    ConfigMap does not know the daemon's working directory)."""
+    workloads = data.get("workloads")
+    if not isinstance(workloads, list):
+        return data
+    fixed = []
+    for item in workloads:
+        source = item.get("source") if isinstance(item, dict) else None
+        if isinstance(source, dict) and isinstance(source.get("trace"), str):
+            trace = Path(source["trace"]).expanduser()
+            fixed.append({**item, "source": {**source, "trace": str(folder / trace)}})
+        else:
+            fixed.append(item)
+    return {**data, "workloads": fixed}
 
 
 def validate(data: Mapping[str, Any]) -> Config:
@@ -812,7 +831,9 @@ def _freeze(model: ConfigModel, specs: tuple[spec.WorkloadSpec, ...]) -> Config:
             headers=tuple(sorted(p.headers.items())),
             timeout_s=p.timeout,
         ),
-        kubeconfig=model.kubernetes.kubeconfig,
+        kubeconfig=None
+        if model.kubernetes.kubeconfig is None
+        else model.kubernetes.kubeconfig.expanduser(),
         kube_context=model.kubernetes.context,
         mode=model.mode,
         dry_run=model.dry_run,

@@ -189,3 +189,12 @@ def test_check_config_prints_the_resolved_config_without_secrets(
     assert resolved["prometheus"]["headers"] == {"X-Scope-OrgID": "***"}
     assert resolved["workloads"][0]["targets"] == {"on_demand": "metric:chat/chat-od"}
     assert "s3cret-pw" not in out and "tenant-key" not in out
+
+
+def test_the_bundled_example_config_is_valid_and_reads_its_trace_beside_it() -> None:
+    path = b.TRACE.parent / "daemon.yaml"
+    loaded = config.load(path, environ={})
+    (workload,) = loaded.workloads
+    assert isinstance(workload.source, config.TraceSource)
+    assert workload.source.path == b.TRACE
+    assert [t.ref for t in workload.targets] == ["keda:chat/llama-spot", "hpa:chat/llama-od"]
