@@ -293,14 +293,14 @@ class TargetModel(_Group):
     kind: TargetKind = pydantic.Field(description="hpa | keda | scale | metric")
     namespace: str = pydantic.Field(description="Namespace of the object.")
     name: str = pydantic.Field(description="Name of the object.")
-    api_version: str | None = pydantic.Field(
-        None,
-        description="For kind scale: apiVersion of the scaled object. Default none: apps/v1.",
+    api_version: str = pydantic.Field(
+        "apps/v1",
+        description="For kind scale and metric: apiVersion of the scaled object. Default apps/v1.",
     )
-    resource: str | None = pydantic.Field(
-        None,
-        description="For kind scale: plural resource (deployments, statefulsets, "
-        "leaderworkersets, ...). Default none: deployments.",
+    resource_kind: str = pydantic.Field(
+        "Deployment",
+        description="For kind scale and metric: the scaled object's kind (Deployment, "
+        "StatefulSet, LeaderWorkerSet, an operator's CR with /scale). Default Deployment.",
     )
 
 
@@ -382,8 +382,8 @@ class Target:
     kind: TargetKind
     namespace: str
     name: str
-    api_version: str | None
-    resource: str | None
+    api_version: str
+    resource_kind: str
 
     @property
     def ref(self) -> str:
@@ -881,7 +881,7 @@ def _targets(workload: WorkloadModel, parsed: spec.WorkloadSpec) -> tuple[Target
             namespace=workload.targets[t].namespace,
             name=workload.targets[t].name,
             api_version=workload.targets[t].api_version,
-            resource=workload.targets[t].resource,
+            resource_kind=workload.targets[t].resource_kind,
         )
         for t in parsed.capacity_types
     )

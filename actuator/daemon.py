@@ -104,7 +104,12 @@ class ColdStartReader(Protocol):
 
 
 class Leadership(Protocol):
-    def is_leader(self, now: dt.datetime) -> bool: ...
+    """Who writes. `tick` tries to acquire or renew (the service calls it every retry period,
+    far more often than the daemon ticks); `is_leader` answers from the last attempt."""
+
+    def tick(self) -> bool: ...
+
+    def is_leader(self) -> bool: ...
 
     def release(self) -> None: ...
 
@@ -112,7 +117,10 @@ class Leadership(Protocol):
 class SoleReplica:
     """Leadership when election is off: the only replica always leads."""
 
-    def is_leader(self, now: dt.datetime) -> bool:
+    def tick(self) -> bool:
+        return True
+
+    def is_leader(self) -> bool:
         return True
 
     def release(self) -> None:
@@ -240,7 +248,7 @@ class Daemon:
 
     def tick(self, now: dt.datetime) -> TickReport:
         started = self._monotonic()
-        leader = self._leadership.is_leader(now)
+        leader = self._leadership.is_leader()
         results = []
         records: list[store.DecisionRecord] = []
         states: dict[str, step.PolicyState] = {}
@@ -623,6 +631,11 @@ class Daemon:
 
     def release(self) -> None:
         self._leadership.release()
+
+    def renew_lease_now(self) -> bool:
+        """One acquire-or-renew attempt (the service's lease job; the Leadership reads its own
+        clock)."""
+        return self._leadership.tick()
 
     def report_inputs(self, now: dt.datetime) -> list[content.WorkloadInputs]:
         """The capacity report's inputs for every workload refitted since this start: its last

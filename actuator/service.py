@@ -117,6 +117,17 @@ class Service:
             ("learn_cold_starts", self.core.learn_cold_starts, s.learn_cold_starts_s),
             ("prune", self.core.prune, s.prune_s),
         )
+        if self.settings.leader_election.enabled:
+            # not under the jobs' lock: a long refit must not let the Lease lapse
+            self._scheduler.add_job(
+                self.core.renew_lease_now,
+                "interval",
+                seconds=self.settings.leader_election.retry_period_s,
+                id="lease",
+                max_instances=1,
+                coalesce=True,
+                next_run_time=dt.datetime.now(dt.UTC),
+            )
         first = dt.datetime.now(dt.UTC)
         for name, work, every_s in jobs:
             self._scheduler.add_job(

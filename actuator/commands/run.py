@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -104,6 +106,9 @@ def run(args: argparse.Namespace) -> int:
     if args.at is not None and not args.once:
         raise errors.InputError("--at (given) needs --once; add --once for a tick as of --at")
     settings = config.load(args.config, flags=flags(args))
+    if settings.log_format == "json":
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JsonLines())
     now: clock.Clock = parse_at(args.at) if args.at is not None else clock.SystemClock()
     db = store.Store.connect(settings.store_url)
     core = daemon.Daemon(settings, db, service.sources(settings))
@@ -117,6 +122,21 @@ def run(args: argparse.Namespace) -> int:
     running.wait_for_stop()
     print("prescale: stopped", file=sys.stderr)
     return 0
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object per log record, for a cluster's log pipeline."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line)
 
 
 def _tick_line(report: daemon.TickReport, w: daemon.WorkloadTick) -> dict[str, Any]:
