@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -214,7 +215,10 @@ class Store:
     @classmethod
     def connect(cls, url: str) -> Store:
         migrate(url)
-        return cls(sa.create_engine(url))
+        engine = sa.create_engine(url)
+        if engine.dialect.name == "sqlite":
+            sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return cls(engine)
 
     def save_policy_state(self, workload: str, state_json: str, now: dt.datetime) -> None:
         now = _require_aware("now", now)
@@ -607,6 +611,17 @@ def _decision(row: sa.RowMapping) -> DecisionRecord:
         target_ref=row["target_ref"],
         ready_replicas=row["ready_replicas"],
     )
+
+
+def _sqlite_pragmas(connection: Any, _record: object) -> None:
+    """WAL lets the HTTP server read while a tick writes; with WAL, synchronous=NORMAL stays
+    consistent after a crash and syncs at checkpoints instead of at every commit (a tick
+    commits a few times a minute); wait up to 5 s for a lock instead of failing at once."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
 
 
 def _inserted_id(result: sa.CursorResult[object]) -> int:
