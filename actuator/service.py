@@ -141,6 +141,8 @@ class Service:
                 # other jobs wait one interval, the tick refits whatever is due on its own
                 next_run_time=first if name == "tick" else None,
             )
+        if self.settings.leader_election.enabled:
+            self.core.renew_lease_now()  # so the first tick already knows who writes
         self.server.start()
         self._scheduler.start()
         log.info(

@@ -113,7 +113,13 @@ def run(args: argparse.Namespace) -> int:
     db = store.Store.connect(settings.store_url)
     core = daemon.Daemon(settings, db, service.sources(settings))
     if args.once:
-        report = core.run_once(now.now())
+        # a one-shot run contends for the Lease like any replica (and gives it back at once),
+        # so two CronJob runs that overlap never both write
+        core.renew_lease_now()
+        try:
+            report = core.run_once(now.now())
+        finally:
+            core.release()
         for w in report.workloads:
             print(json.dumps(_tick_line(report, w), allow_nan=False))
         return 0
