@@ -17,6 +17,7 @@ its demand comes from (`source:`) and which object holds the floor per capacity 
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 from collections.abc import Mapping
@@ -29,6 +30,7 @@ import pydantic
 import sqlalchemy as sa
 import yaml
 
+from actuator import source as source_module
 from kernel import duration, errors
 from planner import spec
 
@@ -274,21 +276,6 @@ class TraceSourceModel(_Group):
     column: str = pydantic.Field("requests", description="Column of the trace to read.")
 
 
-class PrometheusSourceModel(_Group):
-    preset: str | None = pydantic.Field(None, description="A preset query (e.g. vllm).")
-    query: str | None = pydantic.Field(None, description="A PromQL query giving one series.")
-    selector: str | None = pydantic.Field(
-        None, description="Label selector the preset's metrics are filtered by."
-    )
-    step: Duration = pydantic.Field(60, description="Query step, seconds. Default 1m.")
-
-    @pydantic.model_validator(mode="after")
-    def _one_of(self) -> PrometheusSourceModel:
-        if (self.preset is None) == (self.query is None):
-            raise ValueError("needs exactly one of preset and query; set one of them")
-        return self
-
-
 class TargetModel(_Group):
     kind: TargetKind = pydantic.Field(description="hpa | keda | scale | metric")
     namespace: str = pydantic.Field(description="Namespace of the object.")
@@ -307,19 +294,21 @@ class TargetModel(_Group):
 def _source_kind(value: object) -> str:
     """Which source block this is: a `trace:` key makes it a trace, anything else Prometheus
     (so a typo is reported against the one block the user meant, not both)."""
-    if isinstance(value, Mapping):
-        return "trace" if "trace" in value else "prometheus"
-    return "trace" if isinstance(value, TraceSourceModel) else "prometheus"
+    if isinstance(value, TraceSourceModel):
+        return "trace"
+    return "trace" if isinstance(value, Mapping) and "trace" in value else "prometheus"
 
 
+# A Prometheus `source:` block is the Prometheus adapter's own (`actuator.source`): it is kept
+# as given here and validated by `source.parse`, laid over the top-level `prometheus:` block.
 SourceModel = Annotated[
     Annotated[TraceSourceModel, pydantic.Tag("trace")]
-    | Annotated[PrometheusSourceModel, pydantic.Tag("prometheus")],
+    | Annotated[dict[str, Any], pydantic.Tag("prometheus")],
     pydantic.Discriminator(_source_kind),
 ]
-_SOURCE_TAGS: dict[str, type[pydantic.BaseModel]] = {
+_SOURCE_TAGS: dict[str, type[pydantic.BaseModel] | None] = {
     "trace": TraceSourceModel,
-    "prometheus": PrometheusSourceModel,
+    "prometheus": None,
 }
 
 # The workload model has a field named `spec`, which hides the module inside its class body.
@@ -397,17 +386,9 @@ class TraceSource:
 
 
 @dataclass(frozen=True)
-class PrometheusSource:
-    preset: str | None
-    query: str | None
-    selector: str | None
-    step_s: int
-
-
-@dataclass(frozen=True)
 class Workload:
     spec: spec.WorkloadSpec
-    source: TraceSource | PrometheusSource
+    source: TraceSource | source_module.SourceSpec
     targets: tuple[Target, ...]  # one per capacity type of the spec, in the spec's order
 
     @property
@@ -663,11 +644,55 @@ def validate(data: Mapping[str, Any]) -> Config:
     # The specs are validated even when the rest failed, so one run lists everything.
     raw_workloads = data.get("workloads") if isinstance(data, Mapping) else None
     specs = _specs(raw_workloads, data.get("pools"), problems)
+    sources: list[TraceSource | source_module.SourceSpec] = []
     if model is not None and specs is not None:
         problems.extend(_target_problems(model, specs))
+        sources = _sources(model, problems)
     if problems or model is None or specs is None:
         raise errors.InputError(problems or ["config is invalid; run prescale check-config"])
-    return _freeze(model, specs)
+    return _freeze(model, specs, sources)
+
+
+def _sources(
+    model: ConfigModel, problems: list[str]
+) -> list[TraceSource | source_module.SourceSpec]:
+    """Each workload's source; a Prometheus block through the Prometheus adapter's parser,
+    over the connection of the top-level `prometheus:` block."""
+    built: list[TraceSource | source_module.SourceSpec] = []
+    defaults = _connection(model.prometheus)
+    for index, workload in enumerate(model.workloads):
+        given = workload.source
+        if isinstance(given, TraceSourceModel):
+            built.append(TraceSource(given.trace, given.column))
+            continue
+        merged = merge(defaults, given)
+        try:
+            built.append(source_module.parse(merged, where=f"workloads[{index}].source"))
+        except errors.InputError as exc:
+            problems.extend(exc.problems)
+    return built
+
+
+def _connection(p: PrometheusModel) -> dict[str, Any]:
+    """The top-level connection as `source:` keys (a workload's own keys win)."""
+    auth: dict[str, Any] = {
+        "bearer_token_file": p.bearer_token_file,
+        "ca_file": p.ca_file,
+        "cert_file": p.cert_file,
+        "key_file": p.key_file,
+        "insecure": p.insecure_skip_verify,
+    }
+    if p.basic_auth is not None:
+        auth["basic_auth_user"] = p.basic_auth.username
+        auth["basic_auth_password_file"] = p.basic_auth.password_file
+    connection: dict[str, Any] = {
+        "headers": dict(p.headers),
+        "timeout": p.timeout,
+        "auth": {k: v for k, v in auth.items() if v is not None and v is not False},
+    }
+    if p.url is not None:
+        connection["url"] = p.url
+    return connection
 
 
 def _specs(
@@ -710,11 +735,6 @@ def _target_problems(model: ConfigModel, specs: tuple[spec.WorkloadSpec, ...]) -
                 f"does not use capacity type {extra.value} (capacity_types: "
                 f"{[t.value for t in parsed.capacity_types]}); remove it or add the type"
             )
-        if isinstance(workload.source, PrometheusSourceModel) and model.prometheus.url is None:
-            problems.append(
-                f"prometheus.url (None) is required: workload {parsed.name} reads a Prometheus "
-                "source; set prometheus: {url: http://prometheus.monitoring:9090}"
-            )
     return problems
 
 
@@ -727,6 +747,8 @@ def _describe(error: Any, data: Mapping[str, Any]) -> str:
     for previous, part in zip((None, *raw_loc), raw_loc, strict=False):
         if previous == "source" and part in _SOURCE_TAGS:
             branch = _SOURCE_TAGS[part]
+            continue
+        if previous == "source" and part == "dict[str,any]":
             continue
         loc = (*loc, part)
     path = _path(loc)
@@ -793,7 +815,7 @@ def _known_keys(loc: tuple[Any, ...]) -> list[str]:
             return []
         model = _model_of(field.annotation)
     if model is None:
-        return sorted(set(TraceSourceModel.model_fields) | set(PrometheusSourceModel.model_fields))
+        return sorted(TraceSourceModel.model_fields)
     return sorted(model.model_fields)
 
 
@@ -809,7 +831,11 @@ def _model_of(annotation: Any) -> type[pydantic.BaseModel] | None:
     return None
 
 
-def _freeze(model: ConfigModel, specs: tuple[spec.WorkloadSpec, ...]) -> Config:
+def _freeze(
+    model: ConfigModel,
+    specs: tuple[spec.WorkloadSpec, ...],
+    sources: list[TraceSource | source_module.SourceSpec],
+) -> Config:
     s, r, p, h, le = (
         model.schedule,
         model.retention,
@@ -861,16 +887,17 @@ def _freeze(model: ConfigModel, specs: tuple[spec.WorkloadSpec, ...]) -> Config:
         ),
         log_format=model.log_format,
         workloads=tuple(
-            Workload(spec=parsed, source=_source(w.source), targets=_targets(w, parsed))
-            for w, parsed in zip(model.workloads, specs, strict=True)
+            Workload(
+                # a gauge history is load already: the planner must know what the source gives
+                spec=parsed
+                if isinstance(given, TraceSource)
+                else dataclasses.replace(parsed, history_unit=given.history_unit),
+                source=given,
+                targets=_targets(w, parsed),
+            )
+            for w, parsed, given in zip(model.workloads, specs, sources, strict=True)
         ),
     )
-
-
-def _source(source: TraceSourceModel | PrometheusSourceModel) -> TraceSource | PrometheusSource:
-    if isinstance(source, TraceSourceModel):
-        return TraceSource(source.trace, source.column)
-    return PrometheusSource(source.preset, source.query, source.selector, source.step)
 
 
 def _targets(workload: WorkloadModel, parsed: spec.WorkloadSpec) -> tuple[Target, ...]:
@@ -962,12 +989,11 @@ def _text(path: Path | None) -> str | None:
     return None if path is None else str(path)
 
 
-def _source_text(source: TraceSource | PrometheusSource) -> dict[str, Any]:
-    if isinstance(source, TraceSource):
-        return {"trace": str(source.path), "column": source.column}
+def _source_text(given: TraceSource | source_module.SourceSpec) -> dict[str, Any]:
+    if isinstance(given, TraceSource):
+        return {"trace": str(given.path), "column": given.column}
     return {
-        "preset": source.preset,
-        "query": source.query,
-        "selector": source.selector,
-        "step": duration.text(source.step_s),
+        "prometheus": given.describe(),
+        "step": duration.text(given.step_s),
+        "history_unit": given.history_unit.value,
     }

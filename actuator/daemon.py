@@ -79,6 +79,11 @@ class Reading:
 
 
 class DemandSource(Protocol):
+    @property
+    def interval_s(self) -> int:
+        """Seconds per value: of the history's intervals and of `latest`."""
+        ...
+
     def history(self, since: dt.datetime, until: dt.datetime) -> series.Trace:
         """Arrivals per minute in [since, until); SourceUnavailableError when unreadable."""
         ...
@@ -279,10 +284,11 @@ class Daemon:
             log.warning("workload=%s source unavailable, holding: %s", workload.name, exc)
             source_up = False
             arrivals = None
-        if arrivals is not None and live.request is not None:
-            observed = _load(workload.spec, live.request, arrivals)
-        elif arrivals is not None:
-            observed = _load(workload.spec, workload.spec.request, arrivals)
+        interval_s = self._sources[workload.name].interval_s
+        if arrivals is not None:
+            observed = _load(
+                workload.spec, live.request or workload.spec.request, arrivals, interval_s
+            )
         floor = live.floors.at(now)
         lead = live.lead or _fallback_lead(workload.spec)
 
@@ -479,9 +485,10 @@ class Daemon:
         if position < 0:
             return None, None
         row = frame.iloc[position]
+        interval_s = self._sources[workload.name].interval_s
         return (
-            _load(workload.spec, live.request, float(row["p50"])),
-            _load(workload.spec, live.request, float(row["p90"])),
+            _load(workload.spec, live.request, float(row["p50"]), interval_s),
+            _load(workload.spec, live.request, float(row["p90"]), interval_s),
         )
 
     # ----- refits ----------------------------------------------------------------------
@@ -715,10 +722,15 @@ def forecast_errors(
     return scores
 
 
-def _load(workload: spec.WorkloadSpec, request: spec.RequestShape, arrivals: float) -> float:
-    """Arrivals of one minute as load in the spec's unit (the simulator's conversion)."""
+def _load(
+    workload: spec.WorkloadSpec, request: spec.RequestShape, value: float, interval_s: int
+) -> float:
+    """One value of the source as load in the spec's unit: arrivals through Little's law (the
+    simulator's conversion), a gauge taken as load (`demand.history_load`)."""
     return float(
-        demand.load(np.array([arrivals]), interval_s=60, unit=workload.unit, request=request)[0]
+        demand.history_load(
+            np.array([value]), interval_s=interval_s, workload=workload, request=request
+        )[0]
     )
 
 

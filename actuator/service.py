@@ -23,7 +23,17 @@ from typing import Any
 import pandas as pd
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from actuator import clock, config, daemon, http, shadow, store, trace_source
+from actuator import (
+    clock,
+    cluster,
+    config,
+    daemon,
+    http,
+    prometheus_source,
+    shadow,
+    store,
+    trace_source,
+)
 from kernel import errors
 from report import content, html
 
@@ -36,18 +46,31 @@ PLAN_AHEAD_MINUTES = 120
 def sources(settings: config.Config) -> dict[str, daemon.DemandSource]:
     """One demand source per workload, as its `source:` block says."""
     built: dict[str, daemon.DemandSource] = {}
-    problems = []
     for w in settings.workloads:
         if isinstance(w.source, config.TraceSource):
             built[w.name] = trace_source.TraceSource.from_file(w.source.path, w.source.column)
         else:
-            problems.append(
-                f"workloads.{w.name}.source (Prometheus) cannot be read by this build: the "
-                "Prometheus adapter is not wired in yet; use `source: {trace: FILE}`"
-            )
-    if problems:
-        raise errors.InputError(problems)
+            built[w.name] = prometheus_source.PrometheusSource(w.source)
     return built
+
+
+def cluster_parts(settings: config.Config) -> dict[str, Any]:
+    """The target writer, cold-start reader and Lease elector, when a target lives in the
+    cluster or election is on (a fleet of `metric` targets alone needs no cluster)."""
+    in_cluster = any(
+        t.kind is not config.TargetKind.METRIC for w in settings.workloads for t in w.targets
+    )
+    if not in_cluster and not settings.leader_election.enabled:
+        return {}
+    client = cluster.connect(settings)
+    targets = cluster.Targets(client)
+    parts: dict[str, Any] = {"writer": targets, "cold_start_reader": targets}
+    if settings.leader_election.enabled:
+        # the Lease runs on the wall clock even when ticks run "as of" --at
+        parts["leadership"] = cluster.elector(
+            client, settings.leader_election, clock.SystemClock().now
+        )
+    return parts
 
 
 class Service:

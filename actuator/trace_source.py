@@ -35,6 +35,10 @@ class TraceSource:
         self._column: str | None = None
         self._mtime_ns = 0
 
+    @property
+    def interval_s(self) -> int:
+        return replay.MINUTE_S
+
     def _use(self, loaded: series.Trace) -> None:
         self._trace = replay.minute_trace(loaded)
         self._values = self._trace.values

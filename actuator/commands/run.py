@@ -111,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
             handler.setFormatter(JsonLines())
     now: clock.Clock = parse_at(args.at) if args.at is not None else clock.SystemClock()
     db = store.Store.connect(settings.store_url)
-    core = daemon.Daemon(settings, db, service.sources(settings))
+    core = daemon.Daemon(settings, db, service.sources(settings), **service.cluster_parts(settings))
     if args.once:
         # a one-shot run contends for the Lease like any replica (and gives it back at once),
         # so two CronJob runs that overlap never both write

@@ -151,7 +151,6 @@ def test_every_field_is_documented() -> None:
         config.HttpModel,
         config.LeaderElectionModel,
         config.TraceSourceModel,
-        config.PrometheusSourceModel,
         config.TargetModel,
         config.WorkloadModel,
     ]
@@ -198,3 +197,28 @@ def test_the_bundled_example_config_is_valid_and_reads_its_trace_beside_it() -> 
     assert isinstance(workload.source, config.TraceSource)
     assert workload.source.path == b.TRACE
     assert [t.ref for t in workload.targets] == ["keda:chat/llama-spot", "hpa:chat/llama-od"]
+
+
+def test_a_prometheus_source_is_the_adapters_block_over_the_top_level_connection(
+    tmp_path: Path,
+) -> None:
+    data = b.config_data(tmp_path / "db.sqlite")
+    data["prometheus"] = {"url": "http://prometheus.monitoring:9090", "timeout": "10s"}
+    data["workloads"][0]["source"] = {
+        "preset": "vllm-concurrency",
+        "selector": '{model_name="llama-3-8b"}',
+    }
+    (workload,) = config.load(None, environ={}, flags=data).workloads
+    assert not isinstance(workload.source, config.TraceSource)
+    assert workload.source.connection.url == "http://prometheus.monitoring:9090"
+    assert workload.source.step_s == 60
+    # a gauge of running requests is load already: the planner must not apply Little's law
+    assert workload.spec.history_unit.value == "concurrency"
+
+
+def test_a_prometheus_source_without_a_url_names_the_workload(tmp_path: Path) -> None:
+    data = b.config_data(tmp_path / "db.sqlite")
+    data["workloads"][0]["source"] = {"preset": "vllm", "selectr": "{}"}
+    found = problems_of(data)
+    assert any(p.startswith("workloads[0].source.url is missing") for p in found), found
+    assert any("selectr" in p and "did you mean 'selector'" in p for p in found), found
