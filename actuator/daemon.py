@@ -521,6 +521,7 @@ class Daemon:
         if history.values.notna().sum() == 0:
             log.warning("workload=%s refit skipped: no history before %s", workload.name, now)
             return
+        history = _from_first_value(history)
         if (
             live.selection is None
             or live.selected_at is None
@@ -750,6 +751,26 @@ def _ready(
 
     return step.ReplicaCounts(
         of(spec.CapacityType.RESERVED), of(spec.CapacityType.SPOT), of(spec.CapacityType.ON_DEMAND)
+    )
+
+
+def _from_first_value(history: series.Trace) -> series.Trace:
+    """The history from its first value on: a range query over a window longer than the
+    metric has existed answers NaN for the time before, which is not a gap to fit around."""
+    first = history.values.first_valid_index()
+    if first is None or first == history.values.index[0]:
+        return history
+
+    def cut(values: pd.Series) -> pd.Series:
+        return values.loc[first:]
+
+    return dataclasses.replace(
+        history,
+        values=cut(history.values),
+        prompt_tokens=None if history.prompt_tokens is None else cut(history.prompt_tokens),
+        completion_tokens=None
+        if history.completion_tokens is None
+        else cut(history.completion_tokens),
     )
 
 
