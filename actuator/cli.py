@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from actuator.commands import forecast, plan, report, simulate
+from actuator.commands import forecast, plan, report, run, simulate
 from kernel import errors
 
 EXIT_OK = 0
@@ -18,7 +18,7 @@ EXIT_USAGE = 2
 
 log = logging.getLogger(__name__)
 
-COMMANDS = (forecast, plan, simulate, report)
+COMMANDS = (forecast, plan, simulate, report, run)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,5 +1,10 @@
 """Shell: adapter for prescale's SQL store (SQLite or PostgreSQL through SQLAlchemy).
 
+What the daemon keeps: policy state per workload (`encode_state`, lossless for the infinities
+`PolicyState` holds), every decision with its reason, evidence and outcome, cold starts by pod
+(deduplicated across restarts), the forecast and plan of every refit, forecast error per
+horizon; `prune` applies the retention.
+
 The schema is owned by the alembic migrations in `migrations/`; `migrate` brings a database to
 head. Every datetime is stored timezone-aware and normalised to UTC on the way out, because
 SQLite returns naive datetimes for `DateTime(timezone=True)` while PostgreSQL returns aware ones.
@@ -8,15 +13,23 @@ SQLite returns naive datetimes for `DateTime(timezone=True)` while PostgreSQL re
 from __future__ import annotations
 
 import datetime as dt
+import json
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
 from kernel import errors
+from planner import step
+
+# Bumped when encode_state's layout changes; an old row is refused with a fix, not misread.
+STATE_VERSION = 1
 
 _METADATA = sa.MetaData()
 
@@ -37,6 +50,9 @@ DECISIONS = sa.Table(
     sa.Column("reason", sa.String(64), nullable=False),
     sa.Column("evidence_json", sa.Text(), nullable=False),
     sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("outcome", sa.String(32), nullable=False),
+    sa.Column("target_ref", sa.String(600), nullable=True),
+    sa.Column("ready_replicas", sa.Integer(), nullable=True),
 )
 COLD_STARTS = sa.Table(
     "cold_starts",
@@ -45,6 +61,43 @@ COLD_STARTS = sa.Table(
     sa.Column("workload", sa.String(253), nullable=False),
     sa.Column("ready_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("lead_time_s", sa.Float(), nullable=False),
+    sa.Column("pod_uid", sa.String(64), nullable=True),
+)
+FORECASTS = sa.Table(
+    "forecasts",
+    _METADATA,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("workload", sa.String(253), nullable=False),
+    sa.Column("made_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("model", sa.String(64), nullable=False),
+    sa.Column("resolution_s", sa.Integer(), nullable=False),
+    sa.Column("start_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("frame_json", sa.Text(), nullable=False),
+)
+PLANS = sa.Table(
+    "plans",
+    _METADATA,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("workload", sa.String(253), nullable=False),
+    sa.Column("made_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("forecast_id", sa.Integer(), nullable=True),
+    sa.Column("start_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("floors_json", sa.Text(), nullable=False),
+    sa.Column("reserved", sa.Integer(), nullable=False),
+    sa.Column("capacity_per_replica", sa.Float(), nullable=False),
+    sa.Column("lead_time_s", sa.Integer(), nullable=False),
+    sa.Column("lead_time_source", sa.String(32), nullable=False),
+)
+FORECAST_ERRORS = sa.Table(
+    "forecast_errors",
+    _METADATA,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("workload", sa.String(253), nullable=False),
+    sa.Column("scored_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("horizon_s", sa.Integer(), nullable=False),
+    sa.Column("count", sa.Integer(), nullable=False),
+    sa.Column("mae", sa.Float(), nullable=False),
+    sa.Column("p90_coverage", sa.Float(), nullable=False),
 )
 
 
@@ -58,6 +111,72 @@ class DecisionRecord:
     reason: str
     evidence_json: str
     decided_at: dt.datetime
+    # what the daemon did with it (see daemon.Outcome); rows of the first schema read "advised"
+    outcome: str = "advised"
+    target_ref: str | None = None  # kind:namespace/name of the object holding the floor
+    ready_replicas: int | None = None  # ready replicas of that type when decided; None: unknown
+
+
+@dataclass(frozen=True)
+class ColdStartRecord:
+    """One observed cold start: a Pod's creation to its Ready condition."""
+
+    pod_uid: str  # deduplicates across restarts and overlapping reads
+    ready_at: dt.datetime
+    lead_time_s: float
+
+
+@dataclass(frozen=True)
+class PlanRecord:
+    """A refit's plan as the daemon steps on it: the floor per minute from `start_at`."""
+
+    workload: str
+    made_at: dt.datetime
+    start_at: dt.datetime  # first minute of `floors`
+    floors: tuple[int, ...]  # -1 where no forecast covers the minute
+    reserved: int
+    capacity_per_replica: float
+    lead_time_s: int
+    lead_time_source: str
+    forecast_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ForecastRecord:
+    """A refit's forecast: quantile columns at `resolution_s` from `start_at`."""
+
+    workload: str
+    made_at: dt.datetime
+    model: str
+    resolution_s: int
+    start_at: dt.datetime
+    columns: tuple[tuple[str, tuple[float, ...]], ...]  # (name, values); NaN kept as null
+
+    def column(self, name: str) -> tuple[float, ...]:
+        return dict(self.columns)[name]
+
+
+@dataclass(frozen=True)
+class ForecastError:
+    """How far a workload's forecasts were off at one horizon, over the forecasts scored."""
+
+    workload: str
+    scored_at: dt.datetime
+    horizon_s: int
+    count: int  # buckets compared
+    mae: float  # mean absolute error of P50, in the forecast's unit
+    p90_coverage: float  # share of buckets at or below P90
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """Rows removed by one retention pass, per table."""
+
+    decisions: int
+    forecasts: int
+    plans: int
+    cold_starts: int
+    forecast_errors: int
 
 
 def alembic_config(url: str) -> Config:
@@ -96,7 +215,10 @@ class Store:
     @classmethod
     def connect(cls, url: str) -> Store:
         migrate(url)
-        return cls(sa.create_engine(url))
+        engine = sa.create_engine(url)
+        if engine.dialect.name == "sqlite":
+            sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return cls(engine)
 
     def save_policy_state(self, workload: str, state_json: str, now: dt.datetime) -> None:
         now = _require_aware("now", now)
@@ -112,6 +234,42 @@ class Store:
                         workload=workload, state_json=state_json, updated_at=now
                     )
                 )
+
+    def save_policy_states(self, states: Mapping[str, str], now: dt.datetime) -> None:
+        """Upsert several workloads' states in one transaction (the tick saves them all)."""
+        now = _require_aware("now", now)
+        if not states:
+            return
+        with self._engine.begin() as conn:
+            known = set(
+                conn.execute(
+                    sa.select(POLICY_STATES.c.workload).where(
+                        POLICY_STATES.c.workload.in_(list(states))
+                    )
+                ).scalars()
+            )
+            updates = [
+                {"name": w, "new_state": text, "new_at": now}
+                for w, text in states.items()
+                if w in known
+            ]
+            if updates:
+                conn.execute(
+                    POLICY_STATES.update()
+                    .where(POLICY_STATES.c.workload == sa.bindparam("name"))
+                    .values(
+                        state_json=sa.bindparam("new_state"),
+                        updated_at=sa.bindparam("new_at"),
+                    ),
+                    updates,
+                )
+            inserts = [
+                {"workload": w, "state_json": text, "updated_at": now}
+                for w, text in states.items()
+                if w not in known
+            ]
+            if inserts:
+                conn.execute(POLICY_STATES.insert(), inserts)
 
     def load_policy_state(self, workload: str) -> str | None:
         """The last saved state of `workload`, or None when it has never been saved."""
@@ -136,6 +294,9 @@ class Store:
                         "reason": r.reason,
                         "evidence_json": r.evidence_json,
                         "decided_at": moment,
+                        "outcome": r.outcome,
+                        "target_ref": r.target_ref,
+                        "ready_replicas": r.ready_replicas,
                     }
                     for r, moment in zip(records, moments, strict=True)
                 ],
@@ -150,17 +311,16 @@ class Store:
         )
         with self._engine.connect() as conn:
             rows = conn.execute(query).mappings().all()
-        return [
-            DecisionRecord(
-                workload=row["workload"],
-                capacity_type=row["capacity_type"],
-                target_replicas=row["target_replicas"],
-                reason=row["reason"],
-                evidence_json=row["evidence_json"],
-                decided_at=utc(row["decided_at"]),
-            )
-            for row in rows
-        ]
+        return [_decision(row) for row in rows]
+
+    def latest_decisions(self, limit: int, workload: str | None = None) -> list[DecisionRecord]:
+        """The newest `limit` decisions (of `workload`, or of all), newest first."""
+        query = sa.select(DECISIONS).order_by(DECISIONS.c.decided_at.desc(), DECISIONS.c.id.desc())
+        if workload is not None:
+            query = query.where(DECISIONS.c.workload == workload)
+        with self._engine.connect() as conn:
+            rows = conn.execute(query.limit(limit)).mappings().all()
+        return [_decision(row) for row in rows]
 
     def record_cold_start(self, workload: str, ready_at: dt.datetime, lead_time_s: float) -> None:
         ready_at = _require_aware("ready_at", ready_at)
@@ -186,6 +346,293 @@ class Store:
         )
         with self._engine.connect() as conn:
             return [float(value) for (value,) in conn.execute(query)]
+
+    def record_cold_starts(self, workload: str, observed: list[ColdStartRecord]) -> int:
+        """Store the cold starts not stored before (by pod uid); returns how many were new."""
+        fresh: dict[str, ColdStartRecord] = {}
+        for record in observed:
+            _require_aware("ready_at", record.ready_at)
+            if record.lead_time_s >= 0:
+                fresh.setdefault(record.pod_uid, record)
+        if not fresh:
+            return 0
+        with self._engine.begin() as conn:
+            known = set(
+                conn.execute(
+                    sa.select(COLD_STARTS.c.pod_uid).where(
+                        COLD_STARTS.c.workload == workload, COLD_STARTS.c.pod_uid.in_(list(fresh))
+                    )
+                ).scalars()
+            )
+            rows = [
+                {
+                    "workload": workload,
+                    "pod_uid": uid,
+                    "ready_at": record.ready_at.astimezone(dt.UTC),
+                    "lead_time_s": record.lead_time_s,
+                }
+                for uid, record in fresh.items()
+                if uid not in known
+            ]
+            if rows:
+                conn.execute(COLD_STARTS.insert(), rows)
+        return len(rows)
+
+    def cold_start_observations(
+        self, workload: str, since: dt.datetime
+    ) -> list[tuple[dt.datetime, float]]:
+        """(ready_at, seconds) of the cold starts of `workload` ready at or after `since`."""
+        since = _require_aware("since", since)
+        query = (
+            sa.select(COLD_STARTS.c.ready_at, COLD_STARTS.c.lead_time_s)
+            .where(COLD_STARTS.c.workload == workload, COLD_STARTS.c.ready_at >= since)
+            .order_by(COLD_STARTS.c.ready_at, COLD_STARTS.c.id)
+        )
+        with self._engine.connect() as conn:
+            return [(utc(at), float(seconds)) for at, seconds in conn.execute(query)]
+
+    def save_forecast(self, record: ForecastRecord) -> int:
+        columns = {name: [_finite_or_none(v) for v in values] for name, values in record.columns}
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                FORECASTS.insert().values(
+                    workload=record.workload,
+                    made_at=_require_aware("made_at", record.made_at),
+                    model=record.model,
+                    resolution_s=record.resolution_s,
+                    start_at=_require_aware("start_at", record.start_at),
+                    frame_json=json.dumps(columns, allow_nan=False, separators=(",", ":")),
+                )
+            )
+            return _inserted_id(result)
+
+    def forecasts(self, workload: str, since: dt.datetime) -> list[ForecastRecord]:
+        """Forecasts of `workload` made at or after `since`, oldest first."""
+        query = (
+            sa.select(FORECASTS)
+            .where(
+                FORECASTS.c.workload == workload,
+                FORECASTS.c.made_at >= _require_aware("since", since),
+            )
+            .order_by(FORECASTS.c.made_at, FORECASTS.c.id)
+        )
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [
+            ForecastRecord(
+                workload=row["workload"],
+                made_at=utc(row["made_at"]),
+                model=row["model"],
+                resolution_s=row["resolution_s"],
+                start_at=utc(row["start_at"]),
+                columns=tuple(
+                    (name, tuple(math.nan if v is None else float(v) for v in values))
+                    for name, values in json.loads(row["frame_json"]).items()
+                ),
+            )
+            for row in rows
+        ]
+
+    def save_plan(self, record: PlanRecord) -> int:
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                PLANS.insert().values(
+                    workload=record.workload,
+                    made_at=_require_aware("made_at", record.made_at),
+                    forecast_id=record.forecast_id,
+                    start_at=_require_aware("start_at", record.start_at),
+                    floors_json=json.dumps(list(record.floors), separators=(",", ":")),
+                    reserved=record.reserved,
+                    capacity_per_replica=record.capacity_per_replica,
+                    lead_time_s=record.lead_time_s,
+                    lead_time_source=record.lead_time_source,
+                )
+            )
+            return _inserted_id(result)
+
+    def latest_plan(self, workload: str) -> PlanRecord | None:
+        query = (
+            sa.select(PLANS)
+            .where(PLANS.c.workload == workload)
+            .order_by(PLANS.c.made_at.desc(), PLANS.c.id.desc())
+            .limit(1)
+        )
+        with self._engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        if row is None:
+            return None
+        return PlanRecord(
+            workload=row["workload"],
+            made_at=utc(row["made_at"]),
+            start_at=utc(row["start_at"]),
+            floors=tuple(int(v) for v in json.loads(row["floors_json"])),
+            reserved=row["reserved"],
+            capacity_per_replica=float(row["capacity_per_replica"]),
+            lead_time_s=row["lead_time_s"],
+            lead_time_source=row["lead_time_source"],
+            forecast_id=row["forecast_id"],
+        )
+
+    def record_forecast_errors(self, scores: list[ForecastError]) -> None:
+        if not scores:
+            return
+        with self._engine.begin() as conn:
+            conn.execute(
+                FORECAST_ERRORS.insert(),
+                [
+                    {
+                        "workload": e.workload,
+                        "scored_at": _require_aware("scored_at", e.scored_at),
+                        "horizon_s": e.horizon_s,
+                        "count": e.count,
+                        "mae": e.mae,
+                        "p90_coverage": e.p90_coverage,
+                    }
+                    for e in scores
+                ],
+            )
+
+    def latest_forecast_errors(self, workload: str) -> list[ForecastError]:
+        """The newest score of `workload` per horizon, shortest horizon first."""
+        newest = (
+            sa.select(FORECAST_ERRORS.c.horizon_s, sa.func.max(FORECAST_ERRORS.c.id).label("id"))
+            .where(FORECAST_ERRORS.c.workload == workload)
+            .group_by(FORECAST_ERRORS.c.horizon_s)
+            .subquery()
+        )
+        query = (
+            sa.select(FORECAST_ERRORS)
+            .join(newest, FORECAST_ERRORS.c.id == newest.c.id)
+            .order_by(FORECAST_ERRORS.c.horizon_s)
+        )
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [
+            ForecastError(
+                workload=row["workload"],
+                scored_at=utc(row["scored_at"]),
+                horizon_s=row["horizon_s"],
+                count=row["count"],
+                mae=float(row["mae"]),
+                p90_coverage=float(row["p90_coverage"]),
+            )
+            for row in rows
+        ]
+
+    def prune(
+        self,
+        now: dt.datetime,
+        *,
+        decisions_s: int,
+        forecasts_s: int,
+        cold_starts_s: int,
+        forecast_errors_s: int,
+    ) -> Pruned:
+        """Delete rows older than their retention. The newest plan of each workload is kept
+        whatever its age: a restart steps on it until the first refit."""
+        now = _require_aware("now", now)
+
+        def before(seconds: int) -> dt.datetime:
+            return now - dt.timedelta(seconds=seconds)
+
+        newest_plans = sa.select(sa.func.max(PLANS.c.id)).group_by(PLANS.c.workload)
+        with self._engine.begin() as conn:
+            counts = Pruned(
+                decisions=conn.execute(
+                    DECISIONS.delete().where(DECISIONS.c.decided_at < before(decisions_s))
+                ).rowcount,
+                forecasts=conn.execute(
+                    FORECASTS.delete().where(FORECASTS.c.made_at < before(forecasts_s))
+                ).rowcount,
+                plans=conn.execute(
+                    PLANS.delete().where(
+                        PLANS.c.made_at < before(forecasts_s), PLANS.c.id.not_in(newest_plans)
+                    )
+                ).rowcount,
+                cold_starts=conn.execute(
+                    COLD_STARTS.delete().where(COLD_STARTS.c.ready_at < before(cold_starts_s))
+                ).rowcount,
+                forecast_errors=conn.execute(
+                    FORECAST_ERRORS.delete().where(
+                        FORECAST_ERRORS.c.scored_at < before(forecast_errors_s)
+                    )
+                ).rowcount,
+            )
+        return counts
+
+
+def encode_state(state: step.PolicyState) -> str:
+    """`PolicyState` as JSON text, losslessly: floats (window ends, which may be +inf or -inf)
+    as their `repr`, which `float()` reads back exactly; JSON itself has no infinity."""
+    t = state.targets
+    return json.dumps(
+        {
+            "version": STATE_VERSION,
+            "targets": [t.reserved, t.spot, t.on_demand],
+            "base": state.base,
+            "wants": [[repr(float(until)), value] for until, value in state.wants],
+            "spot_targets": [[repr(float(at)), value] for at, value in state.spot_targets],
+        },
+        separators=(",", ":"),
+    )
+
+
+def decode_state(text: str) -> step.PolicyState:
+    """The `PolicyState` `encode_state` wrote; InputError for anything else."""
+    try:
+        data = json.loads(text)
+        if data.get("version") != STATE_VERSION:
+            raise ValueError(f"version {data.get('version')!r}")
+        reserved, spot, on_demand = (int(v) for v in data["targets"])
+        base = data["base"]
+        return step.PolicyState(
+            targets=step.ReplicaCounts(reserved, spot, on_demand),
+            base=None if base is None else int(base),
+            wants=tuple((float(until), int(value)) for until, value in data["wants"]),
+            spot_targets=tuple((float(at), int(value)) for at, value in data["spot_targets"]),
+        )
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise errors.InputError(
+            f"stored policy state ({text[:80]!r}) cannot be read ({exc}); it was written by "
+            "another prescale version: delete the workload's row in policy_states to start "
+            "from the cluster's current replicas"
+        ) from None
+
+
+def _decision(row: sa.RowMapping) -> DecisionRecord:
+    return DecisionRecord(
+        workload=row["workload"],
+        capacity_type=row["capacity_type"],
+        target_replicas=row["target_replicas"],
+        reason=row["reason"],
+        evidence_json=row["evidence_json"],
+        decided_at=utc(row["decided_at"]),
+        outcome=row["outcome"],
+        target_ref=row["target_ref"],
+        ready_replicas=row["ready_replicas"],
+    )
+
+
+def _sqlite_pragmas(connection: Any, _record: object) -> None:
+    """WAL lets the HTTP server read while a tick writes; with WAL, synchronous=NORMAL stays
+    consistent after a crash and syncs at checkpoints instead of at every commit (a tick
+    commits a few times a minute); wait up to 5 s for a lock instead of failing at once."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def _inserted_id(result: sa.CursorResult[object]) -> int:
+    key = result.inserted_primary_key
+    if key is None:
+        raise errors.PrescaleError("the store returned no id for an inserted row")
+    return int(key[0])
+
+
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
 
 
 def _require_aware(field: str, moment: dt.datetime) -> dt.datetime:

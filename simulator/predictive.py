@@ -28,7 +28,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from forecaster import forecast, level, series
-from planner import operating, plan, spec, step
+from planner import operating, plan, spec, step, tick
 from simulator import engine, results
 
 HOUR_S = 3600
@@ -99,9 +99,7 @@ class Prescale:
         # every refit plans with the same request shape, so the first plan's capacity holds
         self._capacity_per_replica = first.plan.capacity_per_replica
         self.refits: list[Refit] = [first]
-        self._floors: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
-        self._floor_list: list[int] = []
-        self._floor_start = 0
+        self._floors = tick.Floors.empty()
         self._use(first)
         self._state = step.PolicyState.initial()
 
@@ -124,11 +122,7 @@ class Prescale:
 
     def floor_at(self, minute: int) -> int | None:
         """The forecast floor in force at replayed `minute` (None when no plan covers it)."""
-        offset = minute - self._floor_start
-        if 0 <= offset < len(self._floor_list):
-            floor = self._floor_list[offset]
-            return floor if floor >= 0 else None
-        return None
+        return self._floors.at((self._start + pd.Timedelta(minutes=minute)).to_pydatetime())
 
     def initial(self, observation: engine.Observation) -> step.ReplicaCounts:
         """The fleet at the start: the first plan's targets at minute 0, all ready, then one
@@ -153,23 +147,18 @@ class Prescale:
                 self._use(refit)
             elif self._level is not None and minute % self._level_every == 0:
                 self._correct_level(minute, self._level)
-        offset = minute - self._floor_start  # floor_at, inlined: this runs every minute
-        floor = self._floor_list[offset] if 0 <= offset < len(self._floor_list) else -1
-        # positional (now, forecast_floor, reserved, observed_demand, ready, lead_time_s,
-        # replica_cap, capacity_per_replica): cheaper than keywords on this per-minute path.
-        # The plan's capacity (measured request shape), so the reactive need above the floor
-        # is counted in the same replicas as the floor itself; no pool budget in a replay.
-        inputs = step.StepInputs(
+        # the plan's capacity (measured request shape); no pool budget in a replay
+        result = tick.step_on_floors(
+            self._workload,
+            self._floors,
             observation.now,
-            floor if floor >= 0 else None,
-            self._reserved,
             observation.demand,
             observation.ready,
+            self._state,
+            self._reserved,
             self._lead_time_s,
-            None,
             self._capacity_per_replica,
         )
-        result = step.plan_step(self._workload, inputs, self._state)
         self._state = result.state
         return result.state.targets
 
@@ -259,18 +248,8 @@ class Prescale:
     def _use(self, refit: Refit) -> None:
         """Take the refit's floor from its first minute on (an older plan covers any minutes
         before it, e.g. a bucket the forecaster skipped because it was under way)."""
-        targets = refit.plan.targets
-        floors = targets["floor"].to_numpy(dtype=np.int64)
-        self._use_floors(self._minute_of(targets.index[0]), floors)
+        self._floors = tick.extend(self._floors, refit.plan)
 
     def _use_floors(self, first_minute: int, floors: npt.NDArray[np.int64]) -> None:
-        offset = first_minute - self._floor_start
-        if self._floors.size and offset > 0:
-            kept = self._floors[:offset]
-            missing = np.full(offset - kept.size, -1, dtype=np.int64)  # no plan covered these
-            self._floors = np.concatenate([kept, missing, floors])
-        else:
-            self._floors = floors
-            self._floor_start = first_minute
-        # plain ints: the step reads one per replayed minute
-        self._floor_list = self._floors.tolist()
+        start_s = (self._start + pd.Timedelta(minutes=first_minute)).timestamp()
+        self._floors = tick.overlay(self._floors, start_s, tuple(floors.tolist()))

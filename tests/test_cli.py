@@ -21,6 +21,10 @@ from actuator import cli
             "simulate", ["prescale simulate --trace", "--policies", "--timeseries"], id="simulate"
         ),
         pytest.param("report", ["prescale report --out prescale-report"], id="report"),
+        pytest.param(
+            "run", ["prescale run --config prescale.yaml --once --at", "--dry-run"], id="run"
+        ),
+        pytest.param("check-config", ["prescale check-config prescale.yaml"], id="check-config"),
     ],
 )
 def test_every_subcommand_help_shows_an_example(
@@ -38,7 +42,7 @@ def test_every_subcommand_help_shows_an_example(
 def test_every_registered_command_is_in_the_table_above() -> None:
     """A new subcommand must get a help example (and a row in the table above)."""
     registered = {module.__name__.rsplit(".", 1)[-1] for module in cli.COMMANDS}
-    assert registered == {"forecast", "plan", "simulate", "report"}
+    assert registered == {"forecast", "plan", "simulate", "report", "run"}
 
 
 def test_top_level_help_shows_the_main_job(capsys: pytest.CaptureFixture[str]) -> None:

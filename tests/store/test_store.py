@@ -15,19 +15,6 @@ from kernel import errors
 NOW = dt.datetime(2026, 11, 24, 6, 0, tzinfo=dt.UTC)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'prescale.sqlite'}"
-    pg: str = request.getfixturevalue("postgres_url")
-    # Each test starts from an empty schema on the shared cluster.
-    engine = sa.create_engine(pg)
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    engine.dispose()
-    return pg
-
-
 def test_migrations_create_every_table_and_downgrade_cleanly(url: str) -> None:
     store.migrate(url)
     inspector = sa.inspect(sa.create_engine(url))

@@ -1,0 +1,787 @@
+"""Shell: the daemon's tick: read demand and the targets, refit on schedule, step, write, record.
+
+One tick, for every workload, with `now` read once by the caller:
+
+1. read the ready replicas (and current floor) of each target, and the demand of the last
+   minute from the workload's source; a source outage holds: the last targets stay, nothing is
+   stepped, and the decision is recorded with the reason `source_unavailable` (a missing
+   reading never scales anything in);
+2. refit when due (or when no plan is in force): history up to now from the source, the model
+   chosen by the last selection (re-selected daily), the lead time learned from observed cold
+   starts, then `plan.build_plan`; the plan and its forecast are stored;
+3. `tick.step_on_floors`, the same function the simulator's prescale policy runs each replayed
+   minute (the plan's floor at now, then `step.plan_step`);
+4. in actuate mode and only as the leader, write each target that differs from the cluster's
+   floor (absolute and idempotent, through the `TargetWriter`); in advisory mode write nothing;
+5. store the decisions that changed and the policy state, so that a restart carries on from
+   the same state and sets the same targets (no churn).
+
+The outside systems come in as small protocols (`DemandSource`, `TargetWriter`,
+`ColdStartReader`, `Leadership`), so the tick runs on a CSV trace, a real Prometheus or a real
+API server alike.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+from actuator import config, store
+from forecaster import forecast, series
+from kernel import errors
+from planner import demand, lead_time, plan, spec, step, tick
+from report import content
+from simulator import predictive
+
+log = logging.getLogger(__name__)
+
+# The class's `tick` method hides the module inside its body.
+Floors = tick.Floors
+
+# The reason recorded when a tick could not read its source and kept the last targets.
+SOURCE_UNAVAILABLE = "source_unavailable"
+# Forecast error is scored at these horizons after the refit (1 h, 6 h, 1 d): the floor looks a
+# lead time ahead (minutes to an hour), the hold and the day's shape need the longer ones.
+ERROR_HORIZONS_S = (3600, 6 * 3600, 86400)
+# A stored forecast keeps only the next day: enough to score every horizon above.
+STORED_FORECAST_S = 86400
+
+
+class Outcome(StrEnum):
+    APPLIED = "applied"  # written to the cluster
+    DRY_RUN = "dry_run"  # written as a server-side dry run
+    UNCHANGED = "unchanged"  # the cluster already holds this floor
+    ADVISED = "advised"  # advisory mode: decided and stored, nothing written
+    EXPORTED = "exported"  # a `metric` target: served on /metrics and /api/v1/plan only
+    STANDBY = "standby"  # not the leader: another replica writes
+    FAILED = "failed"  # the write failed; retried next tick with a fresh read
+    HELD = "held"  # the source was unavailable: the last targets stay
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the cluster says of one target."""
+
+    floor: int | None  # the floor now held (minReplicas / minReplicaCount / replicas)
+    max_replicas: int | None  # the autoscaler's ceiling, if it has one
+    ready: int | None  # ready replicas of this capacity type
+
+
+class DemandSource(Protocol):
+    @property
+    def interval_s(self) -> int:
+        """Seconds per value: of the history's intervals and of `latest`."""
+        ...
+
+    def history(self, since: dt.datetime, until: dt.datetime) -> series.Trace:
+        """Arrivals per minute in [since, until); SourceUnavailableError when unreadable."""
+        ...
+
+    def latest(self, at: dt.datetime) -> float | None:
+        """Arrivals of the minute before `at`; None in a gap; SourceUnavailableError when the
+        source cannot answer."""
+        ...
+
+
+class TargetWriter(Protocol):
+    def read(self, target: config.Target) -> Reading: ...
+
+    def write(self, target: config.Target, replicas: int, *, dry_run: bool) -> None:
+        """Set the target's floor (absolute); ActuationError when it fails."""
+        ...
+
+
+class ColdStartReader(Protocol):
+    def cold_starts(
+        self, target: config.Target, since: dt.datetime
+    ) -> Sequence[store.ColdStartRecord]: ...
+
+
+class Leadership(Protocol):
+    """Who writes. `tick` tries to acquire or renew (the service calls it every retry period,
+    far more often than the daemon ticks); `is_leader` answers from the last attempt."""
+
+    def tick(self) -> bool: ...
+
+    def is_leader(self) -> bool: ...
+
+    def release(self) -> None: ...
+
+
+class SoleReplica:
+    """Leadership when election is off: the only replica always leads."""
+
+    def tick(self) -> bool:
+        return True
+
+    def is_leader(self) -> bool:
+        return True
+
+    def release(self) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class TargetDecision:
+    target: config.Target
+    replicas: int
+    reason: str
+    outcome: Outcome
+    ready: int | None
+
+
+@dataclass(frozen=True)
+class WorkloadTick:
+    """One workload's tick, for /metrics and the logs."""
+
+    workload: str
+    decisions: tuple[TargetDecision, ...]
+    floor: int | None  # the forecast floor in force at now
+    forecast_p50: float | None  # forecast at now, in the spec's unit
+    forecast_p90: float | None
+    observed_demand: float | None  # the last minute's load, in the spec's unit
+    lead_time_s: int
+    lead_time_source: str
+    refit_at: dt.datetime | None
+    source_up: bool
+    capacity_per_replica: float | None
+
+
+@dataclass(frozen=True)
+class TickReport:
+    at: dt.datetime
+    workloads: tuple[WorkloadTick, ...]
+    duration_s: float
+    leader: bool
+
+
+@dataclass
+class _Live:
+    """A workload's memory between ticks (mutable inside the daemon only; what must survive a
+    restart is in the store)."""
+
+    floors: tick.Floors = dataclasses.field(default_factory=tick.Floors.empty)
+    state: step.PolicyState | None = None
+    reserved: int | None = None
+    capacity_per_replica: float | None = None
+    lead: lead_time.LeadTime | None = None
+    request: spec.RequestShape | None = None
+    selection: forecast.Selection | None = None
+    selected_at: dt.datetime | None = None
+    refit_at: dt.datetime | None = None
+    planned: pd.DataFrame | None = None  # the latest plan's targets (for the first state)
+    frame: pd.DataFrame | None = None  # the latest forecast's frame (for metrics)
+    latest_forecast: forecast.Forecast | None = None  # the latest forecast and plan (/report)
+    latest_plan: plan.Plan | None = None
+    last: dict[spec.CapacityType, tuple[int, str, Outcome]] = dataclasses.field(
+        default_factory=dict
+    )
+
+
+class Daemon:
+    """The tick and the scheduled jobs over a set of workloads (see the module docstring)."""
+
+    def __init__(
+        self,
+        settings: config.Config,
+        db: store.Store,
+        sources: Mapping[str, DemandSource],
+        *,
+        writer: TargetWriter | None = None,
+        cold_start_reader: ColdStartReader | None = None,
+        leadership: Leadership | None = None,
+        monotonic: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.settings = settings
+        self._db = db
+        self._sources = sources
+        self._writer = writer
+        self._cold = cold_start_reader
+        self._leadership = leadership or SoleReplica()
+        self._monotonic = monotonic
+        self._live: dict[str, _Live] = {w.name: self._restore(w) for w in settings.workloads}
+        self.last_report: TickReport | None = None
+
+    # ----- restart ---------------------------------------------------------------------
+
+    def _restore(self, workload: config.Workload) -> _Live:
+        """State and the latest plan from the store: a restart steps on where it left off."""
+        live = _Live()
+        text = self._db.load_policy_state(workload.name)
+        if text is not None:
+            live.state = store.decode_state(text)
+        record = self._db.latest_plan(workload.name)
+        if record is not None:
+            live.floors = tick.Floors(record.start_at.timestamp(), record.floors)
+            live.reserved = record.reserved
+            live.capacity_per_replica = record.capacity_per_replica
+            live.lead = lead_time.LeadTime(
+                record.lead_time_s,
+                lead_time.LeadTimeSource(record.lead_time_source),
+                0,
+                workload.spec.lead_time_s,
+            )
+            live.refit_at = record.made_at
+        for decision in self._db.latest_decisions(len(workload.targets), workload.name):
+            capacity_type = spec.CapacityType(decision.capacity_type)
+            live.last.setdefault(
+                capacity_type,
+                (decision.target_replicas, decision.reason, Outcome(decision.outcome)),
+            )
+        return live
+
+    # ----- the tick --------------------------------------------------------------------
+
+    def run_once(self, now: dt.datetime) -> TickReport:
+        """Refit what is due, then tick: what one scheduled minute does, in that order (the
+        simulator's order: a refit at minute m uses history before m, then m is stepped)."""
+        for workload in self.settings.workloads:
+            if self._refit_due(workload, now):
+                self._refit_one(workload, now)
+        return self.tick(now)
+
+    def tick(self, now: dt.datetime) -> TickReport:
+        started = self._monotonic()
+        leader = self._leadership.is_leader()
+        results = []
+        records: list[store.DecisionRecord] = []
+        states: dict[str, step.PolicyState] = {}
+        for workload in self.settings.workloads:
+            result, changed, state = self._tick_one(workload, now, leader)
+            results.append(result)
+            records.extend(changed)
+            if state is not None:
+                states[workload.name] = state
+        self._db.record_decisions(records)
+        self._db.save_policy_states(
+            {name: store.encode_state(s) for name, s in states.items()}, now
+        )
+        report = TickReport(now, tuple(results), self._monotonic() - started, leader)
+        self.last_report = report
+        return report
+
+    def _tick_one(
+        self, workload: config.Workload, now: dt.datetime, leader: bool
+    ) -> tuple[WorkloadTick, list[store.DecisionRecord], step.PolicyState | None]:
+        live = self._live[workload.name]
+        readings = self._read_targets(workload)
+        source_up = True
+        observed: float | None = None
+        try:
+            arrivals = self._sources[workload.name].latest(now)
+        except errors.SourceUnavailableError as exc:
+            log.warning("workload=%s source unavailable, holding: %s", workload.name, exc)
+            source_up = False
+            arrivals = None
+        interval_s = self._sources[workload.name].interval_s
+        if arrivals is not None:
+            observed = _load(
+                workload.spec, live.request or workload.spec.request, arrivals, interval_s
+            )
+        floor = live.floors.at(now)
+        lead = live.lead or _fallback_lead(workload.spec)
+
+        new_state: step.PolicyState | None = None
+        evidence: dict[str, object] = {"forecast_floor": floor, "observed_demand": observed}
+        if not source_up:
+            # hold: no step, the last targets stay (nothing is scaled in on missing data)
+            decided = self._held(workload, live, readings)
+        else:
+            state = live.state if live.state is not None else self._first_state(live, now, readings)
+            ready = _ready(workload, readings, state.targets)
+            result = tick.step_on_floors(
+                workload.spec,
+                live.floors,
+                now,
+                observed,
+                ready,
+                state,
+                # before any plan (no history yet): no reserved base, reactive on the spec's
+                # capacity, like a plain HPA
+                live.reserved or 0,
+                lead.seconds,
+                live.capacity_per_replica,
+            )
+            evidence = dict(result.evidence._asdict())
+            if result.state is not live.state:
+                new_state = result.state
+            live.state = result.state
+            decided = [
+                (target, d.target, d.reason.value)
+                for target, d in zip(workload.targets, result.decisions, strict=True)
+            ]
+        decisions = tuple(
+            self._act(target, replicas, reason, readings.get(target.capacity_type), leader)
+            for target, replicas, reason in decided
+            if replicas >= 0  # held with nothing known: there is no target to state
+        )
+        changed = self._changes(workload, live, decisions, now, evidence)
+        p50, p90 = self._forecast_now(workload, live, now)
+        log.info(
+            "workload=%s floor=%s demand=%s targets=%s reasons=%s outcomes=%s",
+            workload.name,
+            floor,
+            None if observed is None else round(observed, 3),
+            ",".join(f"{d.target.capacity_type.value}:{d.replicas}" for d in decisions),
+            ",".join(sorted({d.reason for d in decisions})),
+            ",".join(sorted({d.outcome.value for d in decisions})),
+        )
+        return (
+            WorkloadTick(
+                workload=workload.name,
+                decisions=decisions,
+                floor=floor,
+                forecast_p50=p50,
+                forecast_p90=p90,
+                observed_demand=observed,
+                lead_time_s=lead.seconds,
+                lead_time_source=lead.source.value,
+                refit_at=live.refit_at,
+                source_up=source_up,
+                capacity_per_replica=live.capacity_per_replica,
+            ),
+            changed,
+            new_state,
+        )
+
+    def _read_targets(self, workload: config.Workload) -> dict[spec.CapacityType, Reading]:
+        readings: dict[spec.CapacityType, Reading] = {}
+        if self._writer is None:
+            return readings
+        for target in workload.targets:
+            if target.kind is config.TargetKind.METRIC:
+                continue
+            try:
+                readings[target.capacity_type] = self._writer.read(target)
+            except errors.PrescaleError as exc:
+                log.warning("workload=%s target=%s unreadable: %s", workload.name, target.ref, exc)
+        return readings
+
+    def _first_state(
+        self, live: _Live, now: dt.datetime, readings: Mapping[spec.CapacityType, Reading]
+    ) -> step.PolicyState:
+        """State before the first tick ever: what the cluster runs when every floor was read,
+        else the plan's targets at now (as the simulator starts its replay)."""
+        floors = [r.floor for r in readings.values()]
+        if readings and all(f is not None for f in floors):
+            current = step.ReplicaCounts(
+                *(
+                    (readings[t].floor or 0) if t in readings else 0
+                    for t in (
+                        spec.CapacityType.RESERVED,
+                        spec.CapacityType.SPOT,
+                        spec.CapacityType.ON_DEMAND,
+                    )
+                )
+            )
+            return step.PolicyState.initial(current)
+        planned = live.planned
+        if planned is None or planned.empty:
+            return step.PolicyState.initial()
+        minute = pd.Timestamp(now).floor("min")
+        position = planned.index.get_loc(minute) if minute in planned.index else 0
+        row = planned.iloc[int(position)]  # type: ignore[arg-type]
+        return step.PolicyState.initial(
+            step.ReplicaCounts(int(row["reserved"]), int(row["spot"]), int(row["on_demand"]))
+        )
+
+    def _held(
+        self,
+        workload: config.Workload,
+        live: _Live,
+        readings: Mapping[spec.CapacityType, Reading],
+    ) -> list[tuple[config.Target, int, str]]:
+        """The last targets (stored state, else what the cluster holds), unchanged."""
+        held = []
+        for target in workload.targets:
+            if live.state is not None:
+                replicas = live.state.targets.of(target.capacity_type)
+            else:
+                reading = readings.get(target.capacity_type)
+                replicas = reading.floor if reading and reading.floor is not None else -1
+            held.append((target, replicas, SOURCE_UNAVAILABLE))
+        return held
+
+    def _act(
+        self,
+        target: config.Target,
+        replicas: int,
+        reason: str,
+        reading: Reading | None,
+        leader: bool,
+    ) -> TargetDecision:
+        ready = None if reading is None else reading.ready
+        if reason == SOURCE_UNAVAILABLE:
+            return TargetDecision(target, replicas, reason, Outcome.HELD, ready)
+        if target.kind is config.TargetKind.METRIC:
+            return TargetDecision(target, replicas, reason, Outcome.EXPORTED, ready)
+        if self.settings.mode is config.Mode.ADVISORY or self._writer is None:
+            return TargetDecision(target, replicas, reason, Outcome.ADVISED, ready)
+        if not leader:
+            return TargetDecision(target, replicas, reason, Outcome.STANDBY, ready)
+        if reading is not None and reading.max_replicas is not None:
+            replicas = min(replicas, reading.max_replicas)  # an HPA refuses min above max
+        if reading is not None and reading.floor == replicas:
+            return TargetDecision(target, replicas, reason, Outcome.UNCHANGED, ready)
+        dry_run = self.settings.dry_run
+        try:
+            self._writer.write(target, replicas, dry_run=dry_run)
+        except errors.ActuationError as exc:
+            log.warning("target=%s write of %d failed: %s", target.ref, replicas, exc)
+            return TargetDecision(target, replicas, reason, Outcome.FAILED, ready)
+        return TargetDecision(
+            target, replicas, reason, Outcome.DRY_RUN if dry_run else Outcome.APPLIED, ready
+        )
+
+    def _changes(
+        self,
+        workload: config.Workload,
+        live: _Live,
+        decisions: tuple[TargetDecision, ...],
+        now: dt.datetime,
+        evidence: Mapping[str, object],
+    ) -> list[store.DecisionRecord]:
+        """Decisions that differ from the last stored one of their target (a tick repeating the
+        previous decision exactly adds nothing to the record)."""
+        records = []
+        for d in decisions:
+            key = (d.replicas, d.reason, d.outcome)
+            if live.last.get(d.target.capacity_type) == key:
+                continue
+            live.last[d.target.capacity_type] = key
+            records.append(
+                store.DecisionRecord(
+                    workload=workload.name,
+                    capacity_type=d.target.capacity_type.value,
+                    target_replicas=d.replicas,
+                    reason=d.reason,
+                    evidence_json=json.dumps(_finite(evidence), allow_nan=False),
+                    decided_at=now,
+                    outcome=d.outcome.value,
+                    target_ref=d.target.ref,
+                    ready_replicas=d.ready,
+                )
+            )
+        return records
+
+    def _forecast_now(
+        self, workload: config.Workload, live: _Live, now: dt.datetime
+    ) -> tuple[float | None, float | None]:
+        frame = live.frame
+        if frame is None or frame.empty or live.request is None:
+            return None, None
+        position = int(frame.index.searchsorted(pd.Timestamp(now), side="right")) - 1
+        if position < 0:
+            return None, None
+        row = frame.iloc[position]
+        interval_s = self._sources[workload.name].interval_s
+        return (
+            _load(workload.spec, live.request, float(row["p50"]), interval_s),
+            _load(workload.spec, live.request, float(row["p90"]), interval_s),
+        )
+
+    # ----- refits ----------------------------------------------------------------------
+
+    def _refit_due(self, workload: config.Workload, now: dt.datetime) -> bool:
+        live = self._live[workload.name]
+        if live.refit_at is None or live.reserved is None:
+            return True
+        return (now - live.refit_at).total_seconds() >= self.settings.schedule.refit_s
+
+    def refit(self, now: dt.datetime) -> None:
+        """Refit every workload (the hourly job); a source outage keeps the plan in force."""
+        for workload in self.settings.workloads:
+            self._refit_one(workload, now)
+
+    def reselect(self, now: dt.datetime) -> None:
+        """Forget the model choices, so the next refit of each workload runs the backtest."""
+        for live in self._live.values():
+            live.selected_at = None
+
+    def _refit_one(self, workload: config.Workload, now: dt.datetime) -> None:
+        live = self._live[workload.name]
+        s = self.settings.schedule
+        since = now - dt.timedelta(seconds=s.history_s)
+        try:
+            history = self._sources[workload.name].history(since, now)
+        except errors.SourceUnavailableError as exc:
+            log.warning("workload=%s refit skipped, source unavailable: %s", workload.name, exc)
+            return
+        if history.values.notna().sum() == 0:
+            log.warning("workload=%s refit skipped: no history before %s", workload.name, now)
+            return
+        history = _from_first_value(history)
+        if (
+            live.selection is None
+            or live.selected_at is None
+            or ((now - live.selected_at).total_seconds() >= s.reselect_s)
+        ):
+            live.selection = forecast.select(history.values)
+            live.selected_at = now
+        lead = self._lead_time(workload, now)
+        first = live.reserved is None
+        # the simulator's horizons: a week for the first plan (the reserved base is decided on
+        # it), then past the next refit by the lead time plus a margin
+        horizon_s = (
+            predictive.WEEK_S if first else s.refit_s + lead.seconds + predictive.HORIZON_MARGIN_S
+        )
+        request = demand.measured_request(workload.spec.request, history)
+        made = forecast.forecast(history.values, horizon_s=horizon_s, selection=live.selection)
+        planned = plan.build_plan(workload.spec, made, lead_time_s=lead.seconds, request=request)
+        if first:
+            live.reserved = planned.reserved
+            live.capacity_per_replica = planned.capacity_per_replica
+        live.capacity_per_replica = planned.capacity_per_replica
+        live.request = request
+        live.lead = lead
+        live.floors = tick.extend(live.floors, planned, keep_from_s=now.timestamp())
+        live.planned = planned.targets
+        live.frame = made.frame
+        live.latest_forecast, live.latest_plan = made, planned
+        live.refit_at = now
+        self._store_refit(workload, live, made, now)
+        self._score_forecasts(workload, history, now)
+
+    def _lead_time(self, workload: config.Workload, now: dt.datetime) -> lead_time.LeadTime:
+        s = self.settings.schedule
+        window = dt.timedelta(seconds=s.cold_start_window_s)
+        observed = [
+            lead_time.ColdStart(at, seconds)
+            for at, seconds in self._db.cold_start_observations(workload.name, now - window)
+        ]
+        return lead_time.learn(
+            workload.spec, observed, now=now, window=window, min_count=s.cold_start_min_count
+        )
+
+    def _store_refit(
+        self, workload: config.Workload, live: _Live, made: forecast.Forecast, now: dt.datetime
+    ) -> None:
+        frame = made.frame
+        kept = frame.iloc[: max(1, STORED_FORECAST_S // made.resolution_s)]
+        forecast_id = self._db.save_forecast(
+            store.ForecastRecord(
+                workload=workload.name,
+                made_at=now,
+                model=made.model.value,
+                resolution_s=made.resolution_s,
+                start_at=pd.Timestamp(kept.index[0]).to_pydatetime(),
+                columns=tuple(
+                    (name, tuple(float(v) for v in kept[name].to_numpy()))
+                    for name in ("p50", "p90")
+                ),
+            )
+        )
+        lead = live.lead or _fallback_lead(workload.spec)
+        self._db.save_plan(
+            store.PlanRecord(
+                workload=workload.name,
+                made_at=now,
+                start_at=dt.datetime.fromtimestamp(live.floors.start_s, dt.UTC),
+                floors=live.floors.values,
+                reserved=live.reserved or 0,
+                capacity_per_replica=live.capacity_per_replica or 0.0,
+                lead_time_s=lead.seconds,
+                lead_time_source=lead.source.value,
+                forecast_id=forecast_id,
+            )
+        )
+
+    def _score_forecasts(
+        self, workload: config.Workload, history: series.Trace, now: dt.datetime
+    ) -> None:
+        """Score the stored forecasts against what happened since, per horizon after each
+        forecast was made: MAE of P50 and the share of buckets at or below P90."""
+        since = now - dt.timedelta(seconds=max(ERROR_HORIZONS_S) + self.settings.schedule.refit_s)
+        made = self._db.forecasts(workload.name, since)
+        scores = forecast_errors(workload.name, made, history.values, now)
+        self._db.record_forecast_errors(scores)
+
+    # ----- cold starts and retention ---------------------------------------------------
+
+    def learn_cold_starts(self, now: dt.datetime) -> int:
+        """Read the targets' Pods for cold starts and store the new ones; how many were new."""
+        if self._cold is None:
+            return 0
+        since = now - dt.timedelta(seconds=self.settings.schedule.cold_start_window_s)
+        new = 0
+        for workload in self.settings.workloads:
+            observed: list[store.ColdStartRecord] = []
+            for target in workload.targets:
+                if target.kind is config.TargetKind.METRIC:
+                    continue
+                try:
+                    observed.extend(self._cold.cold_starts(target, since))
+                except errors.PrescaleError as exc:
+                    log.warning("target=%s cold starts unreadable: %s", target.ref, exc)
+            new += self._db.record_cold_starts(workload.name, observed)
+        return new
+
+    def prune(self, now: dt.datetime) -> store.Pruned:
+        r = self.settings.retention
+        return self._db.prune(
+            now,
+            decisions_s=r.decisions_s,
+            forecasts_s=r.forecasts_s,
+            cold_starts_s=r.cold_starts_s,
+            forecast_errors_s=r.forecast_errors_s,
+        )
+
+    def release(self) -> None:
+        self._leadership.release()
+
+    def renew_lease_now(self) -> bool:
+        """One acquire-or-renew attempt (the service's lease job; the Leadership reads its own
+        clock)."""
+        return self._leadership.tick()
+
+    def report_inputs(self, now: dt.datetime) -> list[content.WorkloadInputs]:
+        """The capacity report's inputs for every workload refitted since this start: its last
+        forecast and plan, and the history shown before them (re-read from the source)."""
+        inputs = []
+        for workload in self.settings.workloads:
+            live = self._live[workload.name]
+            if live.latest_forecast is None or live.latest_plan is None:
+                continue
+            since = now - dt.timedelta(seconds=content.HISTORY_SHOWN_S)
+            try:
+                history = self._sources[workload.name].history(since, now)
+            except errors.SourceUnavailableError:
+                continue
+            inputs.append(
+                content.WorkloadInputs(
+                    workload=workload.spec,
+                    history=history.values,
+                    column=history.column,
+                    forecast=live.latest_forecast,
+                    plan=live.latest_plan,
+                    lead_time=live.lead or _fallback_lead(workload.spec),
+                    budget_note=None,
+                    simulation=None,
+                )
+            )
+        return inputs
+
+    def plan_view(self, workload: str) -> tuple[Floors, int | None]:
+        """The floors in force and the reserved base, for /api/v1/plan."""
+        live = self._live[workload]
+        return live.floors, live.reserved
+
+
+def forecast_errors(
+    workload: str,
+    made: Sequence[store.ForecastRecord],
+    observed: pd.Series,
+    now: dt.datetime,
+) -> list[store.ForecastError]:
+    """Per horizon h in ERROR_HORIZONS_S: over every stored forecast's buckets that lie within
+    h of when it was made (and after the previous horizon) and are complete by `now`, the MAE of
+    P50 against the observed bucket mean and the share at or below P90."""
+    lower = 0
+    scores = []
+    for horizon_s in ERROR_HORIZONS_S:
+        errors_abs: list[float] = []
+        covered = 0
+        for record in made:
+            means = series.bucket_mean(observed, 60, record.resolution_s)
+            index = pd.date_range(
+                record.start_at, periods=len(record.column("p50")), freq=f"{record.resolution_s}s"
+            )
+            p50 = pd.Series(record.column("p50"), index=index)
+            p90 = pd.Series(record.column("p90"), index=index)
+            lead = (index - pd.Timestamp(record.made_at)).total_seconds()
+            end = index + pd.Timedelta(seconds=record.resolution_s)
+            chosen = (lead >= lower) & (lead < horizon_s) & (end <= pd.Timestamp(now))
+            for at in index[chosen]:
+                actual = means.get(at)
+                if actual is None or math.isnan(actual) or math.isnan(p50[at]):
+                    continue
+                errors_abs.append(abs(float(actual) - float(p50[at])))
+                covered += int(actual <= p90[at])
+        if errors_abs:
+            scores.append(
+                store.ForecastError(
+                    workload=workload,
+                    scored_at=now,
+                    horizon_s=horizon_s,
+                    count=len(errors_abs),
+                    mae=float(np.mean(errors_abs)),
+                    p90_coverage=covered / len(errors_abs),
+                )
+            )
+        lower = horizon_s
+    return scores
+
+
+def _load(
+    workload: spec.WorkloadSpec, request: spec.RequestShape, value: float, interval_s: int
+) -> float:
+    """One value of the source as load in the spec's unit: arrivals through Little's law (the
+    simulator's conversion), a gauge taken as load (`demand.history_load`)."""
+    return float(
+        demand.history_load(
+            np.array([value]), interval_s=interval_s, workload=workload, request=request
+        )[0]
+    )
+
+
+def _ready(
+    workload: config.Workload,
+    readings: Mapping[spec.CapacityType, Reading],
+    targets: step.ReplicaCounts,
+) -> step.ReplicaCounts:
+    """Ready replicas per type as read; a type not read (metric target, no cluster) counts as
+    running its last target, so no spot fallback is ordered on a guess."""
+
+    def of(capacity_type: spec.CapacityType) -> int:
+        reading = readings.get(capacity_type)
+        if reading is None or reading.ready is None:
+            return targets.of(capacity_type)
+        return reading.ready
+
+    return step.ReplicaCounts(
+        of(spec.CapacityType.RESERVED), of(spec.CapacityType.SPOT), of(spec.CapacityType.ON_DEMAND)
+    )
+
+
+def _from_first_value(history: series.Trace) -> series.Trace:
+    """The history from its first value on: a range query over a window longer than the
+    metric has existed answers NaN for the time before, which is not a gap to fit around."""
+    first = history.values.first_valid_index()
+    if first is None or first == history.values.index[0]:
+        return history
+
+    def cut(values: pd.Series) -> pd.Series:
+        return values.loc[first:]
+
+    return dataclasses.replace(
+        history,
+        values=cut(history.values),
+        prompt_tokens=None if history.prompt_tokens is None else cut(history.prompt_tokens),
+        completion_tokens=None
+        if history.completion_tokens is None
+        else cut(history.completion_tokens),
+    )
+
+
+def _finite(evidence: Mapping[str, object]) -> dict[str, object]:
+    """Evidence as JSON-able values (a NaN demand is no observation)."""
+    return {
+        k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in evidence.items()
+    }
+
+
+def _fallback_lead(workload: spec.WorkloadSpec) -> lead_time.LeadTime:
+    return lead_time.LeadTime(
+        workload.lead_time_s, lead_time.LeadTimeSource.SPEC_FALLBACK, 0, workload.lead_time_s
+    )

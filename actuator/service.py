@@ -1,0 +1,255 @@
+"""Shell: the daemon as a process: the parts wired from the config, APScheduler's jobs, the HTTP
+server, and a clean stop on SIGTERM.
+
+Jobs (APScheduler 3.x, each `max_instances=1` and `coalesce=True`, so a slow run is never
+doubled and missed runs collapse into one): the tick (every `schedule.tick`; it refits a
+workload first when its refit is due, so a refit at minute m uses history before m and m is
+then stepped, in the simulator's order), the refit safety net (every `schedule.refit`),
+re-selection (daily), cold-start learning and retention. All jobs take one lock: they share
+the daemon's memory. SIGTERM (and SIGINT) stop the scheduler after the running job finishes,
+release the Lease and exit 0.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from actuator import (
+    clock,
+    cluster,
+    config,
+    daemon,
+    http,
+    prometheus_source,
+    shadow,
+    store,
+    trace_source,
+)
+from kernel import errors
+from report import content, html
+
+log = logging.getLogger(__name__)
+
+# Plan minutes shown ahead on /api/v1/plan: two hours covers any lead time worth planning for.
+PLAN_AHEAD_MINUTES = 120
+
+
+def sources(settings: config.Config) -> dict[str, daemon.DemandSource]:
+    """One demand source per workload, as its `source:` block says."""
+    built: dict[str, daemon.DemandSource] = {}
+    for w in settings.workloads:
+        if isinstance(w.source, config.TraceSource):
+            built[w.name] = trace_source.TraceSource.from_file(w.source.path, w.source.column)
+        else:
+            built[w.name] = prometheus_source.PrometheusSource(w.source)
+    return built
+
+
+def cluster_parts(settings: config.Config) -> dict[str, Any]:
+    """The target writer, cold-start reader and Lease elector, when a target lives in the
+    cluster or election is on (a fleet of `metric` targets alone needs no cluster)."""
+    in_cluster = any(
+        t.kind is not config.TargetKind.METRIC for w in settings.workloads for t in w.targets
+    )
+    if not in_cluster and not settings.leader_election.enabled:
+        return {}
+    client = cluster.connect(settings)
+    targets = cluster.Targets(client)
+    parts: dict[str, Any] = {"writer": targets, "cold_start_reader": targets}
+    if settings.leader_election.enabled:
+        # the Lease runs on the wall clock even when ticks run "as of" --at
+        parts["leadership"] = cluster.elector(
+            client, settings.leader_election, clock.SystemClock().now
+        )
+    return parts
+
+
+class Service:
+    """A running daemon: jobs on a scheduler, the HTTP server, the stop on SIGTERM."""
+
+    def __init__(
+        self, settings: config.Config, core: daemon.Daemon, db: store.Store, now: clock.Clock
+    ) -> None:
+        self.settings = settings
+        self.core = core
+        self._db = db
+        self._clock = now
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        self.shadow = shadow.Shadow(settings.schedule.shadow_window_s)
+        self.metrics = http.Metrics()
+        self._scheduler = BackgroundScheduler(timezone=dt.UTC)
+        self.server = http.Server(
+            settings.http.listen,
+            settings.http.port,
+            http.Views(
+                metrics=self.metrics,
+                plan=self.plan_json,
+                decisions=self.decisions_json,
+                report_html=self.report_html,
+                ready=self.ready,
+                api_token_file=settings.http.api_token_file,
+            ),
+        )
+
+    # ----- jobs ------------------------------------------------------------------------
+
+    def _job(self, name: str, work: Callable[[dt.datetime], Any]) -> Callable[[], None]:
+        def run() -> None:
+            with self._lock:
+                now = self._clock.now()
+                try:
+                    work(now)
+                except errors.PrescaleError as exc:
+                    log.error("job=%s failed: %s", name, exc)
+                except Exception:
+                    # a job that raises would stop nothing else; log it with the traceback and
+                    # let the next run try again
+                    log.exception("job=%s failed unexpectedly", name)
+
+        return run
+
+    def tick(self, now: dt.datetime) -> daemon.TickReport:
+        report = self.core.run_once(now)
+        self._observe(report)
+        return report
+
+    def _observe(self, report: daemon.TickReport) -> None:
+        specs = {w.name: w.spec for w in self.settings.workloads}
+        for w in report.workloads:
+            self.shadow.add(specs[w.workload], report.at.timestamp(), w)
+        self.metrics.observe(report, {n: self.shadow.score(n) for n in specs})
+        for name in specs:
+            self.metrics.observe_errors(self._db.latest_forecast_errors(name))
+
+    def start(self) -> None:
+        s = self.settings.schedule
+        jobs: tuple[tuple[str, Callable[[dt.datetime], Any], int], ...] = (
+            ("tick", self.tick, s.tick_s),
+            ("refit", self.core.refit, s.refit_s),
+            ("reselect", self.core.reselect, s.reselect_s),
+            ("learn_cold_starts", self.core.learn_cold_starts, s.learn_cold_starts_s),
+            ("prune", self.core.prune, s.prune_s),
+        )
+        if self.settings.leader_election.enabled:
+            # not under the jobs' lock: a long refit must not let the Lease lapse
+            self._scheduler.add_job(
+                self.core.renew_lease_now,
+                "interval",
+                seconds=self.settings.leader_election.retry_period_s,
+                id="lease",
+                max_instances=1,
+                coalesce=True,
+                next_run_time=dt.datetime.now(dt.UTC),
+            )
+        first = dt.datetime.now(dt.UTC)
+        for name, work, every_s in jobs:
+            self._scheduler.add_job(
+                self._job(name, work),
+                "interval",
+                seconds=every_s,
+                id=name,
+                max_instances=1,
+                coalesce=True,
+                # the tick runs at once (the first decision need not wait a minute); the
+                # other jobs wait one interval, the tick refits whatever is due on its own
+                next_run_time=first if name == "tick" else None,
+            )
+        if self.settings.leader_election.enabled:
+            self.core.renew_lease_now()  # so the first tick already knows who writes
+        self.server.start()
+        self._scheduler.start()
+        log.info(
+            "prescale running: mode=%s port=%d workloads=%d",
+            self.settings.mode.value,
+            self.server.port,
+            len(self.settings.workloads),
+        )
+
+    def wait_for_stop(self) -> None:
+        """Block until SIGTERM or SIGINT, then stop cleanly."""
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self._stopped.set())
+        while not self._stopped.wait(timeout=1.0):
+            pass
+        self.stop()
+
+    def request_stop(self) -> None:
+        self._stopped.set()
+
+    def stop(self) -> None:
+        """Finish the running job, stop scheduling, release the Lease, close the server."""
+        log.info("stopping: finishing the running job, releasing the lease")
+        self._scheduler.shutdown(wait=True)
+        with self._lock:
+            self.core.release()
+        self.server.close()
+
+    # ----- read views ------------------------------------------------------------------
+
+    def ready(self) -> bool:
+        report = self.core.last_report
+        if report is None:
+            return False
+        age_s = (self._clock.now() - report.at).total_seconds()
+        return age_s <= http.STALE_TICKS * self.settings.schedule.tick_s
+
+    def plan_json(self, workload: str | None) -> dict[str, Any] | None:
+        report = self.core.last_report
+        ticks = {w.workload: w for w in report.workloads} if report else {}
+        names = [w.name for w in self.settings.workloads]
+        if workload is not None and workload not in names:
+            return None
+        bodies = {}
+        for name in [workload] if workload else names:
+            floors, reserved = self.core.plan_view(name)
+            last = ticks.get(name)
+            start = (report.at if report else self._clock.now()).timestamp()
+            bodies[name] = {
+                "floor": None if last is None else last.floor,
+                "targets": {}
+                if last is None
+                else {d.target.capacity_type.value: d.replicas for d in last.decisions},
+                "reasons": {}
+                if last is None
+                else {d.target.capacity_type.value: d.reason for d in last.decisions},
+                "reserved": reserved,
+                "lead_time_s": None if last is None else last.lead_time_s,
+                "lead_time_source": None if last is None else last.lead_time_source,
+                "refit_at": None
+                if last is None or last.refit_at is None
+                else last.refit_at.isoformat(),
+                "floors_ahead": [
+                    floors.at(dt.datetime.fromtimestamp(start + 60 * m, dt.UTC))
+                    for m in range(PLAN_AHEAD_MINUTES)
+                ],
+            }
+        if workload is not None:
+            return bodies[workload]
+        return {"at": None if report is None else report.at.isoformat(), "workloads": bodies}
+
+    def decisions_json(self, workload: str | None, limit: int) -> list[dict[str, Any]]:
+        rows = self._db.latest_decisions(limit, workload)
+        return [{**dataclasses.asdict(r), "decided_at": r.decided_at.isoformat()} for r in rows]
+
+    def report_html(self) -> str:
+        with self._lock:
+            inputs = self.core.report_inputs(self._clock.now())
+        if not inputs:
+            return "<!doctype html><p>No refit yet: the report appears after the first plan.</p>"
+        made = content.report(
+            inputs,
+            trace_name="live",
+            workload_file="daemon config",
+            generated_at=pd.Timestamp(self._clock.now()).to_pydatetime(),
+        )
+        return html.render(made)

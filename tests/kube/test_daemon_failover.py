@@ -1,0 +1,67 @@
+"""Two daemons on one real API server: only the Lease holder writes; when it dies (stops
+renewing, no release), the other takes over within the lease duration and writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import cluster_objects
+import daemon_builders as b
+
+from actuator import clock, cluster, config, daemon, kube, store, trace_source
+
+NOON = dt.datetime(1995, 8, 28, 12, 0, tzinfo=dt.UTC)
+
+
+def replica(
+    tmp_path: Path, namespace: str, name: str, admin: kube.Client, wall: clock.ManualClock
+) -> daemon.Daemon:
+    data: dict[str, Any] = b.config_data(tmp_path / f"{name}.db")
+    data["mode"] = "actuate"
+    data["leader_election"] = {"enabled": True, "lease_namespace": namespace, "identity": name}
+    data["workloads"][0]["targets"]["on_demand"] = {
+        "kind": "hpa",
+        "namespace": namespace,
+        "name": "llama-od",
+    }
+    settings = config.validate(data)
+    w = settings.workloads[0]
+    src = trace_source.TraceSource.from_file(w.source.path, w.source.column)  # type: ignore[union-attr]
+    return daemon.Daemon(
+        settings,
+        store.Store.connect(settings.store_url),
+        {w.name: src},
+        writer=cluster.Targets(admin),
+        leadership=cluster.elector(admin, settings.leader_election, wall.now),
+    )
+
+
+def outcome(report: daemon.TickReport) -> str:
+    return report.workloads[0].decisions[0].outcome.value
+
+
+def test_one_writes_and_the_other_takes_over_within_the_lease_duration(
+    admin: kube.Client, namespace: str, tmp_path: Path
+) -> None:
+    cluster_objects.apply(admin.api, cluster_objects.deployment(namespace, "llama", replicas=1))
+    cluster_objects.apply(admin.api, cluster_objects.hpa(namespace, "llama-od", "llama", 1, 20))
+    wall = clock.ManualClock(dt.datetime.now(dt.UTC))  # the Lease's clock
+    a = replica(tmp_path, namespace, "prescale-a", admin, wall)
+    b_ = replica(tmp_path, namespace, "prescale-b", admin, wall)
+    assert a.renew_lease_now() is True
+    assert b_.renew_lease_now() is False
+    assert outcome(a.run_once(NOON)) == "applied"
+    assert outcome(b_.run_once(NOON)) == "standby"
+    # a is killed: it neither renews nor releases. b tries every retry period (2 s).
+    taken_over_after_s = None
+    for step_s in range(2, 40, 2):
+        wall.set(wall.now() + dt.timedelta(seconds=2))
+        if b_.renew_lease_now():
+            taken_over_after_s = step_s
+            break
+    assert taken_over_after_s is not None and taken_over_after_s <= 15 + 2
+    later = b_.run_once(NOON + dt.timedelta(hours=2))
+    assert outcome(later) in {"applied", "unchanged"}
+    print("b took over after", taken_over_after_s, "s; outcome", outcome(later))
