@@ -75,6 +75,7 @@ def register_crd(api: kubernetes.client.ApiClient, path: Path) -> None:
 
 def token_kubeconfig(
     api: kubernetes.client.ApiClient,
+    *,
     api_url: str,
     ca_file: Path,
     namespace: str,

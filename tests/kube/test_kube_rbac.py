@@ -25,7 +25,12 @@ def _token_kubeconfig(
     admin: kube.Client, plane: kube_cluster.ControlPlane, namespace: str, account: str, folder: Path
 ) -> Path:
     return cluster_objects.token_kubeconfig(
-        admin.api, plane.api_url, plane.ca_file, namespace, account, folder / "kubeconfig"
+        admin.api,
+        api_url=plane.api_url,
+        ca_file=plane.ca_file,
+        namespace=namespace,
+        account=account,
+        path=folder / "kubeconfig",
     )
 
 
