@@ -26,6 +26,8 @@ import yaml
 from actuator import kube
 
 NAMESPACE = "prescale"
+# The base's variables (None: taken from the Pod's own fields or a Secret).
+ENV: dict[str, str | None] = {"HOME": "/tmp", "POD_NAME": None}
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +122,7 @@ def test_the_pods_are_admitted_under_pod_security_restricted(
 ) -> None:
     namespace = kubernetes.client.CoreV1Api(admin.api).read_namespace(NAMESPACE)
     assert namespace.metadata.labels["pod-security.kubernetes.io/enforce"] == "restricted"
-    (pod,) = _rollout(admin, 1, {"HOME": "/tmp"})
+    (pod,) = _rollout(admin, 1, ENV)
     assert pod.spec.service_account_name == "prescale"
     assert pod.spec.security_context.run_as_non_root
     # The control: the same Pod with one hardening removed is refused by this namespace.
@@ -214,8 +216,8 @@ def test_the_actuate_overlay_changes_only_the_mode_and_rolls_back(
             .spec.template.spec.containers[0]
             .env
         )
-        assert {e.name: e.value for e in env} == {"HOME": "/tmp", "PRESCALE_MODE": "actuate"}
-        _rollout(admin, 1, {"HOME": "/tmp", "PRESCALE_MODE": "actuate"})
+        assert {e.name: e.value for e in env} == {**ENV, "PRESCALE_MODE": "actuate"}
+        _rollout(admin, 1, {**ENV, "PRESCALE_MODE": "actuate"})
     finally:
         # Applying the base again under the same field manager removes the variable: going
         # back to advisory is one command.
@@ -223,7 +225,7 @@ def test_the_actuate_overlay_changes_only_the_mode_and_rolls_back(
     env = (
         apps.read_namespaced_deployment("prescale", NAMESPACE).spec.template.spec.containers[0].env
     )
-    assert {e.name: e.value for e in env} == {"HOME": "/tmp"}
+    assert {e.name: e.value for e in env} == ENV
 
 
 def test_the_postgres_component_runs_two_replicas_on_a_secret_url(
@@ -250,7 +252,7 @@ def test_the_postgres_component_runs_two_replicas_on_a_secret_url(
         assert apps.read_namespaced_deployment("prescale", NAMESPACE).spec.replicas == 2
         # A Pod of the new template admitted under restricted before the Secret exists (the
         # kubelet would hold it until the Secret is created).
-        _rollout(admin, 1, {"HOME": "/tmp", "PRESCALE_MODE": "actuate", "PRESCALE_STORE": None})
+        _rollout(admin, 1, {**ENV, "PRESCALE_MODE": "actuate", "PRESCALE_STORE": None})
     finally:
         manifests.apply(control_plane, manifests.DEPLOY)
     assert apps.read_namespaced_deployment("prescale", NAMESPACE).spec.replicas == 1
