@@ -28,8 +28,6 @@ from prometheus_history import History
 
 from actuator import kube
 
-# `prescale run` is the daemon's (actuator/service.py); until it is on this branch, say so.
-pytest.importorskip("actuator.service", reason="the daemon (prescale run) is not on this branch")
 # A Monday morning inside the backfilled weeks: demand is rising, so the floor is above 1.
 AT = "1995-08-28T08:00Z"
 RUN_TIMEOUT_S = 240
