@@ -73,6 +73,45 @@ def register_crd(api: kubernetes.client.ApiClient, path: Path) -> None:
     _DYNAMIC.pop(id(api), None)
 
 
+def token_kubeconfig(
+    api: kubernetes.client.ApiClient,
+    *,
+    api_url: str,
+    ca_file: Path,
+    namespace: str,
+    account: str,
+    path: Path,
+    expiration_s: int = 600,
+) -> Path:
+    """A kubeconfig at `path` holding the ServiceAccount's own short-lived token, from the
+    TokenRequest API (what the kubelet mounts into its Pods)."""
+    request = kubernetes.client.AuthenticationV1TokenRequest(
+        spec=kubernetes.client.V1TokenRequestSpec(audiences=[], expiration_seconds=expiration_s)
+    )
+    answer = kubernetes.client.CoreV1Api(api).create_namespaced_service_account_token(
+        account, namespace, request
+    )
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [
+                    {
+                        "name": "local",
+                        "cluster": {"server": api_url, "certificate-authority": str(ca_file)},
+                    }
+                ],
+                "users": [{"name": account, "user": {"token": answer.status.token}}],
+                "contexts": [{"name": "sa", "context": {"cluster": "local", "user": account}}],
+                "current-context": "sa",
+            }
+        )
+    )
+    path.chmod(0o600)
+    return path
+
+
 def deployment(namespace: str, name: str, replicas: int = 1) -> dict[str, Any]:
     labels = {"app": name}
     return {

@@ -2,7 +2,9 @@
 
 `control_plane` runs etcd, kube-apiserver and kube-controller-manager (see `kube_cluster`);
 `admin` is a `kube.Client` as cluster-admin; `scaledobject_crd` registers our ScaledObject CRD;
-`namespace` gives each test a namespace of its own.
+`namespace` gives each test a namespace of its own; `deployed` is deploy/ applied by
+`kubectl apply --server-side -k` (the README's command) next to target namespaces `inference`
+(bound by deploy/base) and `billing` (not bound).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import cluster_objects
 import conftest
 import kube_cluster
 import kube_proxy
+import manifests
 import pytest
 
 from actuator import kube, kubeapi
@@ -37,6 +40,24 @@ def admin(control_plane: kube_cluster.ControlPlane) -> kube.Client:
 @pytest.fixture(scope="session")
 def scaledobject_crd(admin: kube.Client) -> None:
     cluster_objects.register_crd(admin.api, cluster_objects.CRD_FILE)
+
+
+@pytest.fixture(scope="session")
+def deployed(
+    admin: kube.Client, control_plane: kube_cluster.ControlPlane, scaledobject_crd: None
+) -> str:
+    """deploy/ applied to the real API server; returns what kubectl printed."""
+    try:
+        manifests.kubectl()
+    except manifests.UnavailableError as exc:
+        conftest.missing_part("kubectl with kustomize", str(exc))
+    for name in (manifests.TARGETS, manifests.OTHER):
+        cluster_objects.apply(
+            admin.api, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+        )
+    # The Prometheus Operator's CRD, minimal and ours: the base's ServiceMonitor needs it.
+    cluster_objects.register_crd(admin.api, manifests.SERVICEMONITOR_CRD)
+    return manifests.apply(control_plane, manifests.DEPLOY)
 
 
 @pytest.fixture

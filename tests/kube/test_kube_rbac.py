@@ -1,5 +1,6 @@
-"""Least privilege on a real API server: deploy/base applied, then prescale's own ServiceAccount
-token (from the TokenRequest API) does its job and is Forbidden everything else."""
+"""Least privilege on a real API server: deploy/ applied by `kubectl apply --server-side -k`, then
+prescale's own ServiceAccount token (from the TokenRequest API) does its job and is Forbidden
+everything else. tests/kube/test_deploy.py runs the daemon itself with that token."""
 
 from __future__ import annotations
 
@@ -10,88 +11,54 @@ from pathlib import Path
 import cluster_objects
 import kube_cluster
 import kubernetes
+import manifests
 import pytest
-import yaml
 
 from actuator import kube, lease
 from kernel import errors
 
-pytestmark = pytest.mark.usefixtures("scaledobject_crd")
-BASE = cluster_objects.REPO / "deploy" / "base"
-TARGETS = "inference"  # the namespace deploy/base's RoleBinding gives prescale
-OTHER = "billing"  # a namespace it was not given
-
-
-def _base_documents() -> list[dict[str, object]]:
-    kustomization = yaml.safe_load((BASE / "kustomization.yaml").read_text())
-    return [
-        doc for name in kustomization["resources"] for doc in cluster_objects.load_all(BASE / name)
-    ]
+TARGETS = manifests.TARGETS  # the namespace deploy/base's RoleBinding gives prescale
+OTHER = manifests.OTHER  # a namespace it was not given
 
 
 def _token_kubeconfig(
     admin: kube.Client, plane: kube_cluster.ControlPlane, namespace: str, account: str, folder: Path
 ) -> Path:
-    """A kubeconfig holding the ServiceAccount's own token, from the TokenRequest API."""
-    request = kubernetes.client.AuthenticationV1TokenRequest(
-        spec=kubernetes.client.V1TokenRequestSpec(audiences=[], expiration_seconds=600)
+    return cluster_objects.token_kubeconfig(
+        admin.api,
+        api_url=plane.api_url,
+        ca_file=plane.ca_file,
+        namespace=namespace,
+        account=account,
+        path=folder / "kubeconfig",
     )
-    answer = kubernetes.client.CoreV1Api(admin.api).create_namespaced_service_account_token(
-        account, namespace, request
-    )
-    kubeconfig = folder / "kubeconfig"
-    kubeconfig.write_text(
-        yaml.safe_dump(
-            {
-                "apiVersion": "v1",
-                "kind": "Config",
-                "clusters": [
-                    {
-                        "name": "local",
-                        "cluster": {
-                            "server": plane.api_url,
-                            "certificate-authority": str(plane.ca_file),
-                        },
-                    }
-                ],
-                "users": [{"name": account, "user": {"token": answer.status.token}}],
-                "contexts": [{"name": "sa", "context": {"cluster": "local", "user": account}}],
-                "current-context": "sa",
-            }
-        )
-    )
-    return kubeconfig
 
 
 @pytest.fixture(scope="module")
 def prescale_sa(
     admin: kube.Client,
     control_plane: kube_cluster.ControlPlane,
+    deployed: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[kube.Client]:
-    """deploy/base applied by server-side apply, targets in `inference` and `billing`, and a
-    client holding the ServiceAccount's own short-lived token."""
-    for name in (TARGETS, OTHER):
-        cluster_objects.apply(
-            admin.api, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
-        )
-    for doc in _base_documents():
-        cluster_objects.apply(admin.api, doc)
+    """deploy/ applied by `kubectl apply --server-side -k`, targets in `inference` and `billing`,
+    and a client holding the ServiceAccount's own short-lived token."""
     for namespace in (TARGETS, OTHER):
         cluster_objects.apply(admin.api, cluster_objects.deployment(namespace, "llama", replicas=1))
         cluster_objects.apply(admin.api, cluster_objects.hpa(namespace, "llama-od", "llama", 1, 10))
         cluster_objects.apply(
             admin.api, cluster_objects.scaled_object(namespace, "llama-spot", "llama", 0, 10)
         )
-    cluster_objects.apply(
-        admin.api,
-        {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": {"name": "hf-token", "namespace": TARGETS},
-            "stringData": {"token": "not-for-prescale"},
-        },
-    )
+    for namespace, name in ((TARGETS, "hf-token"), ("prescale", "prescale-api-token")):
+        cluster_objects.apply(
+            admin.api,
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": name, "namespace": namespace},
+                "stringData": {"token": "not-for-prescale"},
+            },
+        )
     kubeconfig = _token_kubeconfig(
         admin, control_plane, "prescale", "prescale", tmp_path_factory.mktemp("sa")
     )
@@ -145,12 +112,19 @@ def test_the_service_account_can_lead_in_its_own_namespace(prescale_sa: kube.Cli
     assert not elsewhere.tick()  # forbidden: logged, not leading
 
 
-def test_the_service_account_cannot_read_secrets(prescale_sa: kube.Client) -> None:
+@pytest.mark.parametrize(
+    ("namespace", "name"), [(TARGETS, "hf-token"), ("prescale", "prescale-api-token")]
+)
+def test_the_service_account_cannot_read_secrets(
+    prescale_sa: kube.Client, namespace: str, name: str
+) -> None:
+    """Not the targets' Secrets, and not even its own API token: the kubelet mounts that."""
+    core = kubernetes.client.CoreV1Api(prescale_sa.api)
     with pytest.raises(kubernetes.client.exceptions.ApiException) as denied:
-        kubernetes.client.CoreV1Api(prescale_sa.api).read_namespaced_secret("hf-token", TARGETS)
+        core.read_namespaced_secret(name, namespace)
     assert denied.value.status == 403
     with pytest.raises(kubernetes.client.exceptions.ApiException) as listing:
-        kubernetes.client.CoreV1Api(prescale_sa.api).list_namespaced_secret(TARGETS)
+        core.list_namespaced_secret(namespace)
     assert listing.value.status == 403
 
 
