@@ -196,7 +196,7 @@ def test_the_bundled_example_config_is_valid_and_reads_its_trace_beside_it() -> 
     (workload,) = loaded.workloads
     assert isinstance(workload.source, config.TraceSource)
     assert workload.source.path == b.TRACE
-    assert [t.ref for t in workload.targets] == ["keda:chat/llama-spot", "hpa:chat/llama-od"]
+    assert [t.ref for t in workload.targets] == ["metric:chat/llama-spot", "metric:chat/llama-od"]
 
 
 def test_a_prometheus_source_is_the_adapters_block_over_the_top_level_connection(
