@@ -1,8 +1,6 @@
-"""Fixtures for the Kubernetes adapter's tests: one real control plane for the whole session.
-
-`control_plane` runs etcd, kube-apiserver and kube-controller-manager (see `kube_cluster`);
-`admin` is a `kube.Client` as cluster-admin; `scaledobject_crd` registers our ScaledObject CRD;
-`namespace` gives each test a namespace of its own.
+"""Fixtures for the Kubernetes adapter's tests, on the session's control plane (`control_plane`,
+`admin` and `scaledobject_crd` come from tests/kube_fixtures.py): `namespace` gives each test a
+namespace of its own, `proxy` and `wire` put a fault-injecting proxy in front of the API server.
 """
 
 from __future__ import annotations
@@ -12,31 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import cluster_objects
-import conftest
 import kube_cluster
 import kube_proxy
 import pytest
 
 from actuator import kube, kubeapi
-
-
-@pytest.fixture(scope="session")
-def control_plane() -> Iterator[kube_cluster.ControlPlane]:
-    try:
-        with kube_cluster.running(controllers=True) as plane:
-            yield plane
-    except kube_cluster.UnavailableError as exc:
-        conftest.missing_part("a Kubernetes control plane", f"{exc}; {kube_cluster.HOW_TO_GET}")
-
-
-@pytest.fixture(scope="session")
-def admin(control_plane: kube_cluster.ControlPlane) -> kube.Client:
-    return kube.connect(control_plane.kubeconfig)
-
-
-@pytest.fixture(scope="session")
-def scaledobject_crd(admin: kube.Client) -> None:
-    cluster_objects.register_crd(admin.api, cluster_objects.CRD_FILE)
 
 
 @pytest.fixture
