@@ -207,6 +207,11 @@ def utc(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC)
 
 
+# How long a SQLite write waits for another connection's lock: a few seconds is nothing in a
+# one-minute tick, and an HTTP read or a backup holding the file briefly is not an outage.
+SQLITE_BUSY_TIMEOUT_S = 5.0
+
+
 class StoreUnavailableError(errors.SourceUnavailableError):
     """The database did not answer: locked past the busy timeout, stopped, unreachable. The
     caller keeps what it meant to write and tries again later."""
@@ -234,11 +239,18 @@ class Store:
             ) from exc
 
     @classmethod
-    def connect(cls, url: str) -> Store:
+    def connect(cls, url: str, *, busy_timeout_s: float = SQLITE_BUSY_TIMEOUT_S) -> Store:
+        """The store at `url`, migrated; SQLite waits up to `busy_timeout_s` for a lock another
+        connection holds before a write gives up (StoreUnavailableError)."""
         migrate(url)
         engine = sa.create_engine(url)
         if engine.dialect.name == "sqlite":
-            sa.event.listen(engine, "connect", _sqlite_pragmas)
+            timeout_ms = round(busy_timeout_s * 1000)
+
+            def pragmas(connection: Any, _record: object) -> None:
+                _sqlite_pragmas(connection, timeout_ms)
+
+            sa.event.listen(engine, "connect", pragmas)
         return cls(engine)
 
     def save_policy_state(self, workload: str, state_json: str, now: dt.datetime) -> None:
@@ -634,14 +646,14 @@ def _decision(row: sa.RowMapping) -> DecisionRecord:
     )
 
 
-def _sqlite_pragmas(connection: Any, _record: object) -> None:
+def _sqlite_pragmas(connection: Any, busy_timeout_ms: int) -> None:
     """WAL lets the HTTP server read while a tick writes; with WAL, synchronous=NORMAL stays
     consistent after a crash and syncs at checkpoints instead of at every commit (a tick
-    commits a few times a minute); wait up to 5 s for a lock instead of failing at once."""
+    commits a few times a minute); wait for a lock instead of failing at once."""
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     cursor.close()
 
 
