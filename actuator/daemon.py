@@ -56,7 +56,11 @@ SOURCE_UNAVAILABLE = "source_unavailable"
 # The reason recorded when the source answered with no value for the last minute (no series, or
 # NaN): as little known as in an outage, so the last targets stay the same way.
 DEMAND_MISSING = "demand_missing"
-HOLD_REASONS = frozenset({SOURCE_UNAVAILABLE, DEMAND_MISSING})
+# The reason recorded when the clock reads earlier than a tick already stepped (NTP stepped it
+# back, a VM was restored): the policy's windows would read as if time ran backwards, so the
+# last targets stay until the clock passes that tick again.
+CLOCK_BEHIND = "clock_behind"
+HOLD_REASONS = frozenset({SOURCE_UNAVAILABLE, DEMAND_MISSING, CLOCK_BEHIND})
 # Forecast error is scored at these horizons after the refit (1 h, 6 h, 1 d): the floor looks a
 # lead time ahead (minutes to an hour), the hold and the day's shape need the longer ones.
 ERROR_HORIZONS_S = (3600, 6 * 3600, 86400)
@@ -196,6 +200,7 @@ class _Live:
     last: dict[spec.CapacityType, tuple[int, str, Outcome]] = dataclasses.field(
         default_factory=dict
     )
+    stepped_at: dt.datetime | None = None  # the latest tick that stepped (or decided, restored)
 
 
 class Daemon:
@@ -247,6 +252,8 @@ class Daemon:
             )
             live.refit_at = record.made_at
         for decision in self._db.latest_decisions(len(workload.targets), workload.name):
+            if live.stepped_at is None or decision.decided_at > live.stepped_at:
+                live.stepped_at = decision.decided_at
             capacity_type = spec.CapacityType(decision.capacity_type)
             live.last.setdefault(
                 capacity_type,
@@ -336,9 +343,19 @@ class Daemon:
         # any state there is nothing to hold, and the first state starts from what the cluster
         # runs (or the plan), so the step cannot scale anything in either
         missing = observed is None or not math.isfinite(observed)
-        if not source_up or (missing and live.state is not None):
+        behind = live.stepped_at is not None and now < live.stepped_at
+        if behind:
+            log.warning(
+                "workload=%s clock %s is behind the last tick %s, holding",
+                workload.name,
+                now.isoformat(),
+                live.stepped_at.isoformat() if live.stepped_at else None,
+            )
+        if not source_up or ((missing or behind) and live.state is not None):
             # hold: no step, the last targets stay (nothing is scaled in on missing data)
-            reason = SOURCE_UNAVAILABLE if not source_up else DEMAND_MISSING
+            reason = (
+                SOURCE_UNAVAILABLE if not source_up else CLOCK_BEHIND if behind else DEMAND_MISSING
+            )
             decided = self._held(workload, live, readings, reason)
         else:
             state = live.state if live.state is not None else self._first_state(live, now, readings)
@@ -357,6 +374,7 @@ class Daemon:
                 live.capacity_per_replica,
             )
             evidence = dict(result.evidence._asdict())
+            live.stepped_at = now
             if result.state is not live.state:
                 new_state = result.state
             live.state = result.state
