@@ -1,0 +1,55 @@
+"""The store under faults: SQLite locked by another connection for a tick, then released.
+
+The tick must go on (targets written to the real API server), keep what it could not store in
+memory, store all of it, in order, once the lock is gone, and a restart after that must set the
+same targets (nothing of the state was lost either).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import fault_rig
+
+from actuator import daemon
+
+NOW = fault_rig.NOW
+MINUTE = fault_rig.MINUTE
+
+
+def test_a_locked_sqlite_store_costs_no_decision_and_no_tick(
+    rig: fault_rig.Rig, tmp_path: Path
+) -> None:
+    rig.tick(NOW)
+    assert fault_rig.first(rig.tick(NOW + MINUTE)).outcome is daemon.Outcome.UNCHANGED
+    # someone else resets the floor, so the locked tick has a new decision to store
+    fault_rig.set_floor_as_operator(rig.admin, rig.namespace, rig.workloads[0], 1)
+    with fault_rig.sqlite_locked(tmp_path / "prescale.db"):
+        during = rig.tick(NOW + 2 * MINUTE)
+    decision = fault_rig.first(during)
+    assert decision.outcome is daemon.Outcome.APPLIED  # the cluster was written all the same
+    assert rig.floor() == decision.replicas
+    assert during.store_pending > 0
+    assert rig.ledger.lost(rig.db) != []  # the store really missed it meanwhile
+    after = rig.tick(NOW + 3 * MINUTE)
+    assert after.store_pending == 0
+    assert rig.ledger.lost(rig.db) == []
+    # a restart now carries on from the stored state: the same target, nothing rewritten
+    rig.core = rig.new_daemon()
+    restarted = rig.tick(NOW + 4 * MINUTE)
+    assert fault_rig.targets(restarted) == fault_rig.targets(after)
+    assert fault_rig.first(restarted).outcome is daemon.Outcome.UNCHANGED
+
+
+def test_a_refit_while_the_store_is_locked_plans_from_memory(
+    rig: fault_rig.Rig, tmp_path: Path
+) -> None:
+    """The hourly refit meets the lock: the new plan is used at once; the store gets the next."""
+    rig.tick(NOW)
+    with fault_rig.sqlite_locked(tmp_path / "prescale.db"):
+        during = rig.tick(NOW + 60 * MINUTE)
+    assert during.workloads[0].refit_at == NOW + 60 * MINUTE
+    plan = rig.db.latest_plan(rig.workloads[0])
+    assert plan is not None and plan.made_at == NOW  # the locked refit was not stored
+    rig.tick(NOW + 61 * MINUTE)
+    assert rig.ledger.lost(rig.db) == []
