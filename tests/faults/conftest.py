@@ -14,6 +14,8 @@ import kube_cluster
 import kube_proxy
 import prometheus_server
 import pytest
+import sqlalchemy as sa
+import tcp_proxy
 
 from actuator import kube
 
@@ -58,6 +60,7 @@ def make_rig(
     tmp_path: Path,
     count: int,
     warm_db: Path | None = None,
+    store_url: str | None = None,
 ) -> fault_rig.Rig:
     namespace = f"f-{uuid.uuid4().hex[:10]}"
     workloads = fault_rig.names(count)
@@ -73,6 +76,7 @@ def make_rig(
         workloads=workloads,
         work_dir=tmp_path,
         db_path=tmp_path / "prescale.db",
+        store_url=store_url,
     )
 
 
@@ -118,6 +122,49 @@ def fleet(
         admin=admin,
         tmp_path=tmp_path,
         count=SOAK_WORKLOADS,
+    )
+    try:
+        yield built
+    finally:
+        built.stop()
+
+
+@pytest.fixture
+def pg_line(postgres_url: str) -> Iterator[tuple[tcp_proxy.Proxy, str]]:
+    """A fresh database on the session's PostgreSQL, reached through a TCP proxy that can cut
+    the line: (the proxy, the store URL through it)."""
+    url = sa.engine.make_url(postgres_url)
+    name = f"f_{uuid.uuid4().hex[:10]}"
+    engine = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    assert url.host is not None and url.port is not None
+    line = tcp_proxy.start((url.host, url.port))
+    try:
+        yield line, url.set(port=line.port, database=name).render_as_string(hide_password=False)
+    finally:
+        line.stop()
+
+
+@pytest.fixture
+def pg_rig(  # noqa: PLR0917 - pytest passes fixtures by position
+    fault_prometheus: str,
+    kube_wire: kube_proxy.Proxy,
+    control_plane: kube_cluster.ControlPlane,
+    admin: kube.Client,
+    tmp_path: Path,
+    pg_line: tuple[tcp_proxy.Proxy, str],
+) -> Iterator[fault_rig.Rig]:
+    """One workload with an HPA, its store on PostgreSQL behind `pg_line`."""
+    built = make_rig(
+        fault_prometheus=fault_prometheus,
+        kube_wire=kube_wire,
+        control_plane=control_plane,
+        admin=admin,
+        tmp_path=tmp_path,
+        count=1,
+        store_url=pg_line[1],
     )
     try:
         yield built

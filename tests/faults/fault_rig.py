@@ -268,6 +268,7 @@ class Rig:
         work_dir: Path,
         leadership: daemon.Leadership | None = None,
         db_path: Path | None = None,
+        store_url: str | None = None,
     ) -> Rig:
         prom = fault_proxy.start(prometheus_url)
         waits: list[float] = []
@@ -277,7 +278,10 @@ class Rig:
             sleep=waits.append,
         )
         db_path = db_path or work_dir / "prescale.db"
-        settings = config.validate(config_data(db_path, namespace, workloads))
+        data = config_data(db_path, namespace, workloads)
+        if store_url is not None:
+            data["store"] = store_url
+        settings = config.validate(data)
         db = store.Store.connect(settings.store_url, busy_timeout_s=STORE_BUSY_TIMEOUT_S)
         rig = cls(
             core=daemon.Daemon(settings, db, {}),  # replaced below, once the proxy is known

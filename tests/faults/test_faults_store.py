@@ -1,4 +1,6 @@
-"""The store under faults: SQLite locked by another connection for a tick, then released.
+"""The store under faults: SQLite locked by another connection for a tick, then released;
+PostgreSQL cut off (a TCP proxy in front of the real server drops every connection) for two
+ticks, then back.
 
 The tick must go on (targets written to the real API server), keep what it could not store in
 memory, store all of it, in order, once the lock is gone, and a restart after that must set the
@@ -10,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import fault_rig
+import tcp_proxy
 
 from actuator import daemon
 
@@ -53,3 +56,27 @@ def test_a_refit_while_the_store_is_locked_plans_from_memory(
     assert plan is not None and plan.made_at == NOW  # the locked refit was not stored
     rig.tick(NOW + 61 * MINUTE)
     assert rig.ledger.lost(rig.db) == []
+
+
+def test_a_postgresql_store_cut_off_costs_no_decision_and_no_tick(
+    pg_rig: fault_rig.Rig, pg_line: tuple[tcp_proxy.Proxy, str]
+) -> None:
+    line, _ = pg_line
+    rig = pg_rig
+    rig.tick(NOW)
+    assert fault_rig.first(rig.tick(NOW + MINUTE)).outcome is daemon.Outcome.UNCHANGED
+    fault_rig.set_floor_as_operator(rig.admin, rig.namespace, rig.workloads[0], 1)
+    line.cut()
+    during = rig.tick(NOW + 2 * MINUTE)
+    assert fault_rig.first(during).outcome is daemon.Outcome.APPLIED
+    assert rig.floor() == fault_rig.first(during).replicas
+    still = rig.tick(NOW + 3 * MINUTE)  # still cut: the queue waits, the tick goes on
+    assert during.store_pending > 0 and still.store_pending >= during.store_pending
+    line.restore()
+    after = rig.tick(NOW + 4 * MINUTE)
+    assert after.store_pending == 0
+    assert rig.ledger.lost(rig.db) == []
+    rig.core = rig.new_daemon()
+    restarted = rig.tick(NOW + 5 * MINUTE)
+    assert fault_rig.targets(restarted) == fault_rig.targets(after)
+    assert fault_rig.first(restarted).outcome is daemon.Outcome.UNCHANGED
