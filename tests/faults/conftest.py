@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import fault_rig
@@ -51,82 +51,56 @@ def kube_wire(control_plane: kube_cluster.ControlPlane) -> Iterator[kube_proxy.P
         yield running
 
 
-def make_rig(
-    *,
+@pytest.fixture
+def rigs(
     fault_prometheus: str,
     kube_wire: kube_proxy.Proxy,
     control_plane: kube_cluster.ControlPlane,
     admin: kube.Client,
     tmp_path: Path,
-    count: int,
-    warm_db: Path | None = None,
-    store_url: str | None = None,
-) -> fault_rig.Rig:
-    namespace = f"f-{uuid.uuid4().hex[:10]}"
-    workloads = fault_rig.names(count)
-    fault_rig.create_targets(admin, namespace, workloads)
-    if warm_db is not None:
-        shutil.copy(warm_db, tmp_path / "prescale.db")
-    return fault_rig.Rig.build(
-        prometheus_url=fault_prometheus,
-        kube_wire=kube_wire,
-        admin_token=control_plane.admin_token,
-        admin=admin,
-        namespace=namespace,
-        workloads=workloads,
-        work_dir=tmp_path,
-        db_path=tmp_path / "prescale.db",
-        store_url=store_url,
-    )
+) -> Iterator[Callable[..., fault_rig.Rig]]:
+    """Makes rigs (a fresh namespace with a Deployment and an HPA per workload, a SQLite store
+    copied from `warm_db` or new, or `store_url`) and stops them after the test."""
+    made: list[fault_rig.Rig] = []
+
+    def make(
+        count: int, warm_db: Path | None = None, store_url: str | None = None
+    ) -> fault_rig.Rig:
+        namespace = f"f-{uuid.uuid4().hex[:10]}"
+        workloads = fault_rig.names(count)
+        fault_rig.create_targets(admin, namespace, workloads)
+        if warm_db is not None:
+            shutil.copy(warm_db, tmp_path / "prescale.db")
+        built = fault_rig.Rig.build(
+            prometheus_url=fault_prometheus,
+            kube_wire=kube_wire,
+            admin_token=control_plane.admin_token,
+            admin=admin,
+            namespace=namespace,
+            workloads=workloads,
+            work_dir=tmp_path,
+            db_path=tmp_path / "prescale.db",
+            store_url=store_url,
+        )
+        made.append(built)
+        return built
+
+    yield make
+    for built in made:
+        built.stop()
 
 
 @pytest.fixture
-def rig(  # noqa: PLR0917 - pytest passes fixtures by position
-    fault_prometheus: str,
-    kube_wire: kube_proxy.Proxy,
-    control_plane: kube_cluster.ControlPlane,
-    admin: kube.Client,
-    tmp_path: Path,
-    warm_db: Path,
-) -> Iterator[fault_rig.Rig]:
+def rig(rigs: Callable[..., fault_rig.Rig], warm_db: Path) -> fault_rig.Rig:
     """One workload with an HPA (floor 1), its daemon restarting from the warm store: the plan
     made at NOW is in force, the next refit is due an hour later."""
-    built = make_rig(
-        fault_prometheus=fault_prometheus,
-        kube_wire=kube_wire,
-        control_plane=control_plane,
-        admin=admin,
-        tmp_path=tmp_path,
-        count=1,
-        warm_db=warm_db,
-    )
-    try:
-        yield built
-    finally:
-        built.stop()
+    return rigs(1, warm_db=warm_db)
 
 
 @pytest.fixture
-def fleet(
-    fault_prometheus: str,
-    kube_wire: kube_proxy.Proxy,
-    control_plane: kube_cluster.ControlPlane,
-    admin: kube.Client,
-    tmp_path: Path,
-) -> Iterator[fault_rig.Rig]:
+def fleet(rigs: Callable[..., fault_rig.Rig]) -> fault_rig.Rig:
     """The short soak's fleet: SOAK_WORKLOADS workloads, each with an HPA, a fresh store."""
-    built = make_rig(
-        fault_prometheus=fault_prometheus,
-        kube_wire=kube_wire,
-        control_plane=control_plane,
-        admin=admin,
-        tmp_path=tmp_path,
-        count=SOAK_WORKLOADS,
-    )
-    try:
-        yield built
-    finally:
-        built.stop()
+    return rigs(SOAK_WORKLOADS)
 
 
 @pytest.fixture
@@ -148,25 +122,8 @@ def pg_line(postgres_url: str) -> Iterator[tuple[tcp_proxy.Proxy, str]]:
 
 
 @pytest.fixture
-def pg_rig(  # noqa: PLR0917 - pytest passes fixtures by position
-    fault_prometheus: str,
-    kube_wire: kube_proxy.Proxy,
-    control_plane: kube_cluster.ControlPlane,
-    admin: kube.Client,
-    tmp_path: Path,
-    pg_line: tuple[tcp_proxy.Proxy, str],
-) -> Iterator[fault_rig.Rig]:
+def pg_rig(
+    rigs: Callable[..., fault_rig.Rig], pg_line: tuple[tcp_proxy.Proxy, str]
+) -> fault_rig.Rig:
     """One workload with an HPA, its store on PostgreSQL behind `pg_line`."""
-    built = make_rig(
-        fault_prometheus=fault_prometheus,
-        kube_wire=kube_wire,
-        control_plane=control_plane,
-        admin=admin,
-        tmp_path=tmp_path,
-        count=1,
-        store_url=pg_line[1],
-    )
-    try:
-        yield built
-    finally:
-        built.stop()
+    return rigs(1, store_url=pg_line[1])

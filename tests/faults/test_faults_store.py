@@ -9,6 +9,7 @@ same targets (nothing of the state was lost either).
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import fault_rig
@@ -18,6 +19,18 @@ from actuator import daemon
 
 NOW = fault_rig.NOW
 MINUTE = fault_rig.MINUTE
+
+
+def flushed_and_restarted(rig: fault_rig.Rig, at: dt.datetime) -> None:
+    """The store answers again at `at`: the tick stores everything waiting, and a restart then
+    carries on from the stored state (the same target, nothing rewritten)."""
+    after = rig.tick(at)
+    assert after.store_pending == 0
+    assert rig.ledger.lost(rig.db) == []
+    rig.core = rig.new_daemon()
+    restarted = rig.tick(at + MINUTE)
+    assert fault_rig.targets(restarted) == fault_rig.targets(after)
+    assert fault_rig.first(restarted).outcome is daemon.Outcome.UNCHANGED
 
 
 def test_a_locked_sqlite_store_costs_no_decision_and_no_tick(
@@ -34,14 +47,7 @@ def test_a_locked_sqlite_store_costs_no_decision_and_no_tick(
     assert rig.floor() == decision.replicas
     assert during.store_pending > 0
     assert rig.ledger.lost(rig.db) != []  # the store really missed it meanwhile
-    after = rig.tick(NOW + 3 * MINUTE)
-    assert after.store_pending == 0
-    assert rig.ledger.lost(rig.db) == []
-    # a restart now carries on from the stored state: the same target, nothing rewritten
-    rig.core = rig.new_daemon()
-    restarted = rig.tick(NOW + 4 * MINUTE)
-    assert fault_rig.targets(restarted) == fault_rig.targets(after)
-    assert fault_rig.first(restarted).outcome is daemon.Outcome.UNCHANGED
+    flushed_and_restarted(rig, NOW + 3 * MINUTE)
 
 
 def test_a_refit_while_the_store_is_locked_plans_from_memory(
@@ -73,10 +79,4 @@ def test_a_postgresql_store_cut_off_costs_no_decision_and_no_tick(
     still = rig.tick(NOW + 3 * MINUTE)  # still cut: the queue waits, the tick goes on
     assert during.store_pending > 0 and still.store_pending >= during.store_pending
     line.restore()
-    after = rig.tick(NOW + 4 * MINUTE)
-    assert after.store_pending == 0
-    assert rig.ledger.lost(rig.db) == []
-    rig.core = rig.new_daemon()
-    restarted = rig.tick(NOW + 5 * MINUTE)
-    assert fault_rig.targets(restarted) == fault_rig.targets(after)
-    assert fault_rig.first(restarted).outcome is daemon.Outcome.UNCHANGED
+    flushed_and_restarted(rig, NOW + 4 * MINUTE)
