@@ -20,13 +20,13 @@ import contextlib
 import datetime as dt
 import math
 import sqlite3
-import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import cluster_objects
+import daemon_builders
 import fault_proxy
 import kube_proxy
 import kubernetes
@@ -35,10 +35,6 @@ import prometheus_server
 
 from actuator import cluster, config, daemon, kube, kubeapi, prometheus_source, source, store
 from actuator.commands import inputs
-
-# The daemon's tests build the workload spec the suite uses (the chat example, 4 per replica).
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "daemon"))
-import daemon_builders
 
 METRIC = "prescale_fault_requests_total"
 # Two days of history at one minute: a refit reads the last day (schedule history 1d).
