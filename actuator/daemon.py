@@ -567,8 +567,9 @@ class Daemon:
             self._refit_stored(workload, now)
 
     def _refit_stored(self, workload: config.Workload, now: dt.datetime) -> None:
-        """A refit whose store may not answer: the new plan is used from memory at once and
-        stored by the next refit (the plan in force is never dropped for a store outage)."""
+        """A refit whose store may not answer: a plan made before the store failed is used from
+        memory at once (stored by the next refit); if the store could not even be read, the
+        plan in force stays. Either way the tick runs."""
         try:
             self._refit_one(workload, now)
         except store.StoreUnavailableError as exc:

@@ -179,6 +179,15 @@ def hpa_floor(admin: kube.Client, namespace: str, workload: str) -> int | None:
     return int(hpa.spec.min_replicas)
 
 
+def delete_targets(admin: kube.Client, namespace: str) -> None:
+    """The namespace and what the rig made in it, so the HPA controller of the shared control
+    plane has no leftovers to sync for the tests that come after."""
+    autoscaling = kubernetes.client.AutoscalingV2Api(admin.api)
+    autoscaling.delete_collection_namespaced_horizontal_pod_autoscaler(namespace)
+    kubernetes.client.AppsV1Api(admin.api).delete_collection_namespaced_deployment(namespace)
+    kubernetes.client.CoreV1Api(admin.api).delete_namespace(namespace)
+
+
 def delete_hpa(admin: kube.Client, namespace: str, workload: str) -> None:
     kubernetes.client.AutoscalingV2Api(admin.api).delete_namespaced_horizontal_pod_autoscaler(
         hpa_name(workload), namespace
@@ -331,6 +340,7 @@ class Rig:
 
     def stop(self) -> None:
         self.prom.stop()
+        delete_targets(self.admin, self.namespace)
 
 
 def targets(report: daemon.TickReport) -> dict[str, int]:
