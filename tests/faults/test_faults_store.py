@@ -15,7 +15,7 @@ from pathlib import Path
 import fault_rig
 import tcp_proxy
 
-from actuator import daemon
+from actuator import daemon, http
 
 NOW = fault_rig.NOW
 MINUTE = fault_rig.MINUTE
@@ -47,6 +47,9 @@ def test_a_locked_sqlite_store_costs_no_decision_and_no_tick(
     assert rig.floor() == decision.replicas
     assert during.store_pending > 0
     assert rig.ledger.lost(rig.db) != []  # the store really missed it meanwhile
+    metrics = http.Metrics()
+    metrics.observe(during, {})
+    assert (metrics.registry.get_sample_value("prescale_store_pending") or 0) > 0
     flushed_and_restarted(rig, NOW + 3 * MINUTE)
 
 
