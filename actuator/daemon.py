@@ -4,8 +4,9 @@ One tick, for every workload, with `now` read once by the caller:
 
 1. read the ready replicas (and current floor) of each target, and the demand of the last
    minute from the workload's source; a source outage holds: the last targets stay, nothing is
-   stepped, and the decision is recorded with the reason `source_unavailable` (a missing
-   reading never scales anything in);
+   stepped, and the decision is recorded with the reason `source_unavailable` (or
+   `demand_missing` when the source answers with no value, e.g. NaN): a missing reading never
+   scales anything in;
 2. refit when due (or when no plan is in force): history up to now from the source, the model
    chosen by the last selection (re-selected daily), the lead time learned from observed cold
    starts, then `plan.build_plan`; the plan and its forecast are stored;
@@ -14,7 +15,8 @@ One tick, for every workload, with `now` read once by the caller:
 4. in actuate mode and only as the leader, write each target that differs from the cluster's
    floor (absolute and idempotent, through the `TargetWriter`); in advisory mode write nothing;
 5. store the decisions that changed and the policy state, so that a restart carries on from
-   the same state and sets the same targets (no churn).
+   the same state and sets the same targets (no churn); when the store does not answer they
+   wait in memory, in order, for the next tick that reaches it (none is lost, the tick goes on).
 
 The outside systems come in as small protocols (`DemandSource`, `TargetWriter`,
 `ColdStartReader`, `Leadership`), so the tick runs on a CSV trace, a real Prometheus or a real
@@ -51,6 +53,14 @@ Floors = tick.Floors
 
 # The reason recorded when a tick could not read its source and kept the last targets.
 SOURCE_UNAVAILABLE = "source_unavailable"
+# The reason recorded when the source answered with no value for the last minute (no series, or
+# NaN): as little known as in an outage, so the last targets stay the same way.
+DEMAND_MISSING = "demand_missing"
+# The reason recorded when the clock reads earlier than a tick already stepped (NTP stepped it
+# back, a VM was restored): the policy's windows would read as if time ran backwards, so the
+# last targets stay until the clock passes that tick again.
+CLOCK_BEHIND = "clock_behind"
+HOLD_REASONS = frozenset({SOURCE_UNAVAILABLE, DEMAND_MISSING, CLOCK_BEHIND})
 # Forecast error is scored at these horizons after the refit (1 h, 6 h, 1 d): the floor looks a
 # lead time ahead (minutes to an hour), the hold and the day's shape need the longer ones.
 ERROR_HORIZONS_S = (3600, 6 * 3600, 86400)
@@ -66,7 +76,7 @@ class Outcome(StrEnum):
     EXPORTED = "exported"  # a `metric` target: served on /metrics and /api/v1/plan only
     STANDBY = "standby"  # not the leader: another replica writes
     FAILED = "failed"  # the write failed; retried next tick with a fresh read
-    HELD = "held"  # the source was unavailable: the last targets stay
+    HELD = "held"  # no demand reading (source down, no value): the last targets stay
 
 
 @dataclass(frozen=True)
@@ -164,6 +174,9 @@ class TickReport:
     workloads: tuple[WorkloadTick, ...]
     duration_s: float
     leader: bool
+    # decisions and states decided but not yet in the store (it did not answer): written, in
+    # order, by the first tick that reaches it again
+    store_pending: int = 0
 
 
 @dataclass
@@ -187,6 +200,7 @@ class _Live:
     last: dict[spec.CapacityType, tuple[int, str, Outcome]] = dataclasses.field(
         default_factory=dict
     )
+    stepped_at: dt.datetime | None = None  # the latest tick that stepped (or decided, restored)
 
 
 class Daemon:
@@ -212,6 +226,10 @@ class Daemon:
         self._monotonic = monotonic
         self._live: dict[str, _Live] = {w.name: self._restore(w) for w in settings.workloads}
         self.last_report: TickReport | None = None
+        # what the store has not taken yet (see `_persist`)
+        self._pending_decisions: list[store.DecisionRecord] = []
+        self._pending_states: dict[str, str] = {}
+        self._pending_states_at: dt.datetime | None = None
 
     # ----- restart ---------------------------------------------------------------------
 
@@ -234,6 +252,8 @@ class Daemon:
             )
             live.refit_at = record.made_at
         for decision in self._db.latest_decisions(len(workload.targets), workload.name):
+            if live.stepped_at is None or decision.decided_at > live.stepped_at:
+                live.stepped_at = decision.decided_at
             capacity_type = spec.CapacityType(decision.capacity_type)
             live.last.setdefault(
                 capacity_type,
@@ -248,7 +268,7 @@ class Daemon:
         simulator's order: a refit at minute m uses history before m, then m is stepped)."""
         for workload in self.settings.workloads:
             if self._refit_due(workload, now):
-                self._refit_one(workload, now)
+                self._refit_stored(workload, now)
         return self.tick(now)
 
     def tick(self, now: dt.datetime) -> TickReport:
@@ -263,13 +283,38 @@ class Daemon:
             records.extend(changed)
             if state is not None:
                 states[workload.name] = state
-        self._db.record_decisions(records)
-        self._db.save_policy_states(
-            {name: store.encode_state(s) for name, s in states.items()}, now
-        )
-        report = TickReport(now, tuple(results), self._monotonic() - started, leader)
+        pending = self._persist(records, states, now)
+        report = TickReport(now, tuple(results), self._monotonic() - started, leader, pending)
         self.last_report = report
         return report
+
+    def _persist(
+        self,
+        records: Sequence[store.DecisionRecord],
+        states: Mapping[str, step.PolicyState],
+        now: dt.datetime,
+    ) -> int:
+        """Store this tick's decisions and states after any an earlier tick could not store;
+        how many are still waiting. A store that does not answer costs no decision: they stay
+        queued in memory (the targets were already acted on) and the tick goes on."""
+        self._pending_decisions.extend(records)
+        self._pending_states.update({name: store.encode_state(s) for name, s in states.items()})
+        if states:
+            self._pending_states_at = now
+        try:
+            self._db.record_decisions(self._pending_decisions)
+            self._pending_decisions = []
+            if self._pending_states:
+                self._db.save_policy_states(self._pending_states, self._pending_states_at or now)
+            self._pending_states = {}
+        except store.StoreUnavailableError as exc:
+            log.warning(
+                "store unavailable, %d decision(s) and %d state(s) kept for the next tick: %s",
+                len(self._pending_decisions),
+                len(self._pending_states),
+                exc,
+            )
+        return len(self._pending_decisions) + len(self._pending_states)
 
     def _tick_one(
         self, workload: config.Workload, now: dt.datetime, leader: bool
@@ -294,9 +339,24 @@ class Daemon:
 
         new_state: step.PolicyState | None = None
         evidence: dict[str, object] = {"forecast_floor": floor, "observed_demand": observed}
-        if not source_up:
+        # no value from a source that answered: hold the last targets like an outage; before
+        # any state there is nothing to hold, and the first state starts from what the cluster
+        # runs (or the plan), so the step cannot scale anything in either
+        missing = observed is None or not math.isfinite(observed)
+        behind = live.stepped_at is not None and now < live.stepped_at
+        if behind:
+            log.warning(
+                "workload=%s clock %s is behind the last tick %s, holding",
+                workload.name,
+                now.isoformat(),
+                live.stepped_at.isoformat() if live.stepped_at else None,
+            )
+        if not source_up or ((missing or behind) and live.state is not None):
             # hold: no step, the last targets stay (nothing is scaled in on missing data)
-            decided = self._held(workload, live, readings)
+            reason = (
+                SOURCE_UNAVAILABLE if not source_up else CLOCK_BEHIND if behind else DEMAND_MISSING
+            )
+            decided = self._held(workload, live, readings, reason)
         else:
             state = live.state if live.state is not None else self._first_state(live, now, readings)
             ready = _ready(workload, readings, state.targets)
@@ -314,6 +374,7 @@ class Daemon:
                 live.capacity_per_replica,
             )
             evidence = dict(result.evidence._asdict())
+            live.stepped_at = now
             if result.state is not live.state:
                 new_state = result.state
             live.state = result.state
@@ -401,6 +462,7 @@ class Daemon:
         workload: config.Workload,
         live: _Live,
         readings: Mapping[spec.CapacityType, Reading],
+        reason: str,
     ) -> list[tuple[config.Target, int, str]]:
         """The last targets (stored state, else what the cluster holds), unchanged."""
         held = []
@@ -410,7 +472,7 @@ class Daemon:
             else:
                 reading = readings.get(target.capacity_type)
                 replicas = reading.floor if reading and reading.floor is not None else -1
-            held.append((target, replicas, SOURCE_UNAVAILABLE))
+            held.append((target, replicas, reason))
         return held
 
     def _act(
@@ -422,7 +484,7 @@ class Daemon:
         leader: bool,
     ) -> TargetDecision:
         ready = None if reading is None else reading.ready
-        if reason == SOURCE_UNAVAILABLE:
+        if reason in HOLD_REASONS:
             return TargetDecision(target, replicas, reason, Outcome.HELD, ready)
         if target.kind is config.TargetKind.METRIC:
             return TargetDecision(target, replicas, reason, Outcome.EXPORTED, ready)
@@ -502,7 +564,16 @@ class Daemon:
     def refit(self, now: dt.datetime) -> None:
         """Refit every workload (the hourly job); a source outage keeps the plan in force."""
         for workload in self.settings.workloads:
+            self._refit_stored(workload, now)
+
+    def _refit_stored(self, workload: config.Workload, now: dt.datetime) -> None:
+        """A refit whose store may not answer: a plan made before the store failed is used from
+        memory at once (stored by the next refit); if the store could not even be read, the
+        plan in force stays. Either way the tick runs."""
+        try:
             self._refit_one(workload, now)
+        except store.StoreUnavailableError as exc:
+            log.warning("workload=%s refit not stored: %s", workload.name, exc)
 
     def reselect(self, now: dt.datetime) -> None:
         """Forget the model choices, so the next refit of each workload runs the backtest."""

@@ -91,6 +91,11 @@ class Metrics:
             "prescale_source_up", "1 when the demand source answered this tick", w, registry=r
         )
         self.leader = prom.Gauge("prescale_leader", "1 when this replica writes", registry=r)
+        self.store_pending = prom.Gauge(
+            "prescale_store_pending",
+            "Decisions and states waiting in memory for a store that did not answer",
+            registry=r,
+        )
         self.shadow_served = prom.Gauge(
             "prescale_shadow_served_ratio",
             "Advisory shadow score: share of minutes served over the window; run=plan|actual",
@@ -110,6 +115,7 @@ class Metrics:
     def observe(self, report: daemon.TickReport, scores: dict[str, shadow.Score]) -> None:
         self.tick_seconds.set(report.duration_s)
         self.leader.set(1 if report.leader else 0)
+        self.store_pending.set(report.store_pending)
         for w in report.workloads:
             name = w.workload
             self.floor.labels(name).set(-1 if w.floor is None else w.floor)

@@ -128,8 +128,12 @@ class Service:
         for w in report.workloads:
             self.shadow.add(specs[w.workload], report.at.timestamp(), w)
         self.metrics.observe(report, {n: self.shadow.score(n) for n in specs})
-        for name in specs:
-            self.metrics.observe_errors(self._db.latest_forecast_errors(name))
+        try:
+            for name in specs:
+                self.metrics.observe_errors(self._db.latest_forecast_errors(name))
+        except store.StoreUnavailableError as exc:
+            # the tick's own metrics are out; the scores shown stay the last ones read
+            log.warning("forecast errors not read: %s", exc)
 
     def start(self) -> None:
         s = self.settings.schedule

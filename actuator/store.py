@@ -12,10 +12,11 @@ SQLite returns naive datetimes for `DateTime(timezone=True)` while PostgreSQL re
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -206,23 +207,55 @@ def utc(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC)
 
 
+# How long a SQLite write waits for another connection's lock: a few seconds is nothing in a
+# one-minute tick, and an HTTP read or a backup holding the file briefly is not an outage.
+SQLITE_BUSY_TIMEOUT_S = 5.0
+
+
+class StoreUnavailableError(errors.SourceUnavailableError):
+    """The database did not answer: locked past the busy timeout, stopped, unreachable. The
+    caller keeps what it meant to write and tries again later."""
+
+
 class Store:
     """Reads and writes prescale's persisted state. Create with an engine from `connect`."""
 
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
 
+    @contextlib.contextmanager
+    def _session(self, *, write: bool) -> Iterator[sa.Connection]:
+        """A connection (a transaction when writing); a database that cannot be reached or
+        stays locked becomes StoreUnavailableError (its driver's first line only: the URL,
+        and so any password, stays out of the message)."""
+        try:
+            with self._engine.begin() if write else self._engine.connect() as conn:
+                yield conn
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            first_line = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else ""
+            raise StoreUnavailableError(
+                f"the store did not answer ({type(exc.orig).__name__}: {first_line}); "
+                "check that the database is up and that nothing holds a lock on it"
+            ) from exc
+
     @classmethod
-    def connect(cls, url: str) -> Store:
+    def connect(cls, url: str, *, busy_timeout_s: float = SQLITE_BUSY_TIMEOUT_S) -> Store:
+        """The store at `url`, migrated; SQLite waits up to `busy_timeout_s` for a lock another
+        connection holds before a write gives up (StoreUnavailableError)."""
         migrate(url)
         engine = sa.create_engine(url)
         if engine.dialect.name == "sqlite":
-            sa.event.listen(engine, "connect", _sqlite_pragmas)
+            timeout_ms = round(busy_timeout_s * 1000)
+
+            def pragmas(connection: Any, _record: object) -> None:
+                _sqlite_pragmas(connection, timeout_ms)
+
+            sa.event.listen(engine, "connect", pragmas)
         return cls(engine)
 
     def save_policy_state(self, workload: str, state_json: str, now: dt.datetime) -> None:
         now = _require_aware("now", now)
-        with self._engine.begin() as conn:
+        with self._session(write=True) as conn:
             updated = conn.execute(
                 POLICY_STATES.update()
                 .where(POLICY_STATES.c.workload == workload)
@@ -240,7 +273,7 @@ class Store:
         now = _require_aware("now", now)
         if not states:
             return
-        with self._engine.begin() as conn:
+        with self._session(write=True) as conn:
             known = set(
                 conn.execute(
                     sa.select(POLICY_STATES.c.workload).where(
@@ -273,7 +306,7 @@ class Store:
 
     def load_policy_state(self, workload: str) -> str | None:
         """The last saved state of `workload`, or None when it has never been saved."""
-        with self._engine.connect() as conn:
+        with self._session(write=False) as conn:
             row = conn.execute(
                 sa.select(POLICY_STATES.c.state_json).where(POLICY_STATES.c.workload == workload)
             ).first()
@@ -283,7 +316,7 @@ class Store:
         moments = [_require_aware("decided_at", r.decided_at) for r in records]
         if not records:
             return
-        with self._engine.begin() as conn:
+        with self._session(write=True) as conn:
             conn.execute(
                 DECISIONS.insert(),
                 [
@@ -309,7 +342,7 @@ class Store:
             .where(DECISIONS.c.workload == workload, DECISIONS.c.decided_at >= since)
             .order_by(DECISIONS.c.decided_at, DECISIONS.c.id)
         )
-        with self._engine.connect() as conn:
+        with self._session(write=False) as conn:
             rows = conn.execute(query).mappings().all()
         return [_decision(row) for row in rows]
 
@@ -318,7 +351,7 @@ class Store:
         query = sa.select(DECISIONS).order_by(DECISIONS.c.decided_at.desc(), DECISIONS.c.id.desc())
         if workload is not None:
             query = query.where(DECISIONS.c.workload == workload)
-        with self._engine.connect() as conn:
+        with self._session(write=False) as conn:
             rows = conn.execute(query.limit(limit)).mappings().all()
         return [_decision(row) for row in rows]
 
@@ -329,7 +362,7 @@ class Store:
                 f"lead_time_s ({lead_time_s}) for workload {workload} must be >= 0; "
                 "a replica cannot be ready before it was ordered"
             )
-        with self._engine.begin() as conn:
+        with self._session(write=True) as conn:
             conn.execute(
                 COLD_STARTS.insert().values(
                     workload=workload, ready_at=ready_at, lead_time_s=lead_time_s
@@ -344,7 +377,7 @@ class Store:
             .where(COLD_STARTS.c.workload == workload, COLD_STARTS.c.ready_at >= since)
             .order_by(COLD_STARTS.c.ready_at, COLD_STARTS.c.id)
         )
-        with self._engine.connect() as conn:
+        with self._session(write=False) as conn:
             return [float(value) for (value,) in conn.execute(query)]
 
     def record_cold_starts(self, workload: str, observed: list[ColdStartRecord]) -> int:
@@ -356,7 +389,7 @@ class Store:
                 fresh.setdefault(record.pod_uid, record)
         if not fresh:
             return 0
-        with self._engine.begin() as conn:
+        with self._session(write=True) as conn:
             known = set(
                 conn.execute(
                     sa.select(COLD_STARTS.c.pod_uid).where(
@@ -388,12 +421,12 @@ class Store:
             .where(COLD_STARTS.c.workload == workload, COLD_STARTS.c.ready_at >= since)
             .order_by(COLD_STARTS.c.ready_at, COLD_STARTS.c.id)
         )
-        with self._engine.connect() as conn:
+        with self._session(write=False) as conn:
             return [(utc(at), float(seconds)) for at, seconds in conn.execute(query)]
 
     def save_forecast(self, record: ForecastRecord) -> int:
         columns = {name: [_finite_or_none(v) for v in values] for name, values in record.columns}
-        with self._engine.begin() as conn:
+        with self._session(write=True) as conn:
             result = conn.execute(
                 FORECASTS.insert().values(
                     workload=record.workload,
@@ -416,7 +449,7 @@ class Store:
             )
             .order_by(FORECASTS.c.made_at, FORECASTS.c.id)
         )
-        with self._engine.connect() as conn:
+        with self._session(write=False) as conn:
             rows = conn.execute(query).mappings().all()
         return [
             ForecastRecord(
@@ -434,7 +467,7 @@ class Store:
         ]
 
     def save_plan(self, record: PlanRecord) -> int:
-        with self._engine.begin() as conn:
+        with self._session(write=True) as conn:
             result = conn.execute(
                 PLANS.insert().values(
                     workload=record.workload,
@@ -457,7 +490,7 @@ class Store:
             .order_by(PLANS.c.made_at.desc(), PLANS.c.id.desc())
             .limit(1)
         )
-        with self._engine.connect() as conn:
+        with self._session(write=False) as conn:
             row = conn.execute(query).mappings().first()
         if row is None:
             return None
@@ -476,7 +509,7 @@ class Store:
     def record_forecast_errors(self, scores: list[ForecastError]) -> None:
         if not scores:
             return
-        with self._engine.begin() as conn:
+        with self._session(write=True) as conn:
             conn.execute(
                 FORECAST_ERRORS.insert(),
                 [
@@ -505,7 +538,7 @@ class Store:
             .join(newest, FORECAST_ERRORS.c.id == newest.c.id)
             .order_by(FORECAST_ERRORS.c.horizon_s)
         )
-        with self._engine.connect() as conn:
+        with self._session(write=False) as conn:
             rows = conn.execute(query).mappings().all()
         return [
             ForecastError(
@@ -536,7 +569,7 @@ class Store:
             return now - dt.timedelta(seconds=seconds)
 
         newest_plans = sa.select(sa.func.max(PLANS.c.id)).group_by(PLANS.c.workload)
-        with self._engine.begin() as conn:
+        with self._session(write=True) as conn:
             counts = Pruned(
                 decisions=conn.execute(
                     DECISIONS.delete().where(DECISIONS.c.decided_at < before(decisions_s))
@@ -613,14 +646,14 @@ def _decision(row: sa.RowMapping) -> DecisionRecord:
     )
 
 
-def _sqlite_pragmas(connection: Any, _record: object) -> None:
+def _sqlite_pragmas(connection: Any, busy_timeout_ms: int) -> None:
     """WAL lets the HTTP server read while a tick writes; with WAL, synchronous=NORMAL stays
     consistent after a crash and syncs at checkpoints instead of at every commit (a tick
-    commits a few times a minute); wait up to 5 s for a lock instead of failing at once."""
+    commits a few times a minute); wait for a lock instead of failing at once."""
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     cursor.close()
 
 

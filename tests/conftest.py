@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 # Session fixtures of real servers that live in their own modules (started only when used).
-pytest_plugins = ("prometheus_history",)
+pytest_plugins = ("prometheus_history", "kube_fixtures")
 
 
 def free_port() -> int:

@@ -7,19 +7,25 @@
 
 Faults: a 503 with Prometheus's error JSON, a 502 HTML page, a 200 HTML page, a body cut in
 half (valid length, broken JSON), a body that ends before its Content-Length, a 200 with
-`status: error`, an answer with `warnings`, and a hang (held until the client gives up;
-released at stop, never a sleep).
+`status: error`, an answer with `warnings`, the real answer with every value NaN, and a hang
+(held until the client gives up; released at stop, never a sleep). `start(..., port=P)` binds a
+given port, so a test can stop a proxy (Prometheus down: connection refused) and start it again
+where the client expects it.
 """
 
 from __future__ import annotations
 
 import enum
 import http.server
+import re
 import threading
 import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
+
+# A sample in a Prometheus answer: [<unix time>, "<value>"].
+SAMPLE = re.compile(rb'\[(\s*[0-9.]+\s*),\s*"[^"]*"\]')
 
 # Not forwarded: hop-by-hop headers, and Accept-Encoding so that the body the proxy cuts is
 # plain JSON.
@@ -42,6 +48,7 @@ class Fault(enum.StrEnum):
     STATUS_ERROR_200 = "status_error_200"
     HANG = "hang"
     WARNINGS = "warnings"  # the real answer with Prometheus-style `warnings` appended
+    NAN_VALUES = "nan_values"  # the real answer with every sample's value "NaN" (e.g. 0/0)
 
 
 @dataclass(frozen=True)
@@ -113,6 +120,8 @@ def _handler(proxy_ref: list[Proxy]) -> type[http.server.BaseHTTPRequestHandler]
             if fault is Fault.WARNINGS:
                 warned = body.rstrip()[:-1] + b',"warnings":["results truncated: a store is down"]}'
                 return self._send(status, warned, "application/json")
+            if fault is Fault.NAN_VALUES:
+                return self._send(status, SAMPLE.sub(rb'[\1,"NaN"]', body), "application/json")
             if fault is Fault.SHORT_BODY:
                 self.close_connection = True
                 return self._send(status, body[: len(body) // 2], "application/json", len(body))
@@ -133,10 +142,11 @@ def _handler(proxy_ref: list[Proxy]) -> type[http.server.BaseHTTPRequestHandler]
     return Handler
 
 
-def start(upstream: str) -> Proxy:
-    """A proxy on a free 127.0.0.1 port forwarding to `upstream` (faults empty: pass-through)."""
+def start(upstream: str, port: int = 0) -> Proxy:
+    """A proxy on 127.0.0.1 (a free port, or `port`) forwarding to `upstream` (faults empty:
+    pass-through)."""
     ref: list[Proxy] = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(ref))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), _handler(ref))
     server.daemon_threads = True
     proxy = Proxy(url=f"http://127.0.0.1:{server.server_port}", upstream=upstream, server=server)
     ref.append(proxy)

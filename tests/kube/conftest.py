@@ -1,10 +1,8 @@
-"""Fixtures for the Kubernetes adapter's tests: one real control plane for the whole session.
-
-`control_plane` runs etcd, kube-apiserver and kube-controller-manager (see `kube_cluster`);
-`admin` is a `kube.Client` as cluster-admin; `scaledobject_crd` registers our ScaledObject CRD;
-`namespace` gives each test a namespace of its own; `deployed` is deploy/ applied by
-`kubectl apply --server-side -k` (the README's command) next to target namespaces `inference`
-(bound by deploy/base) and `billing` (not bound).
+"""Fixtures for the Kubernetes adapter's tests, on the session's control plane (`control_plane`,
+`admin` and `scaledobject_crd` come from tests/kube_fixtures.py): `namespace` gives each test a
+namespace of its own, `proxy` and `wire` put a fault-injecting proxy in front of the API server,
+and `deployed` is deploy/ applied by `kubectl apply --server-side -k` (the README's command)
+next to target namespaces `inference` (bound by deploy/base) and `billing` (not bound).
 """
 
 from __future__ import annotations
@@ -21,25 +19,6 @@ import manifests
 import pytest
 
 from actuator import kube, kubeapi
-
-
-@pytest.fixture(scope="session")
-def control_plane() -> Iterator[kube_cluster.ControlPlane]:
-    try:
-        with kube_cluster.running(controllers=True) as plane:
-            yield plane
-    except kube_cluster.UnavailableError as exc:
-        conftest.missing_part("a Kubernetes control plane", f"{exc}; {kube_cluster.HOW_TO_GET}")
-
-
-@pytest.fixture(scope="session")
-def admin(control_plane: kube_cluster.ControlPlane) -> kube.Client:
-    return kube.connect(control_plane.kubeconfig)
-
-
-@pytest.fixture(scope="session")
-def scaledobject_crd(admin: kube.Client) -> None:
-    cluster_objects.register_crd(admin.api, cluster_objects.CRD_FILE)
 
 
 @pytest.fixture(scope="session")
