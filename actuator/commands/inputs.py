@@ -121,14 +121,14 @@ def parse_time(flag: str, text: object) -> pd.Timestamp:
         rule = (
             f"is outside the times this tool handles ({TIME_RANGE})"
             if isinstance(exc, pd.errors.OutOfBoundsDatetime | OverflowError)
-            else "is not a time"
+            else "is not a timestamp"
         )
         raise errors.InputError(
             f"{flag} ({raw!r}) {rule}; write ISO 8601 UTC like 2026-11-30T00:00:00Z"
         ) from None
     if pd.isna(stamp):
         raise errors.InputError(
-            f"{flag} ({raw!r}) is not a time; write ISO 8601 UTC like 2026-11-30T00:00:00Z"
+            f"{flag} ({raw!r}) is not a timestamp; write ISO 8601 UTC like 2026-11-30T00:00:00Z"
         )
     return stamp.tz_localize("UTC") if stamp.tz is None else stamp.tz_convert("UTC")
 
