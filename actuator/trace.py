@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 DEFAULT_COLUMNS = ("requests", "value")
 # pandas keeps nanoseconds in 64 bits: a timestamp outside this range does not parse.
 TIME_RANGE = "1677-09-22 and 2262-04-10"
+NS_MIN = pd.Timestamp("1677-09-22", tz="UTC")
+NS_MAX = pd.Timestamp("2262-04-10", tz="UTC")
 TOKEN_COLUMNS = ("prompt_tokens", "completion_tokens")
 # Report at most this many bad lines per kind of problem; the rest are counted.
 MAX_EXAMPLES = 5
@@ -121,7 +123,8 @@ def _frame(path: Path, text: str) -> pd.DataFrame:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise errors.InputError(
-            f"trace {path}: not a CSV with a header row ({exc}); the first line must be "
+            f"trace {path}: not a CSV with a header row ({' '.join(str(exc).split())}); the "
+            "first line must be "
             "timestamp,requests or timestamp,value"
         ) from exc
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -166,6 +169,10 @@ def _describe(lines: list[int], texts: list[str]) -> str:
 def _timestamps(path: Path, raw: pd.Series, problems: list[str]) -> pd.DatetimeIndex:
     text = raw.astype(str).str.strip()
     parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+    # pandas 3 parses to microseconds, so a year-3000 stamp parses; the nanosecond grid below
+    # cannot hold it (1677-09-21 to 2262-04-11): such a stamp is out of range, not a time.
+    outside = (parsed < NS_MIN) | (parsed > NS_MAX)
+    parsed = parsed.where(~outside)
     bad = np.asarray(parsed.isna())
     if bad.any():
         lines = _lines(bad)
