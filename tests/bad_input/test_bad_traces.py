@@ -4,7 +4,6 @@ exit 2 naming the file, the line or value, the rule and the fix, never a traceba
 from __future__ import annotations
 
 import gzip
-import os
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -248,8 +247,3 @@ def test_century_apart_does_not_hang(tmp_path: Path) -> None:
     path = _century_apart(tmp_path)
     outcome = r.run_subprocess(["forecast", "--trace", str(path)], tmp_path)
     r.refused(outcome, ["more than 10,000,000"])
-
-
-def test_size_limits_are_what_the_messages_say() -> None:
-    assert trace.MAX_TRACE_BYTES == 256 * 1024 * 1024
-    assert os.path.basename(trace.__file__) == "trace.py"
