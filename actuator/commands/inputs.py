@@ -110,6 +110,8 @@ def seed(value: int, problems: list[str], flag: str = "--seed") -> int:
 # pandas keeps nanoseconds in 64 bits: 1677-09-21 to 2262-04-11. A time outside is no time a
 # trace or a run can have.
 TIME_RANGE = "1677-09-22 to 2262-04-10"
+TIME_MIN = pd.Timestamp("1677-09-22", tz="UTC")
+TIME_MAX = pd.Timestamp("2262-04-10", tz="UTC")
 
 
 def parse_time(flag: str, text: object) -> pd.Timestamp:
@@ -130,7 +132,14 @@ def parse_time(flag: str, text: object) -> pd.Timestamp:
         raise errors.InputError(
             f"{flag} ({raw!r}) is not a timestamp; write ISO 8601 UTC like 2026-11-30T00:00:00Z"
         )
-    return stamp.tz_localize("UTC") if stamp.tz is None else stamp.tz_convert("UTC")
+    stamp = stamp.tz_localize("UTC") if stamp.tz is None else stamp.tz_convert("UTC")
+    # pandas 3 parses year 3000 (to microseconds); the nanosecond grids downstream cannot.
+    if not TIME_MIN <= stamp <= TIME_MAX:
+        raise errors.InputError(
+            f"{flag} ({raw!r}) is outside the times this tool handles ({TIME_RANGE}); write "
+            "ISO 8601 UTC like 2026-11-30T00:00:00Z"
+        )
+    return stamp
 
 
 def files_read(args: argparse.Namespace) -> list[outputs.Input]:

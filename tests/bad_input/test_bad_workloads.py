@@ -346,11 +346,13 @@ def test_bad_workload(
 
 SOURCE_CASES = [
     pytest.param(
-        _with(source={"url": "ftp://prom", "query": "up"}), ["source", "url"], id="source-bad-url"
+        _with(source={"url": "ftp://prom", "query": "up"}),
+        ["url ('ftp://prom') is not an http(s) URL", "write it like http://"],
+        id="source-bad-url",
     ),
     pytest.param(
         _with(source={"url": "http://127.0.0.1:1", "preset": "nope"}),
-        ["preset", "nope"],
+        ["preset ('nope') is not known", "use one of vllm"],
         id="source-unknown-preset",
     ),
 ]
