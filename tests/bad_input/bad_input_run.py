@@ -7,6 +7,7 @@ every expected fragment (field, value, rule, fix) in stderr, and each error line
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -79,8 +80,6 @@ def day_trace(path: Path, *, value: float = 100.0, days: int = 1) -> Path:
 
 
 def _iso(epoch_s: int) -> str:
-    import datetime as dt
-
     return dt.datetime.fromtimestamp(epoch_s, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -42,17 +42,17 @@ CASES = [
     ),
     pytest.param(
         ["forecast", "--resolution", "0"],
-        ["--resolution (0) must be whole minutes from 60 to 86400", "pass e.g. 300"],
+        ["--resolution ('0') is not a positive duration", "write it like 90s"],
         id="resolution-zero",
     ),
     pytest.param(
         ["forecast", "--resolution", "7"],
-        ["--resolution (7) must be whole minutes"],
+        ["--resolution ('7') must be whole minutes from 1m to 1d", "pass e.g. 5m"],
         id="resolution-seconds",
     ),
     pytest.param(
         ["forecast", "--resolution", "999999999"],
-        ["--resolution (999999999) must be whole minutes"],
+        ["--resolution ('999999999') must be whole minutes from 1m to 1d"],
         id="resolution-huge",
     ),
     pytest.param(
@@ -81,7 +81,8 @@ CASES = [
             "3000-01-01",
         ],
         [
-            "--until ('3000-01-01') is outside the times this tool handles (1677-09-22 to 2262-04-10)",
+            "--until ('3000-01-01') is outside the times this tool handles "
+            "(1677-09-22 to 2262-04-10)",
             "write ISO 8601",
         ],
         id="prometheus-until-3000",

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import bad_input_run as r
+import pandas as pd
 import pytest
 import yaml
 
@@ -28,8 +29,6 @@ def _trace(tmp_path: Path, rows: list[tuple[str, float]], header: str = "request
 
 
 def _minutes(count: int, value: float = 100.0) -> list[tuple[str, float]]:
-    import pandas as pd
-
     stamps = pd.date_range("2024-01-01", periods=count, freq="min", tz="UTC")
     return [(s.strftime("%Y-%m-%dT%H:%M:%SZ"), value) for s in stamps]
 

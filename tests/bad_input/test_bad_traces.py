@@ -217,7 +217,8 @@ CASES = [
     pytest.param(
         _text(r.VALID_WORKLOAD),
         [
-            "not a CSV with a header row (Error tokenizing data. C error: Expected 1 fields in line 8, saw 4)"
+            "not a CSV with a header row (Error tokenizing data. C error: Expected 1 fields "
+            "in line 8, saw 4)"
         ],
         id="yaml-passed-as-trace",
     ),
