@@ -57,8 +57,9 @@ def render(report: model.Report) -> str:
         "# Capacity report",
         "",
         f"Plan from {report.horizon_start:%Y-%m-%d %H:%M} UTC for "
-        f"{units.duration_text(report.horizon_hours * 3600)}; trace {code(report.trace)}, workloads "
-        f"{code(report.workload_file)}; schema {report.schema_version}. Plots: report.html.",
+        f"{units.duration_text(report.horizon_hours * 3600)}; trace {code(report.trace)}, "
+        f"workloads {code(report.workload_file)}; schema {report.schema_version}. "
+        "Plots: report.html.",
         "",
         "## Fleet next week",
         "",
@@ -125,7 +126,8 @@ def _workload(w: model.WorkloadReport) -> list[str]:
         (
             "- Reserve: nothing (capacity_types exclude reserved); break-even would be "
             if not r.allowed
-            else f"- Reserve: **{r.reserved_replicas} replicas** ({r.reserved_gpus} x {text(w.gpu)}); "
+            else f"- Reserve: **{r.reserved_replicas} replicas** "
+            f"({r.reserved_gpus} x {text(w.gpu)}); "
             "break-even "
         )
         + f"{_r(r.break_even_fraction, Fmt.fraction_pct)} of the time = "
