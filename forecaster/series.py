@@ -77,6 +77,13 @@ def regularise(points: pd.Series, interval_s: int) -> Regularised:
             f"({len(infinite)} such values); demand per interval must be finite: fix the source "
             "or leave the interval empty (no data)"
         )
+    negative = series.index[series.to_numpy() < 0]
+    if len(negative) > 0:
+        raise errors.InputError(
+            f"value at {negative[0].isoformat()} ({series[negative[0]]:g}) is negative "
+            f"({len(negative)} such values); demand per interval must be >= 0: fix the source "
+            "(a counter's rate or a gauge never goes below zero)"
+        )
     reordered = not series.index.is_monotonic_increasing
     duplicated = series.index.duplicated(keep="last")
     series = series[~duplicated].sort_index()
