@@ -71,7 +71,7 @@ def crash_folder(environ: Mapping[str, str] = os.environ) -> Path:
     return Path(tempfile.gettempdir())
 
 
-def _crash(exc: BaseException, argv: Sequence[str] | None) -> int:
+def report_crash(exc: BaseException, argv: Sequence[str] | None) -> int:
     """One line on stderr and the traceback in a log file: never a traceback at the user."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     text = "".join(traceback.format_exception(exc))
@@ -122,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:
         log.debug("unexpected error", exc_info=exc)
-        return _crash(exc, argv)
+        return report_crash(exc, argv)
     return code
 
 

@@ -90,7 +90,9 @@ ANSWERS = [
     pytest.param("vector(1) / 0", ["returned 60 infinite value(s)", "guard a division"], id="inf"),
     pytest.param("vector(0) / 0", ["history has no data", "check the trace's column"], id="nan"),
     pytest.param(
-        "vector(-5)", ["(-300) is negative (60 such values)", "never goes below zero"], id="negative"
+        "vector(-5)",
+        ["(-300) is negative (60 such values)", "never goes below zero"],
+        id="negative",
     ),
 ]
 
