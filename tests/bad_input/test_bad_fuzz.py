@@ -44,9 +44,7 @@ _HEADER = st.sampled_from(
 def _csv(draw: st.DrawFn) -> str:
     header = draw(_HEADER)
     width = header.count(",")
-    rows = draw(
-        st.lists(st.tuples(_STAMP, *[_VALUE] * width).map(lambda r: ",".join(r)), max_size=30)
-    )
+    rows = draw(st.lists(st.tuples(_STAMP, *[_VALUE] * width).map(",".join), max_size=30))
     return "\n".join([header, *rows]) + "\n"
 
 
