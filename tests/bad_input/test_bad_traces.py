@@ -243,8 +243,10 @@ def test_column_not_found(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_century_apart_does_not_hang(tmp_path: Path) -> None:
-    """Two rows a century apart at one second once built a 3-billion-point grid: now refused
-    in a fresh process well inside the timeout."""
+    """Two rows a century apart at one second once built a 3-billion-point grid (minutes, then
+    out of memory): now refused in a fresh process well inside the timeout. The one case run
+    as its own process: a fresh interpreter costs seconds, and a hang here must not stall the
+    suite."""
     path = _century_apart(tmp_path)
     outcome = r.run_subprocess(["forecast", "--trace", str(path)], tmp_path)
     r.refused(outcome, ["more than 10,000,000"])
