@@ -6,7 +6,11 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Sequence
+import tempfile
+import traceback
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
 
 from actuator.commands import forecast, plan, report, run, simulate
 from kernel import errors
@@ -17,6 +21,9 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
 log = logging.getLogger(__name__)
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+CRASH_FOLDER = "prescale"
 
 COMMANDS = (forecast, plan, simulate, report, run)
 
@@ -35,12 +42,67 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _log_level(text: str) -> int:
+    level = str(text).strip().upper()
+    if level not in LOG_LEVELS:
+        raise errors.InputError(
+            f"--log-level ({text!r}) is not a log level; pass one of {', '.join(LOG_LEVELS)}"
+        )
+    return int(getattr(logging, level))
+
+
+def crash_folder(environ: Mapping[str, str] = os.environ) -> Path:
+    """Where details of an unexpected error go: $XDG_STATE_HOME/prescale (the XDG base
+    directory for state such as logs), ~/.local/state/prescale, else the temp folder."""
+    state = environ.get("XDG_STATE_HOME", "").strip()
+    candidates = [Path(state)] if state else []
+    home = environ.get("HOME", "").strip()
+    if home:
+        candidates.append(Path(home) / ".local" / "state")
+    candidates.append(Path(tempfile.gettempdir()))
+    for base in candidates:
+        folder = base / CRASH_FOLDER
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(folder, os.W_OK):
+            return folder
+    return Path(tempfile.gettempdir())
+
+
+def report_crash(exc: BaseException, argv: Sequence[str] | None) -> int:
+    """One line on stderr and the traceback in a log file: never a traceback at the user."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    text = "".join(traceback.format_exception(exc))
+    try:
+        handle, name = tempfile.mkstemp(
+            dir=crash_folder(), prefix=f"crash-{stamp}-", suffix=".log", text=True
+        )
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            # The arguments, not the environment: flags carry paths to secrets, never secrets.
+            stream.write(f"prescale {' '.join(argv if argv is not None else sys.argv[1:])}\n")
+            stream.write(text)
+        where = f"details in {name}"
+    except OSError as write_error:
+        where = f"details could not be saved ({write_error.strerror})"
+    summary = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+    print(
+        f"prescale: internal error ({summary}); {where}; please report it with that file",
+        file=sys.stderr,
+    )
+    return EXIT_FAILURE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    try:
+        level = _log_level(args.log_level)
+    except errors.InputError as exc:
+        print(f"prescale: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         code: int = args.run(args)
     except errors.InputError as exc:
@@ -55,6 +117,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # at /dev/null so the interpreter's final flush does not raise again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print("prescale: interrupted; no output file was left half-written", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        log.debug("unexpected error", exc_info=exc)
+        return report_crash(exc, argv)
     return code
 
 

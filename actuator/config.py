@@ -31,6 +31,7 @@ import sqlalchemy as sa
 import yaml
 
 from actuator import source as source_module
+from actuator import yamldoc
 from kernel import duration, errors
 from planner import spec
 
@@ -517,6 +518,10 @@ def read_yaml(path: Path) -> dict[str, Any]:
         raise errors.InputError(
             f"config file {path}{where}: invalid YAML ({problem}); fix the syntax there"
         ) from None
+    # PyYAML shares an alias's object instead of copying it, so the load above is linear; the
+    # blow-up of an alias bomb comes when validation walks it. The strict loader of every YAML
+    # file counts the document with its aliases written out and refuses it before that.
+    yamldoc.load_all(raw.decode("utf-8"), source=f"config file {path}")
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -328,7 +328,9 @@ def _translate(exc: Exception, conn: Connection, query: str) -> errors.PrescaleE
                 f"{where} refused query {query!r} (HTTP {status}: {detail}); fix the query or "
                 "the selector"
             )
-        return errors.SourceUnavailableError(f"{where} answered HTTP {status} ({detail})")
+        return errors.SourceUnavailableError(
+            f"{where} answered HTTP {status} ({detail}); check the server, or try again later"
+        )
     if isinstance(exc, requests.exceptions.RetryError):
         return errors.SourceUnavailableError(
             f"{where} kept failing (HTTP 5xx) after {conn.retries} retries; try again later"
@@ -349,14 +351,18 @@ def _translate(exc: Exception, conn: Connection, query: str) -> errors.PrescaleE
             "check the URL and that the server is up"
         )
     if isinstance(exc, ValueError):  # JSONDecodeError: an HTML page, a truncated body
-        return errors.SourceUnavailableError(f"{where} answered {_body_error(response)}")
+        return errors.SourceUnavailableError(
+            f"{where} answered {_body_error(response)}; check that the URL is Prometheus's own "
+            "(not a login page or a proxy's error page), or try again"
+        )
     if isinstance(exc, requests.exceptions.RequestException):
         return errors.SourceUnavailableError(
             f"{where}: the answer broke off ({type(exc).__name__}); try again"
         )
     if isinstance(exc, KeyError | TypeError | IndexError):
         return errors.SourceUnavailableError(
-            f"{where} answered JSON that is not a query result ({_body_error(response)})"
+            f"{where} answered JSON that is not a query result ({_body_error(response)}); "
+            "check that the URL is a Prometheus API, or try again"
         )
     raise exc
 

@@ -25,6 +25,10 @@ from kernel import errors
 log = logging.getLogger(__name__)
 
 DEFAULT_COLUMNS = ("requests", "value")
+# pandas keeps nanoseconds in 64 bits: a timestamp outside this range does not parse.
+TIME_RANGE = "1677-09-22 and 2262-04-10"
+NS_MIN = pd.Timestamp("1677-09-22", tz="UTC")
+NS_MAX = pd.Timestamp("2262-04-10", tz="UTC")
 TOKEN_COLUMNS = ("prompt_tokens", "completion_tokens")
 # Report at most this many bad lines per kind of problem; the rest are counted.
 MAX_EXAMPLES = 5
@@ -43,25 +47,69 @@ NAME_HINTS = (
 )
 FALLBACK_INTERVAL_S = 60
 FIRST_DATA_LINE = 2  # line 1 is the header
+# The largest trace read, as CSV text (after gzip): 8 weeks at one second with token columns
+# is about 4.8M rows of ~50 bytes = 240 MB. A larger file is not a trace this tool can plan
+# from in memory, and a gzip bomb (a few KB that inflate to gigabytes) stops here.
+MAX_TRACE_BYTES = 256 * 1024 * 1024
+GZIP_MAGIC = b"\x1f\x8b"
+READ_CHUNK_BYTES = 1024 * 1024
+# A trace value per interval beyond this is no count of requests or tokens (a million
+# requests a second for a day is 8.6e10): an export bug or a unit mix-up.
+MAX_VALUE = 1e12
 
 
-def _read_text(path: Path) -> str:
+def _too_large(path: Path, size: str) -> errors.InputError:
+    return errors.InputError(
+        f"trace {path}: {size} is larger than {MAX_TRACE_BYTES:,} bytes, the limit for a "
+        "trace; pass a shorter range or a coarser interval (resample per-second data to 1 min)"
+    )
+
+
+def _read_bytes(path: Path) -> bytes:
     try:
-        raw = path.read_bytes()
+        size = path.stat().st_size
+        if path.is_dir():
+            raise errors.InputError(f"trace {path}: is a directory; pass a CSV file with --trace")
+        if size > MAX_TRACE_BYTES:
+            raise _too_large(path, f"the file ({size:,} bytes)")
+        with path.open("rb") as stream:
+            head = stream.read(2)
+            stream.seek(0)
+            if head != GZIP_MAGIC:
+                raw = stream.read(MAX_TRACE_BYTES + 1)
+                if len(raw) > MAX_TRACE_BYTES:  # a device or pipe whose size stat cannot tell
+                    raise _too_large(path, "the file")
+                return raw
+            return _inflate(path, stream)
     except FileNotFoundError as exc:
         raise errors.InputError(
             f"trace {path}: file not found; pass an existing CSV with --trace"
         ) from exc
     except OSError as exc:
         raise errors.InputError(f"trace {path}: cannot be read ({exc}); check the path") from exc
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise errors.InputError(
-                f"trace {path}: looks gzip-compressed but cannot be decompressed ({exc}); "
-                "re-compress it or pass the plain CSV"
-            ) from exc
+
+
+def _inflate(path: Path, stream: io.BufferedReader) -> bytes:
+    """The decompressed bytes, read in chunks and stopped at the limit (never inflated whole)."""
+    parts: list[bytes] = []
+    total = 0
+    try:
+        with gzip.GzipFile(fileobj=stream) as unzipped:
+            while chunk := unzipped.read(READ_CHUNK_BYTES):
+                total += len(chunk)
+                if total > MAX_TRACE_BYTES:
+                    raise _too_large(path, "decompressed, the trace")
+                parts.append(chunk)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise errors.InputError(
+            f"trace {path}: looks gzip-compressed but cannot be decompressed ({exc}); "
+            "re-compress it or pass the plain CSV"
+        ) from exc
+    return b"".join(parts)
+
+
+def _read_text(path: Path) -> str:
+    raw = _read_bytes(path)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -75,7 +123,8 @@ def _frame(path: Path, text: str) -> pd.DataFrame:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise errors.InputError(
-            f"trace {path}: not a CSV with a header row ({exc}); the first line must be "
+            f"trace {path}: not a CSV with a header row ({' '.join(str(exc).split())}); the "
+            "first line must be "
             "timestamp,requests or timestamp,value"
         ) from exc
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -120,6 +169,10 @@ def _describe(lines: list[int], texts: list[str]) -> str:
 def _timestamps(path: Path, raw: pd.Series, problems: list[str]) -> pd.DatetimeIndex:
     text = raw.astype(str).str.strip()
     parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+    # pandas 3 parses to microseconds, so a year-3000 stamp parses; the nanosecond grid below
+    # cannot hold it (1677-09-21 to 2262-04-11): such a stamp is out of range, not a time.
+    outside = (parsed < NS_MIN) | (parsed > NS_MAX)
+    parsed = parsed.where(~outside)
     bad = np.asarray(parsed.isna())
     if bad.any():
         lines = _lines(bad)
@@ -127,7 +180,7 @@ def _timestamps(path: Path, raw: pd.Series, problems: list[str]) -> pd.DatetimeI
         problems.append(
             f"trace {path}: unparsable timestamp at {_describe(lines[:MAX_EXAMPLES], texts)}"
             f"{'' if len(lines) <= MAX_EXAMPLES else f' ({len(lines)} in all)'}; "
-            "write ISO 8601 UTC like 2024-01-01T00:00:00Z"
+            f"write ISO 8601 UTC like 2024-01-01T00:00:00Z, between {TIME_RANGE}"
         )
     # pandas 3 may parse to microseconds; the interval arithmetic below counts nanoseconds.
     return pd.DatetimeIndex(parsed).as_unit("ns")
@@ -144,6 +197,15 @@ def _numbers(path: Path, raw: pd.Series, name: str, problems: list[str]) -> np.n
             f"trace {path}: column {name!r} is not a number at "
             f"{_describe(lines[:MAX_EXAMPLES], texts)}; write a plain number, or leave the "
             "field empty for no data"
+        )
+    infinite = np.isinf(values) | (values > MAX_VALUE)
+    if infinite.any():
+        lines = _lines(infinite)
+        texts = list(text[infinite].iloc[:MAX_EXAMPLES])
+        problems.append(
+            f"trace {path}: column {name!r} is infinite or above {MAX_VALUE:g} at "
+            f"{_describe(lines[:MAX_EXAMPLES], texts)}; counts per interval must be finite "
+            "(leave the field empty for no data)"
         )
     negative = values < 0
     if negative.any():

@@ -148,7 +148,8 @@ def generic_workload(name: str, peak_per_minute: float) -> spec.WorkloadSpec:
     per_replica = peak_per_minute / 60.0 / (PEAK_REPLICAS * TARGET_UTILIZATION) * (1 - 1e-9)
     (workload,) = spec.parse_workloads(
         {
-            "name": name,
+            # Workload names are Kubernetes names (RFC 1123); the trace names hold underscores.
+            "name": name.lower().replace("_", "-").replace(".", "-")[: spec.DNS_LABEL_MAX],
             "kind": "generic",
             "unit": "requests_per_s",
             "gpu": "L4",

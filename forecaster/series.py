@@ -19,6 +19,10 @@ from kernel import errors
 # A bucket's mean is only trusted when at least this share of its input intervals has data;
 # otherwise a bucket cut by a logging gap would look like a dip in demand.
 MIN_BUCKET_COVERAGE = 0.5
+# The most grid points a series may span: 8 weeks at one second is 4.8M. Two rows a century
+# apart at 1 s would otherwise build a 3-billion-point grid (minutes of work, then out of
+# memory) before anything could say the range is wrong.
+MAX_GRID_POINTS = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,20 @@ def regularise(points: pd.Series, interval_s: int) -> Regularised:
     index = pd.DatetimeIndex(points.index)
     index = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")
     series = pd.Series(points.to_numpy(dtype=float), index=index, dtype=float)
+    infinite = series.index[np.isinf(series.to_numpy())]
+    if len(infinite) > 0:
+        raise errors.InputError(
+            f"value at {infinite[0].isoformat()} (inf) is not a finite number "
+            f"({len(infinite)} such values); demand per interval must be finite: fix the source "
+            "or leave the interval empty (no data)"
+        )
+    negative = series.index[series.to_numpy() < 0]
+    if len(negative) > 0:
+        raise errors.InputError(
+            f"value at {negative[0].isoformat()} ({series[negative[0]]:g}) is negative "
+            f"({len(negative)} such values); demand per interval must be >= 0: fix the source "
+            "(a counter's rate or a gauge never goes below zero)"
+        )
     reordered = not series.index.is_monotonic_increasing
     duplicated = series.index.duplicated(keep="last")
     series = series[~duplicated].sort_index()
@@ -73,6 +91,14 @@ def regularise(points: pd.Series, interval_s: int) -> Regularised:
         empty = pd.Series([], index=pd.DatetimeIndex([], tz="UTC"), dtype=float)
         return Regularised(on_grid(empty, interval_s), int(duplicated.sum()), False, 0)
     step = freq_of(interval_s)
+    points_spanned = (series.index[-1] - series.index[0]) // step + 1
+    if points_spanned > MAX_GRID_POINTS:
+        raise errors.InputError(
+            f"time range ({series.index[0].isoformat()} to {series.index[-1].isoformat()}) "
+            f"spans {points_spanned:,} intervals of {interval_s} s, more than "
+            f"{MAX_GRID_POINTS:,}; check the timestamps for a stray year, or resample to a "
+            "coarser interval"
+        )
     offsets = (series.index - series.index[0]) % step
     off_grid = series.index[offsets != pd.Timedelta(0)]
     if len(off_grid) > 0:

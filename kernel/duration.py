@@ -32,6 +32,8 @@ _ORDER = tuple(UNIT_S)
 _TERM = re.compile(r"(\d+(?:\.\d+)?)(ms|y|w|d|h|m|s)")
 _BARE = re.compile(r"\d+(?:\.\d+)?")
 
+_LARGEST_INT = 2**1000
+
 EXAMPLES = "90s, 10m, 1h30m, 7d or 1w"
 
 
@@ -42,13 +44,17 @@ def parse_s(value: object) -> float | None:
     """
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        return float(value) if math.isfinite(value) and value >= 0 else None
+    if isinstance(value, int):
+        # An int past a float's range (YAML `lead_time: 1e400` written out) is no duration.
+        return float(value) if 0 <= value < _LARGEST_INT else None
+    if isinstance(value, float):
+        return value if math.isfinite(value) and value >= 0 else None
     if not isinstance(value, str):
         return None
     text = value.strip()
     if _BARE.fullmatch(text):
-        return float(text)
+        seconds = float(text)
+        return seconds if math.isfinite(seconds) else None
     total = 0.0
     position = 0
     last_rank = -1
@@ -63,7 +69,7 @@ def parse_s(value: object) -> float | None:
         position = match.end()
     if position == 0 or position != len(text):
         return None
-    return total
+    return total if math.isfinite(total) else None
 
 
 def whole_seconds(value: object) -> int | None:

@@ -17,6 +17,9 @@ from planner import catalog, spec
 # Demand within this much of a replica boundary counts as on it: 96.000000001 / 96 is one
 # replica, not two (float noise from unit conversions must not buy a GPU).
 _CEIL_TOLERANCE = 1e-9
+# A need this large is "more than any bound": replica counts saturate here instead of
+# overflowing (2**53 is the largest integer a float holds exactly).
+SATURATED = 2**53
 
 
 def kv_bytes_per_token(model: spec.ModelArchitecture) -> float:
@@ -77,13 +80,25 @@ def replicas_for(demand: float, capacity_per_replica: float, target_utilization:
     """
     if not demand > 0:
         return 0
-    return math.ceil(demand / (capacity_per_replica * target_utilization) - _CEIL_TOLERANCE)
+    per_replica = capacity_per_replica * target_utilization
+    if not per_replica > 0:
+        return SATURATED  # nothing a replica can hold: no count of replicas serves it
+    ratio = demand / per_replica
+    if ratio >= SATURATED:  # also inf: math.ceil would raise
+        return SATURATED
+    return math.ceil(ratio - _CEIL_TOLERANCE)
 
 
 def replicas_needed(
     demand: npt.NDArray[np.float64], capacity_per_replica: float, target_utilization: float
 ) -> npt.NDArray[np.int64]:
     """Vectorised `replicas_for`: NaN (no data) and non-positive demand need 0 replicas."""
-    ratio = np.nan_to_num(demand, nan=0.0) / (capacity_per_replica * target_utilization)
-    needed = np.ceil(ratio - _CEIL_TOLERANCE)
+    per_replica = capacity_per_replica * target_utilization
+    clean = np.nan_to_num(demand, nan=0.0, posinf=np.inf)
+    if not per_replica > 0:
+        return np.where(clean > 0, SATURATED, 0).astype(np.int64)
+    ratio = clean / per_replica
+    # Clipped before the cast: a float past int64 casts to its most negative value, which the
+    # bounds would then clamp to min_replicas (an infinite need planned as one replica).
+    needed = np.ceil(np.minimum(ratio, float(SATURATED)) - _CEIL_TOLERANCE)
     return np.maximum(needed, 0.0).astype(np.int64)

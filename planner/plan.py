@@ -22,6 +22,9 @@ from kernel import errors
 from planner import capacity, cost, demand, mix, spec, step
 
 PLAN_STEP_S = 60
+# A forecast need this many times max_replicas is no capacity shortfall but a unit mistake
+# (a capacity in tokens/s against a demand in requests): refused rather than planned at the cap.
+MAX_NEED_FACTOR = 100
 # needed: replicas the forecast peak needs that minute; floor: max of needed over the next lead
 # time; base: after warm standby, bounds, cooldown hold and step limit, before the mix (the
 # reserved count is decided on it); reserved + spot + on_demand = total.
@@ -129,7 +132,32 @@ def needed_for(
         arrivals, interval_s=input_interval_s, workload=workload, request=request
     )
     per_replica = capacity.per_replica(workload, request)
-    return capacity.replicas_needed(load, per_replica, workload.target_utilization)
+    if not (math.isfinite(per_replica) and per_replica > 0):
+        raise errors.InputError(
+            errors.Problem(
+                "capacity_per_replica",
+                f"{per_replica:g} {workload.unit.value}",
+                f"leaves workload {workload.name} no capacity per replica (the model's weights "
+                f"fill the {workload.gpus_per_replica} x {workload.gpu_memory_gib:g} GiB or the "
+                "request holds no tokens)",
+                "set capacity_per_replica, or more gpus_per_replica, or a smaller model",
+            )
+        )
+    needed = capacity.replicas_needed(load, per_replica, workload.target_utilization)
+    peak = int(needed.max(initial=0))
+    if peak > MAX_NEED_FACTOR * workload.max_replicas:
+        raise errors.InputError(
+            errors.Problem(
+                "capacity_per_replica",
+                f"{per_replica:g} {workload.unit.value}",
+                f"makes workload {workload.name}'s forecast peak need {peak:,} replicas, more "
+                f"than {MAX_NEED_FACTOR} times max_replicas ({workload.max_replicas}): the "
+                "capacity or the demand is in the wrong unit",
+                "check capacity_per_replica's unit against unit and the history's column, "
+                "or raise max_replicas",
+            )
+        )
+    return needed
 
 
 def floor_per_minute(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -82,6 +83,58 @@ DEFAULT_SPOT_INTERRUPTION_RATE_PER_HOUR = 0.05
 # Half of the replicas above the reserved base on spot when spot is allowed: an assumption
 # balancing the discount against interruption risk; override with spot_share.
 DEFAULT_SPOT_SHARE = 0.5
+
+# Upper bounds: past each a value is a typo, not a workload, and some would hang or overflow the
+# planner (a week-long lead time is a 10,081-minute window per tick). Each is far above any
+# real deployment, with the reason.
+# Replicas: the largest inference fleets run a few thousand GPUs per model.
+MAX_REPLICAS = 10_000
+# GPUs per replica: 8 per node; multi-node tensor/pipeline parallel replicas reach 64.
+MAX_GPUS_PER_REPLICA = 64
+# GPU memory: the largest GPUs hold under 300 GiB (B200 192 GB, MI355X 288 GB).
+MAX_GPU_MEMORY_GIB = 1024
+# A cold start: DESIGN.md gives 5-15 min for LLM pods plus 5-8 min node provisioning.
+MAX_LEAD_TIME_S = 86400
+# A scale-in wait: the HPA's default is 300 s; a day already means "never scale in".
+MAX_COOLDOWN_S = 86400
+# $ per GPU-hour: list prices top out near $15 (H100/B200 on demand).
+MAX_PRICE_PER_GPU_HOUR = 1000.0
+# Spot interruptions per replica-hour: 60 would be one a minute, already unusable.
+MAX_INTERRUPTION_RATE_PER_HOUR = 60.0
+# Request shape: context windows reach 10M tokens; a request of a day is no request.
+MAX_TOKENS = 10_000_000
+MAX_REQUEST_S = 86400.0
+# A pool of GPUs: larger than any cluster.
+MAX_POOL_GPUS = 1_000_000
+# Capacity of one replica in any unit (KV tokens reach a few million per replica).
+MAX_CAPACITY_PER_REPLICA = 1e12
+# API overflow, $ per 1M tokens: list prices are under $100.
+MAX_OVERFLOW_PRICE = 10_000.0
+# Model architecture: the largest published models have ~200 layers, 128 KV heads, head_dim
+# 256 and under 2,000 B parameters.
+MAX_LAYERS = 1000
+MAX_KV_HEADS = 1024
+MAX_HEAD_DIM = 4096
+MAX_PARAMS_BILLION = 100_000.0
+MAX_OVERHEAD_GIB = 1024.0
+
+# Workload and pool names become Kubernetes object names and label values: an RFC 1123 label
+# (lower-case letters, digits and '-', starting and ending with a letter or digit, 63 at most).
+DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+DNS_LABEL_MAX = 63
+DNS_RULE = (
+    "is not a valid Kubernetes name (RFC 1123 label: lower-case letters, digits and '-', "
+    f"starting and ending with a letter or digit, at most {DNS_LABEL_MAX} characters)"
+)
+
+
+def name_problem(field: str, value: str) -> str | None:
+    """Why `value` cannot name a workload or pool, or None."""
+    if len(value) <= DNS_LABEL_MAX and DNS_LABEL.fullmatch(value):
+        return None
+    suggestion = re.sub(r"[^a-z0-9-]+", "-", value.lower()).strip("-")[:DNS_LABEL_MAX]
+    fix = f"rename it, e.g. {suggestion!r}" if suggestion else "rename it, e.g. 'chat-llama-8b'"
+    return f"{field} ({value!r}) {DNS_RULE}; {fix}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +253,7 @@ class _Fields:
         default: float | None,
         *,
         low: float,
-        high: float = math.inf,
+        high: float,
         low_open: bool = False,
     ) -> float | None:
         value = self.data.get(field, default)
@@ -221,7 +274,7 @@ class _Fields:
             return default
         return float(value)
 
-    def integer(self, field: str, default: int | None, *, low: int) -> int | None:
+    def integer(self, field: str, default: int | None, *, low: int, high: int) -> int | None:
         value = self.data.get(field, default)
         if value is None:
             return None
@@ -230,6 +283,11 @@ class _Fields:
             return default
         if value < low:
             self.problem(field, value, f"must be >= {low}", f"set {field} to {low} or more")
+            return default
+        if value > high:
+            self.problem(
+                field, value, f"must be <= {high:,} (the limit)", f"set {field} to {high:,} or less"
+            )
             return default
         return value
 
@@ -245,7 +303,7 @@ class _Fields:
             self.problem(field, value, f"is not one of {_names(enum)}", "use one of those")
             return default
 
-    def duration(self, field: str, default_s: int) -> int:
+    def duration(self, field: str, default_s: int, *, high_s: int) -> int:
         value = self.data.get(field, default_s)
         seconds = duration.whole_seconds(value)
         if seconds is None:
@@ -254,6 +312,14 @@ class _Fields:
                 value,
                 "is not a duration in whole seconds",
                 f"write {field} like {duration.EXAMPLES}",
+            )
+            return default_s
+        if seconds > high_s:
+            self.problem(
+                field,
+                value,
+                f"is {seconds:,} s, more than the {duration.text(high_s)} limit",
+                f"set {field} to {duration.text(high_s)} or less",
             )
             return default_s
         return seconds
@@ -332,11 +398,15 @@ def _parse_pools(pools: object, problems: list[str]) -> dict[str, int]:
     budgets: dict[str, int] = {}
     for name, body in pools.items():
         gpus = body.get("gpus") if isinstance(body, Mapping) else None
-        if isinstance(gpus, bool) or not isinstance(gpus, int) or gpus < 1:
+        if isinstance(gpus, bool) or not isinstance(gpus, int) or not 1 <= gpus <= MAX_POOL_GPUS:
             problems.append(
-                f"pools.{name}.gpus ({gpus!r}) must be a whole number >= 1; "
-                f"set `pools: {{{name}: {{gpus: N}}}}`"
+                f"pools.{name}.gpus ({gpus!r}) must be a whole number from 1 to "
+                f"{MAX_POOL_GPUS:,}; set `pools: {{{name}: {{gpus: N}}}}`"
             )
+            continue
+        bad_name = name_problem(f"pools.{name}", str(name))
+        if bad_name is not None:
+            problems.append(bad_name)
             continue
         budgets[str(name)] = gpus
     return budgets
@@ -365,6 +435,10 @@ def _parse_one(
     f = _Fields(item, where, problems)
     if name is None:
         f.problem("name", raw_name, "is missing", "give the workload a name")
+    else:
+        bad_name = name_problem("name", name)
+        if bad_name is not None:
+            problems.append(f"{bad_name} (for {where})")
     for key in item:
         if key not in KNOWN_FIELDS:
             f.problem(str(key), item[key], "is not a known field", _did_you_mean(str(key)))
@@ -372,15 +446,19 @@ def _parse_one(
     kind = f.choice("kind", WorkloadKind, WorkloadKind.GENERIC)
     unit = f.choice("unit", DemandUnit, None)
     gpu_entry, gpu_name = _gpu(f)
-    gpus_per_replica = f.integer("gpus_per_replica", 1, low=1) or 1
+    gpus_per_replica = f.integer("gpus_per_replica", 1, low=1, high=MAX_GPUS_PER_REPLICA) or 1
     default_memory = gpu_entry.memory_gib if gpu_entry else None
-    memory = f.number("gpu_memory_gib", default_memory, low=0, low_open=True)
+    memory = f.number(
+        "gpu_memory_gib", default_memory, low=0, high=MAX_GPU_MEMORY_GIB, low_open=True
+    )
     if memory is None and gpu_name:
         f.problem("gpu_memory_gib", None, f"is unknown for gpu {gpu_name}", "set gpu_memory_gib")
-    capacity = f.number("capacity_per_replica", None, low=0, low_open=True)
+    capacity = f.number(
+        "capacity_per_replica", None, low=0, high=MAX_CAPACITY_PER_REPLICA, low_open=True
+    )
     target_util = f.number("target_utilization", 0.8, low=0, high=1, low_open=True) or 0.8
-    min_replicas = f.integer("min_replicas", 1, low=0)
-    max_replicas = f.integer("max_replicas", None, low=1)
+    min_replicas = f.integer("min_replicas", 1, low=0, high=MAX_REPLICAS)
+    max_replicas = f.integer("max_replicas", None, low=1, high=MAX_REPLICAS)
     if item.get("max_replicas") is None:
         f.problem("max_replicas", None, "is missing", "set max_replicas, the most you will run")
     elif max_replicas is not None and min_replicas is not None and max_replicas < min_replicas:
@@ -388,12 +466,15 @@ def _parse_one(
             f"max_replicas ({max_replicas}) is below min_replicas ({min_replicas}) for {where}; "
             "raise max_replicas or lower min_replicas"
         )
-    lead_time_s = f.duration("lead_time", 600)
+    lead_time_s = f.duration("lead_time", 600, high_s=MAX_LEAD_TIME_S)
     request = _request(item.get("request"), where, problems)
     types = _capacity_types(f)
     model = _model(item.get("model"), where, problems)
     rate = f.number(
-        "spot_interruption_rate_per_hour", DEFAULT_SPOT_INTERRUPTION_RATE_PER_HOUR, low=0
+        "spot_interruption_rate_per_hour",
+        DEFAULT_SPOT_INTERRUPTION_RATE_PER_HOUR,
+        low=0,
+        high=MAX_INTERRUPTION_RATE_PER_HOUR,
     )
     spot_default = DEFAULT_SPOT_SHARE if CapacityType.SPOT in types else 0.0
     spot_share = f.number("spot_share", spot_default, low=0, high=1)
@@ -401,17 +482,26 @@ def _parse_one(
         rule, fix = "is set but spot is not in capacity_types", "add spot or drop spot_share"
         f.problem("spot_share", spot_share, rule, fix)
     prices = _prices(f, gpu_entry, gpu_name)
+    spot_dearer = prices is not None and prices.spot_per_gpu_hour >= prices.on_demand_per_gpu_hour
+    if prices is not None and spot_dearer and CapacityType.SPOT in types:
+        f.problem(
+            "prices.spot",
+            prices.spot_per_gpu_hour,
+            f"is not below prices.on_demand ({prices.on_demand_per_gpu_hour:g}): spot would "
+            "cost more than on-demand and still be interrupted",
+            "lower prices.spot, or remove spot from capacity_types",
+        )
     quantile = f.choice("provisioning_quantile", ProvisioningQuantile, ProvisioningQuantile.P90)
-    cooldown_s = f.duration("cooldown", DEFAULT_COOLDOWN_S)
+    cooldown_s = f.duration("cooldown", DEFAULT_COOLDOWN_S, high_s=MAX_COOLDOWN_S)
     # No step limit unless asked: the HPA's default scale-down policy may remove 100 % per period.
-    scale_in_step = f.integer("scale_in_step", max_replicas or 1, low=1)
-    warm_standby = f.integer("warm_standby", 0, low=0)
+    scale_in_step = f.integer("scale_in_step", max_replicas or 1, low=1, high=MAX_REPLICAS)
+    warm_standby = f.integer("warm_standby", 0, low=0, high=MAX_REPLICAS)
     pool = item.get("pool")
     pool_name = str(pool) if pool is not None else None
     if pool_name is not None and budgets and pool_name not in budgets:
         rule = f"is not defined under pools ({', '.join(budgets)})"
         f.problem("pool", pool, rule, "add it under `pools:` or fix the name")
-    overflow = f.number("api_overflow_price_per_1m_tokens", None, low=0)
+    overflow = f.number("api_overflow_price_per_1m_tokens", None, low=0, high=MAX_OVERFLOW_PRICE)
     slo = _slo(item.get("slo"), where, problems)
     hold = f.choice("scale_in_hold", HoldRule, HoldRule.LEAD_TIME)
 
@@ -519,12 +609,12 @@ def _request(value: object, where: str, problems: list[str]) -> RequestShape | N
     for key in data:
         if key not in REQUEST_FIELDS:
             f.problem(f"request.{key}", data[key], "is not a known field", "remove it")
-    prompt = f.number("prompt_tokens", 0.0, low=0) or 0.0
-    completion = f.number("completion_tokens", 0.0, low=0) or 0.0
-    ttft = f.number("ttft_s", 0.0, low=0) or 0.0
-    itl = f.number("itl_s", 0.0, low=0) or 0.0
+    prompt = f.number("prompt_tokens", 0.0, low=0, high=MAX_TOKENS) or 0.0
+    completion = f.number("completion_tokens", 0.0, low=0, high=MAX_TOKENS) or 0.0
+    ttft = f.number("ttft_s", 0.0, low=0, high=MAX_REQUEST_S) or 0.0
+    itl = f.number("itl_s", 0.0, low=0, high=MAX_REQUEST_S) or 0.0
     hit = f.number("prefix_cache_hit_rate", 0.0, low=0, high=1) or 0.0
-    given = f.number("duration_s", None, low=0, low_open=True)
+    given = f.number("duration_s", None, low=0, high=MAX_REQUEST_S, low_open=True)
     duration = given if given is not None else ttft + completion * itl
     return RequestShape(prompt, completion, ttft, itl, duration, hit)
 
@@ -546,16 +636,21 @@ def _model(value: object, where: str, problems: list[str]) -> ModelArchitecture 
         return None
     preset = catalog.model(str(value.get("preset", ""))) if "preset" in value else None
     f = _Fields(value, where, problems)
-    layers = f.integer("layers", preset.layers if preset else None, low=1)
-    kv_heads = f.integer("kv_heads", preset.kv_heads if preset else None, low=1)
-    head_dim = f.integer("head_dim", preset.head_dim if preset else None, low=1)
-    params = f.number("params_billion", preset.params_billion if preset else None, low=0)
+    layers = f.integer("layers", preset.layers if preset else None, low=1, high=MAX_LAYERS)
+    kv_heads = f.integer("kv_heads", preset.kv_heads if preset else None, low=1, high=MAX_KV_HEADS)
+    head_dim = f.integer("head_dim", preset.head_dim if preset else None, low=1, high=MAX_HEAD_DIM)
+    params = f.number(
+        "params_billion",
+        preset.params_billion if preset else None,
+        low=0,
+        high=MAX_PARAMS_BILLION,
+    )
     kv_dtype = _dtype(f, "kv_dtype")
     weight_dtype = _dtype(f, "weight_dtype")
     util = f.number(
         "gpu_memory_utilization", DEFAULT_GPU_MEMORY_UTILIZATION, low=0, high=1, low_open=True
     )
-    overhead = f.number("overhead_gib", DEFAULT_OVERHEAD_GIB, low=0)
+    overhead = f.number("overhead_gib", DEFAULT_OVERHEAD_GIB, low=0, high=MAX_OVERHEAD_GIB)
     missing = [
         k
         for k, v in (
@@ -603,9 +698,21 @@ def _prices(f: _Fields, entry: catalog.GpuEntry | None, gpu_name: str | None) ->
             "write `prices: {on_demand: 3.67, reserved: 2.20, spot: 1.28}` ($/GPU-hour)",
         )
     p = _Fields(data, f.where, f.problems)
-    on_demand = p.number("on_demand", entry.on_demand_per_gpu_hour if entry else None, low=0)
-    reserved = p.number("reserved", entry.reserved_per_gpu_hour if entry else None, low=0)
-    spot = p.number("spot", entry.spot_per_gpu_hour if entry else None, low=0)
+    on_demand = p.number(
+        "on_demand",
+        entry.on_demand_per_gpu_hour if entry else None,
+        low=0,
+        high=MAX_PRICE_PER_GPU_HOUR,
+    )
+    reserved = p.number(
+        "reserved",
+        entry.reserved_per_gpu_hour if entry else None,
+        low=0,
+        high=MAX_PRICE_PER_GPU_HOUR,
+    )
+    spot = p.number(
+        "spot", entry.spot_per_gpu_hour if entry else None, low=0, high=MAX_PRICE_PER_GPU_HOUR
+    )
     if on_demand is None or reserved is None or spot is None:
         if gpu_name is not None:
             f.problem(

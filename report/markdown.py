@@ -5,6 +5,7 @@ Plots stay in report.html; numbers use the same formats as the HTML page.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from planner import spec
@@ -16,6 +17,27 @@ LABELS = {
     spec.CapacityType.SPOT: "spot",
     spec.CapacityType.ON_DEMAND: "on-demand",
 }
+
+
+# Characters that change inline Markdown (emphasis, links, HTML, tables, code, headings):
+# escaped with a backslash wherever text from a user (names, GPU, file names) is written.
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|~#!])")
+_BACKTICKS = re.compile(r"`+")
+
+
+def text(value: object) -> str:
+    """User text as literal inline Markdown: one line, every special character escaped."""
+    one_line = " ".join(str(value).split())
+    return _SPECIAL.sub(r"\\\1", one_line)
+
+
+def code(value: object) -> str:
+    """User text as a code span, fenced by more backticks than it holds (CommonMark)."""
+    one_line = " ".join(str(value).split())
+    longest = max((len(m) for m in _BACKTICKS.findall(one_line)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if longest else ""
+    return f"{fence}{pad}{one_line}{pad}{fence}"
 
 
 def _r(value: float | int | None, fmt: Fmt) -> str:
@@ -35,8 +57,9 @@ def render(report: model.Report) -> str:
         "# Capacity report",
         "",
         f"Plan from {report.horizon_start:%Y-%m-%d %H:%M} UTC for "
-        f"{units.duration_text(report.horizon_hours * 3600)}; trace `{report.trace}`, workloads "
-        f"`{report.workload_file}`; schema {report.schema_version}. Plots: report.html.",
+        f"{units.duration_text(report.horizon_hours * 3600)}; trace {code(report.trace)}, "
+        f"workloads {code(report.workload_file)}; schema {report.schema_version}. "
+        "Plots: report.html.",
         "",
         "## Fleet next week",
         "",
@@ -66,7 +89,7 @@ def render(report: model.Report) -> str:
             ],
             [
                 [
-                    g.gpu,
+                    text(g.gpu),
                     _r(g.gpus_at_peak, Fmt.integer),
                     _r(g.reserved_gpus, Fmt.integer),
                     _r(g.gpu_hours_per_week, Fmt.gpu_hours),
@@ -81,7 +104,7 @@ def render(report: model.Report) -> str:
         "### Warnings",
         "",
     ]
-    out.extend(f"- **{c.kind.value}**: {c.message}" for c in f.caveats)
+    out.extend(f"- **{c.kind.value}**: {text(c.message)}" for c in f.caveats)
     if not f.caveats:
         out.append("None.")
     for w in report.workloads:
@@ -92,9 +115,9 @@ def render(report: model.Report) -> str:
 def _workload(w: model.WorkloadReport) -> list[str]:
     a, c, r = w.accuracy, w.cost, w.reservation
     out = [
-        f"## {w.name}",
+        f"## {text(w.name)}",
         "",
-        f"{w.kind}, {w.gpus_per_replica} x {w.gpu} per replica, "
+        f"{w.kind}, {w.gpus_per_replica} x {text(w.gpu)} per replica, "
         f"{_r(w.capacity_per_replica, Fmt.decimal1)} {w.unit} per replica at "
         f"{w.target_utilization * 100:.0f} % target utilisation, provisioned for "
         f"{w.provisioning_quantile}, {w.min_replicas}-{w.max_replicas} replicas.",
@@ -103,7 +126,8 @@ def _workload(w: model.WorkloadReport) -> list[str]:
         (
             "- Reserve: nothing (capacity_types exclude reserved); break-even would be "
             if not r.allowed
-            else f"- Reserve: **{r.reserved_replicas} replicas** ({r.reserved_gpus} x {w.gpu}); "
+            else f"- Reserve: **{r.reserved_replicas} replicas** "
+            f"({r.reserved_gpus} x {text(w.gpu)}); "
             "break-even "
         )
         + f"{_r(r.break_even_fraction, Fmt.fraction_pct)} of the time = "
@@ -123,7 +147,7 @@ def _workload(w: model.WorkloadReport) -> list[str]:
         f"{_r(a.coverage_p99, Fmt.fraction_pct)}",
     ]
     if w.budget_note:
-        out.append(f"- GPU budget: {w.budget_note}")
+        out.append(f"- GPU budget: {text(w.budget_note)}")
     out.extend(["", "### Forecast accuracy", ""])
     out.append(
         _table(

@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from actuator import outputs, plausibility
 from actuator.commands import inputs
 from forecaster import backtest, candidates
 from forecaster import forecast as forecasting
@@ -209,12 +210,20 @@ def write_csv(result: forecasting.Forecast, path: Path) -> None:
     out = result.frame.copy()
     out.index = pd.Index(_stamps(out))
     out.index.name = "timestamp"
-    try:
-        out.to_csv(path, float_format="%.4f")
-    except OSError as exc:
+    outputs.write_text(outputs.Output("--out", path), out.to_csv(float_format="%.4f"))
+
+
+# Model resolutions: a minute to a day (the planner plans at 1-minute ticks; a coarser bucket
+# than a day cannot show the daily cycle the models fit).
+MIN_RESOLUTION_S = 60
+MAX_RESOLUTION_S = 86400
+
+
+def check_resolution(text: str, resolution_s: int) -> None:
+    if not MIN_RESOLUTION_S <= resolution_s <= MAX_RESOLUTION_S or resolution_s % 60:
         raise errors.InputError(
-            f"--out {path}: cannot write ({exc}); choose a writable path"
-        ) from exc
+            f"--resolution ({text!r}) must be whole minutes from 1m to 1d; pass e.g. 5m or 15m"
+        )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -225,8 +234,12 @@ def run(args: argparse.Namespace) -> int:
         resolution_s = inputs.duration_s("--resolution", args.resolution, problems)
         if problems:
             raise errors.InputError(problems)
+        check_resolution(args.resolution, resolution_s)
+    if args.out is not None:
+        outputs.check([outputs.Output("--out", args.out)], inputs.files_read(args))
     history = inputs.load_history(args)
     loaded = history.trace
+    plausibility.warn_long_horizon("--horizon", horizon_s, loaded)
     result = forecasting.forecast(loaded.values, horizon_s=horizon_s, resolution_s=resolution_s)
     if args.out is not None:
         write_csv(result, args.out)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from actuator import presets, prometheus, source, trace, workloads
+from actuator import outputs, presets, prometheus, source, trace, workloads
 from forecaster import series
 from kernel import duration, errors
 from planner import spec
@@ -55,6 +55,26 @@ def workload_path(args: argparse.Namespace) -> Path:
     return args.workload if args.workload is not None else example_path(EXAMPLE_WORKLOAD)
 
 
+# Upper bounds of the duration flags: past them a run hangs or overflows instead of answering.
+# A forecast or plan horizon: 90 days at 1-minute planning ticks is 129,600 rows; forecasts
+# are calibrated on one-week folds, so anything past a quarter is extrapolation anyway.
+MAX_HORIZON_S = 90 * 86400
+# A replay or Prometheus history: two years at one minute is about a million points.
+MAX_HISTORY_S = 2 * 365 * 86400
+# A cold start (DESIGN.md: LLM pods 5-15 min, node provisioning 5-8 min): a day is far past any.
+MAX_LEAD_TIME_S = 86400
+# Seeds: numpy's generators take any non-negative integer; 2**63 - 1 keeps it a 64-bit value.
+MAX_SEED = 2**63 - 1
+DURATION_LIMITS = {
+    "--horizon": MAX_HORIZON_S,
+    "--replay": MAX_HISTORY_S,
+    "--since": MAX_HISTORY_S,
+    "--refit-every": MAX_HORIZON_S,
+    "--lead-time": MAX_LEAD_TIME_S,
+    "--lead-time-p90": MAX_LEAD_TIME_S,
+}
+
+
 def duration_s(flag: str, text: str, problems: list[str]) -> int:
     """Whole seconds of a positive duration flag (`90s`, `1h30m`, `7d`); a problem otherwise.
 
@@ -67,7 +87,82 @@ def duration_s(flag: str, text: str, problems: list[str]) -> int:
             f"write it like {duration.EXAMPLES}"
         )
         return 0
+    limit = DURATION_LIMITS.get(flag)
+    if limit is not None and seconds > limit:
+        problems.append(
+            f"{flag} ({text!r}) is {seconds:,} s, more than the {duration.text(limit)} "
+            f"limit; pass {duration.text(limit)} or less"
+        )
+        return 0
     return seconds
+
+
+def seed(value: int, problems: list[str], flag: str = "--seed") -> int:
+    """The seed if it is within 0..2**63-1 (numpy refuses negative seeds); a problem otherwise."""
+    if not 0 <= value <= MAX_SEED:
+        problems.append(
+            f"{flag} ({value}) must be a whole number from 0 to {MAX_SEED}; pass e.g. --seed 1"
+        )
+        return 0
+    return value
+
+
+# pandas keeps nanoseconds in 64 bits: 1677-09-21 to 2262-04-11. A time outside is no time a
+# trace or a run can have.
+TIME_RANGE = "1677-09-22 to 2262-04-10"
+TIME_MIN = pd.Timestamp("1677-09-22", tz="UTC")
+TIME_MAX = pd.Timestamp("2262-04-10", tz="UTC")
+
+
+def parse_time(flag: str, text: object) -> pd.Timestamp:
+    """An ISO 8601 time as UTC (naive is UTC); an InputError naming the flag otherwise."""
+    raw = str(text).strip()
+    try:
+        stamp = pd.Timestamp(raw)
+    except (ValueError, OverflowError) as exc:
+        rule = (
+            f"is outside the times this tool handles ({TIME_RANGE})"
+            if isinstance(exc, pd.errors.OutOfBoundsDatetime | OverflowError)
+            else "is not a timestamp"
+        )
+        raise errors.InputError(
+            f"{flag} ({raw!r}) {rule}; write ISO 8601 UTC like 2026-11-30T00:00:00Z"
+        ) from None
+    if pd.isna(stamp):
+        raise errors.InputError(
+            f"{flag} ({raw!r}) is not a timestamp; write ISO 8601 UTC like 2026-11-30T00:00:00Z"
+        )
+    stamp = stamp.tz_localize("UTC") if stamp.tz is None else stamp.tz_convert("UTC")
+    # pandas 3 parses year 3000 (to microseconds); the nanosecond grids downstream cannot.
+    if not TIME_MIN <= stamp <= TIME_MAX:
+        raise errors.InputError(
+            f"{flag} ({raw!r}) is outside the times this tool handles ({TIME_RANGE}); write "
+            "ISO 8601 UTC like 2026-11-30T00:00:00Z"
+        )
+    return stamp
+
+
+def files_read(args: argparse.Namespace) -> list[outputs.Input]:
+    """Every file the command's flags name for reading: no output may be one of them."""
+    found: list[outputs.Input] = []
+    if getattr(args, "prometheus", None) is None:
+        found.append(outputs.Input("--trace", trace_path(args)))
+    if hasattr(args, "workload"):
+        found.append(outputs.Input("--workload", workload_path(args)))
+    for name in SECRET_FILE_FLAGS:
+        value = getattr(args, name, None)
+        if value is not None:
+            found.append(outputs.Input("--" + name.replace("_", "-"), value))
+    return found
+
+
+SECRET_FILE_FLAGS = (
+    "bearer_token_file",
+    "basic_auth_password_file",
+    "ca_file",
+    "cert_file",
+    "key_file",
+)
 
 
 def add_prometheus_arguments(parser: argparse.ArgumentParser, *, until: bool = True) -> None:
@@ -126,7 +221,18 @@ class History:
     unit: spec.HistoryUnit  # what the values measure (arrivals for a CSV)
 
     def apply(self, specs: Sequence[spec.WorkloadSpec]) -> tuple[spec.WorkloadSpec, ...]:
-        """The specs told what their history measures (so a gauge skips Little's law)."""
+        """The specs told what their history measures (so a gauge skips Little's law).
+
+        A token column read as arrivals is refused: every token would count as a request
+        (Little's law would then multiply it by the request's duration and tokens again).
+        """
+        if self.unit is spec.HistoryUnit.ARRIVALS and self.trace.column in trace.TOKEN_COLUMNS:
+            raise errors.InputError(
+                f"--column ({self.trace.column!r}) holds token counts, but the planner reads "
+                "the history as request arrivals per interval and would take every token for "
+                "a request; pass --column requests (token columns beside it are used for the "
+                "request shape by themselves)"
+            )
         return tuple(dataclasses.replace(w, history_unit=self.unit) for w in specs)
 
 
@@ -171,14 +277,7 @@ def _flag_source(args: argparse.Namespace) -> source.SourceSpec:
 def _until(args: argparse.Namespace, step_s: int) -> pd.Timestamp:
     if args.until is None or str(args.until).strip().lower() == "now":
         return pd.Timestamp.now(tz="UTC").floor(f"{step_s}s")
-    try:
-        stamp = pd.Timestamp(str(args.until).strip())
-    except ValueError:
-        raise errors.InputError(
-            f"--until ({args.until!r}) is not a time; write ISO 8601 UTC like "
-            "2026-11-30T00:00:00Z, or now"
-        ) from None
-    return stamp.tz_localize("UTC") if stamp.tz is None else stamp.tz_convert("UTC")
+    return parse_time("--until", args.until)
 
 
 def _workload_source(args: argparse.Namespace) -> source.SourceSpec | None:

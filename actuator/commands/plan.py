@@ -13,11 +13,10 @@ from typing import Any
 
 import pandas as pd
 
-from actuator import workloads
+from actuator import outputs, plausibility, workloads
 from actuator.commands import inputs
 from forecaster import forecast as forecasting
 from forecaster import series
-from kernel import errors
 from planner import demand, fleet, mix, spec, step
 
 HORIZON_S = 7 * 86400
@@ -60,9 +59,14 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.out is not None:
+        outputs.check([outputs.Output("--out", args.out)], inputs.files_read(args))
     history = inputs.load_history(args)
     specs = history.apply(workloads.load(inputs.workload_path(args)))
     loaded = history.trace
+    plausibility.warn_long_horizon("the plan's horizon", HORIZON_S, loaded)
+    plausibility.warn_spikes(loaded)
+    specs = plausibility.without_unfounded_reservations(specs, loaded)
     predicted = forecasting.forecast(loaded.values, horizon_s=HORIZON_S)
     planned = fleet.plan_all(specs, loaded, predicted)
     if args.out is not None:
@@ -85,12 +89,7 @@ def write_csv(path: Path, planned: Sequence[fleet.PlannedWorkload]) -> None:
     table = pd.concat(frames)
     table.index = pd.DatetimeIndex(table.index).strftime("%Y-%m-%dT%H:%M:%SZ")
     table.index.name = "timestamp"
-    try:
-        table.to_csv(path)
-    except OSError as exc:
-        raise errors.InputError(
-            f"--out {path} cannot be written ({exc.strerror}); pass a writable path"
-        ) from None
+    outputs.write_text(outputs.Output("--out", path), table.to_csv())
 
 
 def _money(value: float | None) -> str:

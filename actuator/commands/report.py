@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from actuator import workloads
+from actuator import outputs, plausibility, workloads
 from actuator.commands import inputs
 from forecaster import forecast as fc
 from kernel import errors
@@ -94,6 +94,7 @@ def request_of(args: argparse.Namespace) -> Request:
     problems: list[str] = []
     horizon_s = inputs.duration_s("--horizon", args.horizon, problems)
     replay_s = inputs.duration_s("--replay", args.replay, problems) if args.simulate else None
+    seed = inputs.seed(args.seed, problems)
     if problems:
         raise errors.InputError(problems)
     return Request(
@@ -101,7 +102,7 @@ def request_of(args: argparse.Namespace) -> Request:
         workload_path=inputs.workload_path(args),
         horizon_s=horizon_s,
         replay_s=replay_s,
-        seed=args.seed,
+        seed=seed,
     )
 
 
@@ -111,6 +112,9 @@ def build(request: Request, *, now: datetime) -> model.Report:
     loaded = inputs.load(request.history)
     specs = loaded.apply(workloads.load(request.workload_path))
     history = loaded.trace
+    plausibility.warn_long_horizon("--horizon", request.horizon_s, history)
+    plausibility.warn_spikes(history)
+    specs = plausibility.without_unfounded_reservations(specs, history)
     replay_s = request.replay_s
     options = lineup.Options(replay_s=replay_s or 0, seed=request.seed)
     # Every workload replays the same warm-up, so prescale's model choice (the backtest, the
@@ -146,21 +150,18 @@ def build(request: Request, *, now: datetime) -> model.Report:
 
 
 def write(report: model.Report, out: Path) -> tuple[Path, ...]:
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise errors.InputError(
-            f"--out ({out}) cannot be created: {exc.strerror}; pass a writable directory"
-        ) from exc
+    outputs.make_directory("--out", out)
     texts = (html.render(report), jsondoc.dumps(report), markdown.render(report))
     paths = tuple(out / name for name in FILES)
     for path, text in zip(paths, texts, strict=True):
-        path.write_text(text, encoding="utf-8")
+        outputs.write_text(outputs.Output(f"--out ({path.name})", path), text)
     return paths
 
 
 def run(args: argparse.Namespace) -> int:
-    report = build(request_of(args), now=datetime.now(UTC))
+    request = request_of(args)
+    outputs.check_directory("--out", args.out, FILES, inputs.files_read(args))
+    report = build(request, now=datetime.now(UTC))
     paths = write(report, args.out)
     fleet = report.fleet
     print(

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from actuator import workloads
+from actuator import outputs, workloads
 from actuator.commands import inputs
 from actuator.commands import simulate_output as output
 from kernel import errors
@@ -138,6 +138,13 @@ def run(args: argparse.Namespace) -> int:
     chosen = _workloads(args, problems)
     if problems or not chosen:
         raise errors.InputError(problems)
+    written = [
+        outputs.Output(flag, path)
+        for flag, path in (("--json", args.json), ("--timeseries", args.timeseries))
+        if path is not None
+    ]
+    if written:
+        outputs.check(written, inputs.files_read(args))
     history = inputs.load_history(args)
     loaded = history.trace
     chosen = history.apply(chosen)
@@ -222,13 +229,9 @@ def _options(args: argparse.Namespace) -> tuple[lineup.Options, list[str]]:
     until: pd.Timestamp | None = None
     if args.until is not None:
         try:
-            until = pd.Timestamp(args.until)
-        except ValueError:
-            problems.append(
-                f"--until ({args.until!r}) is not a timestamp; write it like 1995-08-28T00:00Z"
-            )
-        else:
-            until = until.tz_localize("UTC") if until.tzinfo is None else until.tz_convert("UTC")
+            until = inputs.parse_time("--until", args.until)
+        except errors.InputError as exc:
+            problems.extend(exc.problems)
     options = lineup.Options(
         replay_s=replay_s,
         until=until,
@@ -236,7 +239,7 @@ def _options(args: argparse.Namespace) -> tuple[lineup.Options, list[str]]:
         cold_start=cold,
         policies=names,
         mix=results.MixMode(args.mix),
-        seed=args.seed,
+        seed=inputs.seed(args.seed, problems),
         refit_every_s=refit_s,
     )
     return options, problems
@@ -304,9 +307,4 @@ def write_timeseries(
 
 
 def _write(path: Path, flag: str, text: str) -> None:
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise errors.InputError(
-            f"{flag} {path} cannot be written ({exc}); pass a writable path"
-        ) from None
+    outputs.write_text(outputs.Output(flag, path), text)

@@ -53,10 +53,15 @@ def test_daemon_raises_and_lowers_an_hpa_floor_on_the_real_api_server(
     assert peak > night, "the floor rose for the day"
     assert last < peak, "and came down after the hold"
     assert len(written) < len(floors), "written only when the floor changed"
+    # Without a metrics API the HPA scales up to its minReplicas but never down, so the
+    # Deployment ends between the last floor and the highest one: the highest when the HPA
+    # controller synced while it was in force (a few wall-clock seconds of this loop), at least
+    # the last floor in any case (under load a sync can miss the peak's seconds).
     replicas = cluster_objects.wait_for(
-        # without a metrics API the HPA scales up to its minReplicas but never down
-        "the Deployment to follow the highest floor",
-        lambda: apps.read_namespaced_deployment("llama", namespace).spec.replicas == peak,
+        "the Deployment to follow the floors",
+        lambda: (
+            last <= (apps.read_namespaced_deployment("llama", namespace).spec.replicas or 0) <= peak
+        ),
         timeout_s=30,
     )
     assert replicas

@@ -31,3 +31,25 @@ def test_tables_are_well_formed() -> None:
     for table in tables:
         widths = {line.count("|") for line in table}
         assert len(widths) == 1, table[0]
+
+
+def test_user_text_is_escaped() -> None:
+    """A GPU named like markup and a budget note with a table pipe stay literal text: the
+    heading, the table and the page structure are not changed by what the user typed."""
+    text = markdown.render(
+        build.report(
+            build.workload(
+                name="a*b_c", gpu="<img src=x>|L4", budget_note="pool `gpu-a` | [link](x)"
+            )
+        )
+    )
+    assert "## a\\*b\\_c" in text
+    assert "1 x \\<img src=x\\>\\|L4 per replica" in text
+    assert "- GPU budget: pool \\`gpu-a\\` \\| \\[link\\](x)" in text
+    assert "<img" not in text.replace("\\<img", "")
+
+
+def test_file_names_are_code_spans_that_hold_backticks() -> None:
+    assert markdown.code("nasa.csv.gz") == "`nasa.csv.gz`"
+    assert markdown.code("we`ird.csv") == "`` we`ird.csv ``"
+    assert markdown.text("line\nbreak # not a heading") == "line break \\# not a heading"

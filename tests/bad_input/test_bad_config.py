@@ -1,0 +1,159 @@
+"""Bad daemon configs through `prescale check-config FILE`: exit 2 naming the key path, the
+value, the rule and the fix (every problem at once), never a traceback; a valid config is
+exit 0 as the control."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import bad_input_run as r
+import pytest
+import yaml
+
+from actuator.commands import inputs
+
+
+def _config(tmp_path: Path, **changes: Any) -> dict[str, Any]:
+    spec = yaml.safe_load(r.VALID_WORKLOAD)
+    spec["capacity_types"] = ["on_demand"]
+    data: dict[str, Any] = {
+        "store": f"sqlite:///{tmp_path / 'db.sqlite'}",
+        "leader_election": {"enabled": False},
+        "http": {"listen": "127.0.0.1", "port": 0},
+        "workloads": [
+            {
+                "spec": spec,
+                "source": {"trace": str(inputs.example_path(inputs.EXAMPLE_TRACE))},
+                "targets": {"on_demand": {"kind": "metric", "namespace": "chat", "name": "chat"}},
+            }
+        ],
+    }
+    data.update(changes)
+    return data
+
+
+def _workload(tmp_path: Path, **changes: Any) -> dict[str, Any]:
+    data = _config(tmp_path)
+    data["workloads"][0].update(changes)
+    return data
+
+
+def _spec(tmp_path: Path, **changes: Any) -> dict[str, Any]:
+    data = _config(tmp_path)
+    data["workloads"][0]["spec"].update(changes)
+    return data
+
+
+# Each builder returns config data (dumped as YAML) or text (written as it is).
+CASES: list[Any] = [
+    pytest.param(
+        lambda t: _config(t, mode="actuat"),
+        ["mode ('actuat')", "'advisory' or 'actuate'"],
+        id="mode-typo",
+    ),
+    pytest.param(
+        lambda t: _config(t, modee="actuate"),
+        ["modee is not a known key", "did you mean 'mode'?"],
+        id="unknown-key",
+    ),
+    pytest.param(
+        lambda t: _config(t, schedule={"tick": "1mm"}),
+        ["schedule.tick ('1mm') is not a duration", "write it like 90s"],
+        id="tick-not-a-duration",
+    ),
+    pytest.param(
+        lambda t: _config(t, schedule={"tick": -5}), ["schedule.tick (-5)"], id="tick-negative"
+    ),
+    pytest.param(
+        lambda t: _config(t, http={"port": 99999}),
+        ["http.port (99999) must be <= 65535"],
+        id="port-too-large",
+    ),
+    pytest.param(
+        lambda t: _config(t, http={"port": "eighty"}), ["http.port ('eighty')"], id="port-text"
+    ),
+    pytest.param(
+        lambda t: _config(t, store="mysql://db/prescale"),
+        ["store", "SQLite or PostgreSQL"],
+        id="store-other-database",
+    ),
+    pytest.param(
+        lambda t: _config(t, store="not a url"),
+        ["store", "is not a database URL"],
+        id="store-not-a-url",
+    ),
+    pytest.param(
+        lambda t: _config(t, leader_election={"lease_duration": "5s"}),
+        ["retry_period (2s) < renew_deadline (10s) < lease_duration (5s) does not hold"],
+        id="lease-timing",
+    ),
+    pytest.param(lambda t: _config(t, log_format="xml"), ["log_format ('xml')"], id="log-format"),
+    pytest.param(lambda t: _config(t, workloads=[]), ["workloads"], id="no-workloads"),
+    pytest.param(
+        lambda t: _workload(
+            t, targets={"on_demand": {"kind": "hpaa", "namespace": "a", "name": "b"}}
+        ),
+        ["targets.on_demand.kind ('hpaa')"],
+        id="target-kind",
+    ),
+    pytest.param(lambda t: _workload(t, targets={}), ["targets"], id="no-targets"),
+    pytest.param(
+        lambda t: _workload(t, source={"trace": "t.csv", "colum": "requests"}),
+        ["source.colum is not a known key", "did you mean 'column'?"],
+        id="source-typo",
+    ),
+    pytest.param(
+        lambda t: _spec(t, max_replicas=0), ["max_replicas (0) must be >= 1"], id="spec-max-zero"
+    ),
+    pytest.param(
+        lambda t: _spec(t, name="Chat_1"),
+        ["name ('Chat_1') is not a valid Kubernetes name"],
+        id="spec-name-not-dns",
+    ),
+    pytest.param(
+        lambda t: _spec(t, lead_time="1y"),
+        ["lead_time ('1y') is 31,536,000 s, more than the 1d limit"],
+        id="spec-lead-time-year",
+    ),
+    pytest.param(
+        lambda t: "mode: advisory\nmode: actuate\n",
+        ["line 2: key 'mode' is given twice in one mapping (first on line 1)", "keep one"],
+        id="duplicate-key",
+    ),
+    pytest.param(
+        lambda t: (
+            "pools:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+            + "".join(
+                f"  {chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n"
+                for i in range(8)
+            )
+            + "workloads: *i\n"  # 10^9 nodes for the validator to walk, from 400 bytes
+        ),
+        ["expands to", "write the values out"],
+        id="alias-bomb",
+    ),
+    pytest.param(lambda t: "mode: [unclosed\n", ["invalid YAML"], id="yaml-syntax"),
+    pytest.param(lambda t: "just text\n", ["config"], id="scalar-document"),
+]
+
+
+@pytest.mark.parametrize(("make", "expect"), CASES)
+def test_bad_config(
+    make: Any, expect: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    content = make(tmp_path)
+    path = tmp_path / "prescale.yaml"
+    path.write_text(content if isinstance(content, str) else yaml.safe_dump(content))
+    r.refused(r.run(["check-config", str(path)], capsys), expect)
+
+
+def test_missing_config_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    r.refused(r.run(["check-config", str(tmp_path / "nope.yaml")], capsys), ["nope.yaml"])
+
+
+def test_a_valid_config_is_accepted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "prescale.yaml"
+    path.write_text(yaml.safe_dump(_config(tmp_path)))
+    outcome = r.run(["check-config", str(path)], capsys)
+    assert outcome.code == 0, outcome.err
