@@ -739,6 +739,7 @@ class Daemon:
                     lead_time=live.lead or _fallback_lead(workload.spec),
                     budget_note=None,
                     simulation=None,
+                    request=live.request or workload.spec.request,
                 )
             )
         return inputs

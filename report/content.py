@@ -19,7 +19,7 @@ import pandas as pd
 
 from forecaster import forecast as fc
 from forecaster import series as fseries
-from planner import cost, lead_time, mix, plan, spec
+from planner import cost, demand, lead_time, mix, plan, spec
 from report import caveats, model
 from simulator import results
 
@@ -46,6 +46,7 @@ class WorkloadInputs:
     lead_time: lead_time.LeadTime
     budget_note: str | None
     simulation: results.SimulationResult | None
+    request: spec.RequestShape  # the request shape the plan used (measured or the spec's)
 
 
 def interval_label(column: str, interval_s: int) -> str:
@@ -282,6 +283,10 @@ def workload_report(inputs: WorkloadInputs) -> model.WorkloadReport:
         min_replicas=w.min_replicas,
         max_replicas=w.max_replicas,
         column=inputs.column,
+        history=model.HistorySource(
+            source_unit=w.history_unit.value,
+            conversion=demand.describe(w, inputs.request, inputs.forecast.input_interval_s),
+        ),
         forecast=forecast_view(inputs.history, inputs.forecast, inputs.column),
         accuracy=accuracy(inputs.forecast),
         replicas=replica_view(targets),

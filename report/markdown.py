@@ -122,6 +122,7 @@ def _workload(w: model.WorkloadReport) -> list[str]:
         f"{w.target_utilization * 100:.0f} % target utilisation, provisioned for "
         f"{w.provisioning_quantile}, {w.min_replicas}-{w.max_replicas} replicas.",
         "",
+        f"- History: `{w.history.source_unit}` from the source; {w.history.conversion}",
         f"- Peak replicas: {w.peak_planned} planned, {w.peak_needed} needed ({w.peak_gpus} GPUs)",
         (
             "- Reserve: nothing (capacity_types exclude reserved); break-even would be "

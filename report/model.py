@@ -16,7 +16,7 @@ from forecaster import forecast
 from planner import lead_time, spec
 
 # Bump the major part when a field is renamed or removed, the minor part when one is added.
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 
 class CaveatKind(StrEnum):
@@ -198,6 +198,15 @@ class Simulation:
 
 
 @dataclass(frozen=True)
+class HistorySource:
+    """What the history measured, and how it became the workload's unit (as `prescale plan`
+    says it)."""
+
+    source_unit: str  # planner.spec.HistoryUnit: arrivals, concurrency, kv_tokens, ...
+    conversion: str  # in words, e.g. "arrivals per 60 s -> concurrency by Little's law (...)"
+
+
+@dataclass(frozen=True)
 class WorkloadReport:
     name: str
     kind: str
@@ -210,6 +219,7 @@ class WorkloadReport:
     min_replicas: int
     max_replicas: int
     column: str
+    history: HistorySource
     forecast: ForecastView
     accuracy: Accuracy
     replicas: ReplicaView

@@ -20,6 +20,8 @@ def render(w: model.WorkloadReport, p: str) -> str:
         f"&middot; provisioned for {escape(w.provisioning_quantile)} &middot; "
         f"{w.min_replicas}-{w.max_replicas} replicas &middot; column "
         f"<code>{escape(w.column)}</code></p>"
+        f'<p class="sub">History: <code>{escape(w.history.source_unit)}</code> from the source; '
+        f"{escape(w.history.conversion)}</p>"
     )
     cost = w.cost
     per_request = elements.number(

@@ -4,9 +4,9 @@ vLLM (4 weeks at 1 min, from the bundled NASA trace): `vllm:request_success_tota
 three pods of model llama-3-8b in namespace chat (pod chat-1 restarts on day 10: a counter
 reset), a second model `other` at 5 requests a minute, and the gauges
 `vllm:num_requests_running` / `vllm:num_requests_waiting` per pod with a 30-minute gap on day 3
-(longer than the 5-minute lookback, so it reads as absent). Every other preset: one day of its
-counter and gauges over two pods. Registered as a plugin by tests/conftest.py, so the server
-starts once per session, only when a test asks for it.
+(longer than the 5-minute lookback, so it reads as absent). Every preset's metrics, over the
+same 4 weeks, under a selector of their own: tests/preset_history.py. Registered as a plugin
+by tests/conftest.py, so the server starts once per session, only when a test asks for it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import preset_history
 import prometheus_server
 import pytest
 
@@ -29,7 +30,6 @@ PODS = ("chat-0", "chat-1", "chat-2")
 RESET_DAY = 10
 GAP_DAY = 3
 GAP_MINUTES = 30
-PRESET_DAY_PODS = ("p-0", "p-1")
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class History:
     end: pd.Timestamp  # one interval after the last start
     running: pd.Series  # sum over pods of num_requests_running at each sample time (NaN = gap)
     waiting: pd.Series
-    preset_day_start: pd.Timestamp  # the day every other preset has data for
+    presets: preset_history.Written  # every preset's metrics (tests/preset_history.py)
 
 
 def _split(counts: np.ndarray) -> list[np.ndarray]:
@@ -116,57 +116,14 @@ def _vllm_series(
     return series, sums
 
 
-# Per preset other than vllm: (counter metric, counter labels) and gauges; one day, two pods.
-PRESET_METRICS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "sglang": (
-        (
-            "sglang:num_requests_total",
-            "sglang:prompt_tokens_total",
-            "sglang:generation_tokens_total",
-        ),
-        ("sglang:num_running_reqs", "sglang:num_queue_reqs", "sglang:num_used_tokens"),
-    ),
-    "trtllm": (("trtllm_request_success_total",), ()),
-    "triton": (("nv_inference_request_success",), ("nv_inference_pending_request_count",)),
-    "dynamo": (("dynamo_frontend_requests_total",), ("dynamo_frontend_inflight_requests",)),
-    "llm-d": (("llm_d_epp_request_total",), ()),
-    "tgi": (("tgi_request_count",), ("tgi_batch_current_size", "tgi_queue_size")),
-    # vLLM's token counters stay out: the request history must match the token-less CSV.
-    "vllm": ((), ("vllm:kv_cache_usage_perc",)),
-}
-# A pod's counters grow by this much a minute, its gauges hold this value: the preset's sum over
-# the two pods is twice that.
-PER_POD_RATE_PER_MIN = 30.0
-PER_POD_GAUGE = 6.0
-
-
-def _preset_series(day_start_s: int) -> list[prometheus_server.Series]:
-    out: list[prometheus_server.Series] = []
-    for counters, gauges in PRESET_METRICS.values():
-        for pod in PRESET_DAY_PODS:
-            labels = {**LABELS, "pod": pod}
-            for name in counters:
-                # Counters keep the _total suffix in the name (OpenMetrics); Triton's and TGI's
-                # have none, so they go in untyped.
-                kind = "counter" if name.endswith("_total") else "gauge"
-                values = _counter(np.full(1440, PER_POD_RATE_PER_MIN))
-                out.append(prometheus_server.Series(name, labels, day_start_s, 60, values, kind))
-            for name in gauges:
-                value = 0.25 if name.endswith("_perc") else PER_POD_GAUGE
-                out.append(
-                    prometheus_server.Series(name, labels, day_start_s, 60, np.full(1440, value))
-                )
-    return out
-
-
 @pytest.fixture(scope="session")
 def prometheus_history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[History]:
     prometheus_server.require()
     requests = trace.load(inputs.example_path(inputs.EXAMPLE_TRACE)).values
     vllm, sums = _vllm_series(requests)
-    day = requests.index[0] + pd.Timedelta(days=20)
+    every_preset, written = preset_history.series(int(requests.index[0].timestamp()), requests.size)
     work: Path = tmp_path_factory.mktemp("prometheus")
-    blocks = prometheus_server.backfill(work, [*vllm, *_preset_series(int(day.timestamp()))])
+    blocks = prometheus_server.backfill(work, [*vllm, *every_preset])
     server = prometheus_server.start(work, blocks=blocks)
     try:
         yield History(
@@ -176,7 +133,7 @@ def prometheus_history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[His
             end=requests.index[-1] + pd.Timedelta(minutes=1),
             running=sums["running"],
             waiting=sums["waiting"],
-            preset_day_start=day,
+            presets=written,
         )
     finally:
         server.stop()

@@ -7,6 +7,7 @@ regime (one-day folds) and the whole module stays well under a minute.
 from __future__ import annotations
 
 import gzip
+import html
 import json
 import os
 import re
@@ -119,11 +120,27 @@ def test_writes_three_files_covering_every_workload(
         "report.json",
         "report.md",
     ]
-    assert document["schema_version"] == "1.1"
+    assert document["schema_version"] == "1.2"
     names = [jsondoc.resolve(document, f"workloads.{i}.name") for i in range(2)]
     assert names == ["chat-llama-8b", "vision-vit"]
     markdown = (report_dir / "report.md").read_text()
     assert "## chat-llama-8b" in markdown and "## vision-vit" in markdown
+
+
+def test_each_workload_says_the_source_unit_and_its_conversion(
+    report_dir: Path, document: dict[str, jsondoc.JsonValue]
+) -> None:
+    """A CSV trace is arrivals: every page says so and how Little's law turned it into the
+    workload's unit, in the words of report.json."""
+    markdown = (report_dir / "report.md").read_text()
+    page = (report_dir / "report.html").read_text()
+    for i in range(2):
+        source_unit = jsondoc.resolve(document, f"workloads.{i}.history.source_unit")
+        conversion = jsondoc.resolve(document, f"workloads.{i}.history.conversion")
+        assert source_unit == "arrivals"
+        assert isinstance(conversion, str) and "by Little's law" in conversion
+        assert f"- History: `arrivals` from the source; {conversion}" in markdown
+        assert f"History: <code>arrivals</code> from the source; {html.escape(conversion)}" in page
 
 
 def test_numbers_agree_with_prescale_plan(
@@ -148,6 +165,7 @@ def test_numbers_agree_with_prescale_plan(
         assert got("peak_planned") == expected["replicas"]["total"]["peak"]
         assert got("lead_time.seconds") == expected["lead_time"]["seconds"]
         assert got("lead_time.source") == expected["lead_time"]["source"]
+        assert got("history") == expected["history"]
         assert got("cost.total_usd_per_week") == pytest.approx(cost["dollars_per_week"])
         assert got("cost.horizon_hours") == pytest.approx(cost["hours"])
         assert got("cost.usd_per_million_requests") == pytest.approx(

@@ -139,6 +139,7 @@ def build(request: Request, *, now: datetime) -> model.Report:
                 lead_time=planned.lead_time,
                 budget_note=budget_note(planned.shortfall),
                 simulation=simulation,
+                request=planned.request,
             )
         )
     return content.report(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 from typing import Any
@@ -134,6 +135,18 @@ def test_a_gauge_history_is_load_without_littles_law(
     capsys.readouterr()
     assert cli.main(["plan", *flags, "--workload", str(path)]) == 0
     assert "concurrency (gauge, already load) -> concurrency unchanged" in capsys.readouterr().out
+    # The report says the same as the plan, in its JSON and on both pages.
+    out = tmp_path / "report"
+    assert cli.main(["report", *flags, "--workload", str(path), "--out", str(out)]) == 0
+    reported = json.loads((out / "report.json").read_text())["workloads"][0]["history"]
+    assert reported == history
+    assert (
+        f"`concurrency` from the source; {history['conversion']}" in (out / "report.md").read_text()
+    )
+    assert (
+        f"<code>concurrency</code> from the source; {html.escape(history['conversion'])}"
+        in (out / "report.html").read_text()
+    )
 
 
 def test_flag_mistakes_exit_2(

@@ -9,9 +9,9 @@ import fault_proxy
 import numpy as np
 import pandas as pd
 import pytest
-from prometheus_history import LABELS, PER_POD_GAUGE, PER_POD_RATE_PER_MIN, SELECTOR, History
+from prometheus_history import LABELS, SELECTOR, History
 
-from actuator import presets, prometheus, source
+from actuator import prometheus, source
 from kernel import errors
 
 
@@ -85,41 +85,6 @@ def test_gauge_gap_stays_nan_and_concurrency_is_the_sum_over_pods(
     last_before_gap = expected[~in_gap & (expected.index < expected.index[in_gap][0])].iloc[-1]
     np.testing.assert_array_equal(loaded.values[bridged], last_before_gap)
     np.testing.assert_allclose(loaded.values[~in_gap], expected[~in_gap], rtol=1e-12)
-
-
-def test_every_preset_returns_one_series_in_its_unit(prometheus_history: History) -> None:
-    day = prometheus_history.preset_day_start
-    pods = 2
-    for name, preset in presets.PRESETS.items():
-        if name.startswith("vllm") and name != "vllm-kv":
-            continue  # the vLLM presets have their own tests on the 4-week history
-        if name == "vllm-tokens":
-            continue
-        spec = _source(prometheus_history.url, name)
-        loaded = prometheus.load_trace(
-            spec, day + pd.Timedelta(hours=1), day + pd.Timedelta(hours=2)
-        )
-        values = loaded.values.to_numpy()
-        assert values.size == 60, name
-        if preset.unit is presets.SourceUnit.REQUESTS_PER_S:
-            expected = pods * PER_POD_RATE_PER_MIN  # arrivals per 60 s interval
-        elif preset.unit is presets.SourceUnit.KV_USAGE:
-            expected = pods * 0.25
-        else:
-            metrics = preset.template.count("|") + 1
-            expected = pods * PER_POD_GAUGE * metrics
-        np.testing.assert_allclose(values, expected, rtol=1e-12, err_msg=name)
-
-
-def test_companion_token_counters_become_token_sums(prometheus_history: History) -> None:
-    day = prometheus_history.preset_day_start
-    loaded = prometheus.load_trace(
-        _source(prometheus_history.url, "sglang"),
-        day + pd.Timedelta(hours=1),
-        day + pd.Timedelta(hours=2),
-    )
-    assert loaded.prompt_tokens is not None and loaded.completion_tokens is not None
-    np.testing.assert_allclose(loaded.prompt_tokens.to_numpy(), 2 * PER_POD_RATE_PER_MIN)
 
 
 def test_chunks_are_step_aligned_contiguous_and_under_the_limit(
@@ -222,7 +187,9 @@ def test_instant_reads_the_current_value(prometheus_history: History) -> None:
     )
     assert missing is None
     with pytest.raises(errors.InputError, match="3 series"):
-        prometheus.instant(_conn(prometheus_history.url), "vllm:num_requests_running", at)
+        prometheus.instant(
+            _conn(prometheus_history.url), 'vllm:num_requests_running{namespace="chat"}', at
+        )
 
 
 def test_labels_are_reported(prometheus_history: History) -> None:

@@ -153,6 +153,11 @@ def workload(**overrides: Any) -> model.WorkloadReport:
         min_replicas=1,
         max_replicas=64,
         column="requests",
+        history=model.HistorySource(
+            source_unit="arrivals",
+            conversion="arrivals per 60 s -> concurrency by Little's law (1 request/s = 2 "
+            "concurrency)",
+        ),
         forecast=forecast_view(),
         accuracy=accuracy(),
         replicas=replicas(),

@@ -73,6 +73,7 @@ def _inputs(
         lead_time=lt,
         budget_note=None,
         simulation=None,
+        request=workload.request,
     )
 
 
