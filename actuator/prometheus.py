@@ -567,9 +567,17 @@ def _stamp(seconds: int) -> str:
 
 
 def load_trace(
-    source: source_module.SourceSpec, since: pd.Timestamp, until: pd.Timestamp
+    source: source_module.SourceSpec,
+    since: pd.Timestamp,
+    until: pd.Timestamp,
+    *,
+    strict: bool = False,
 ) -> series.Trace:
     """The history of intervals starting in [since, until) as the Trace a CSV gives.
+
+    A partial range (Prometheus warnings, a failed chunk) is logged and used, as a one-off
+    command may; with `strict` (the daemon) it is a SourceUnavailableError instead, so the plan
+    in force stays rather than one planned on a hole.
 
     A counter rate is evaluated at each interval's end and labelled with its start (the CSV
     convention: a row holds the requests of [t, t + step)); requests per second times the step
@@ -584,6 +592,11 @@ def load_trace(
     shift = pd.Timedelta(seconds=step_s if counter else 0)
     first, last = since + shift, until + shift - pd.Timedelta(seconds=step_s)
     main = fetch_range(source.connection, queries.main, first, last, step_s)
+    if main.partial and strict:
+        raise errors.SourceUnavailableError(
+            f"history from {source.describe()} is partial ({'; '.join(main.warnings)}); "
+            "the plan in force stays until a complete range can be read"
+        )
     if main.partial:
         log.warning("history from %s is partial: %s", source.describe(), "; ".join(main.warnings))
     scale = float(step_s) if queries.unit is presets.SourceUnit.REQUESTS_PER_S else 1.0

@@ -16,7 +16,6 @@ import pandas as pd
 from actuator import presets, prometheus
 from actuator import source as source_module
 from forecaster import series
-from kernel import errors
 
 
 class PrometheusSource:
@@ -30,20 +29,9 @@ class PrometheusSource:
         return self._spec.step_s
 
     def history(self, since: dt.datetime, until: dt.datetime) -> series.Trace:
-        spec = self._spec
-        queries = spec.queries
-        # the same partial-range check load_trace logs, made strict for the daemon
-        counter = queries.kind is presets.Kind.COUNTER
-        shift = pd.Timedelta(seconds=spec.step_s if counter else 0)
-        first = pd.Timestamp(since) + shift
-        last = pd.Timestamp(until) + shift - pd.Timedelta(seconds=spec.step_s)
-        probe = prometheus.fetch_range(spec.connection, queries.main, first, last, spec.step_s)
-        if probe.partial:
-            raise errors.SourceUnavailableError(
-                f"history from {spec.describe()} is partial ({'; '.join(probe.warnings)}); "
-                "the plan in force stays until a complete range can be read"
-            )
-        return prometheus.load_trace(spec, pd.Timestamp(since), pd.Timestamp(until))
+        return prometheus.load_trace(
+            self._spec, pd.Timestamp(since), pd.Timestamp(until), strict=True
+        )
 
     def latest(self, at: dt.datetime) -> float | None:
         queries = self._spec.queries
