@@ -24,7 +24,7 @@ NAMESPACE_FILE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 
 def target_of(target: config.Target) -> kube.Target:
     return kube.Target(
-        kind=kube.TargetKind(target.kind.value),
+        kind=target.kind,
         namespace=target.namespace,
         name=target.name,
         api_version=target.api_version,

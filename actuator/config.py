@@ -30,8 +30,8 @@ import pydantic
 import sqlalchemy as sa
 import yaml
 
+from actuator import kube, yamldoc
 from actuator import source as source_module
-from actuator import yamldoc
 from kernel import duration, errors
 from planner import spec
 
@@ -50,11 +50,8 @@ class Mode(StrEnum):
     ACTUATE = "actuate"  # also write the targets (when leader)
 
 
-class TargetKind(StrEnum):
-    HPA = "hpa"  # autoscaling/v2 HorizontalPodAutoscaler spec.minReplicas
-    KEDA = "keda"  # keda.sh/v1alpha1 ScaledObject spec.minReplicaCount
-    SCALE = "scale"  # the /scale subresource of a Deployment, StatefulSet or custom resource
-    METRIC = "metric"  # write nothing: export the floor for KEDA's metrics-api scaler
+# What a target writes: the adapter's own enum, so the config and the writer cannot disagree.
+TargetKind = kube.TargetKind
 
 
 def _duration_s(value: object) -> int:

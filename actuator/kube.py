@@ -51,10 +51,10 @@ POD_PAGE_SIZE = 500
 class TargetKind(enum.StrEnum):
     """What prescale writes for one capacity type of a workload."""
 
-    HPA = "hpa"
-    KEDA = "keda"
-    SCALE = "scale"
-    METRIC = "metric"
+    HPA = "hpa"  # autoscaling/v2 HorizontalPodAutoscaler spec.minReplicas
+    KEDA = "keda"  # keda.sh/v1alpha1 ScaledObject spec.minReplicaCount
+    SCALE = "scale"  # the /scale subresource of a Deployment, StatefulSet or custom resource
+    METRIC = "metric"  # write nothing: export the floor for KEDA's metrics-api scaler
 
 
 class ApplyResult(enum.StrEnum):
