@@ -35,6 +35,7 @@ Choice = backtest.Choice
 DEFAULT_RESOLUTION_S = 300
 # The level fallback averages the last hour of data.
 LEVEL_WINDOW_S = 3600
+WEEK_S = 7 * 86400
 FRAME_COLUMNS = ("p50", "p90", "p99", "peak_p50", "peak_p90", "peak_p99")
 
 
@@ -333,6 +334,33 @@ def _level_quantiles(
     return mean_q, peak_q
 
 
+def _ceiling(history: np.ndarray, p50: np.ndarray, resolution_s: int) -> np.ndarray:
+    """How high the upper quantiles may reach in each bucket: the highest value of the history
+    (after outlier cleaning), grown as the history grew, or the median forecast where that is
+    higher.
+
+    A band calibrated on pooled residuals is symmetric in time: in a quiet hour it reaches up
+    to levels the service only sees at its peak, and over a week those minutes cost more than
+    a fleet held at the history's peak (a static fleet). Above anything the history has seen,
+    an upper quantile is extrapolation. Growth is not cut: the ceiling grows by the ratio of
+    the last week's highest value to the week before's (a model without a trend, such as
+    weekly seasonal-naive, carries none in its median), the median is never cut, and the
+    reactive step covers a new peak beyond both.
+    """
+    finite = np.isfinite(history)
+    if not finite.any():
+        return np.full_like(p50, math.inf)
+    top = float(history[finite].max())
+    week = WEEK_S // resolution_s
+    if history.size >= 2 * week:
+        last, before = history[-week:], history[-2 * week : -week]
+        if np.isfinite(last).any() and np.isfinite(before).any():
+            growth = float(np.nanmax(last)) / float(np.nanmax(before))
+            if math.isfinite(growth) and growth > 1.0:
+                top *= growth
+    return np.maximum(p50, top)
+
+
 def forecast(
     history: pd.Series,
     *,
@@ -374,15 +402,20 @@ def forecast(
         prepared.first_forecast, periods=steps, freq=pd.Timedelta(seconds=prepared.resolution_s)
     )
     index.name = "timestamp"
+    mean_ceiling = _ceiling(prepared.mean, mean_q.p50, prepared.resolution_s)
+    p90 = np.minimum(mean_q.p90, mean_ceiling)
+    p99 = np.minimum(mean_q.p99, mean_ceiling)
+    # A bucket's peak is never below its mean.
+    peak_p50 = np.maximum(peak_q.p50, mean_q.p50)
+    peak_ceiling = _ceiling(prepared.peak, peak_p50, prepared.resolution_s)
     frame = pd.DataFrame(
         {
             "p50": mean_q.p50,
-            "p90": mean_q.p90,
-            "p99": mean_q.p99,
-            # A bucket's peak is never below its mean.
-            "peak_p50": np.maximum(peak_q.p50, mean_q.p50),
-            "peak_p90": np.maximum(peak_q.p90, mean_q.p90),
-            "peak_p99": np.maximum(peak_q.p99, mean_q.p99),
+            "p90": p90,
+            "p99": p99,
+            "peak_p50": peak_p50,
+            "peak_p90": np.maximum(np.minimum(peak_q.p90, peak_ceiling), p90),
+            "peak_p99": np.maximum(np.minimum(peak_q.p99, peak_ceiling), p99),
         },
         index=index,
     )
