@@ -358,7 +358,8 @@ def _ceiling(history: np.ndarray, p50: np.ndarray, resolution_s: int) -> np.ndar
             growth = float(np.nanmax(last)) / float(np.nanmax(before))
             if math.isfinite(growth) and growth > 1.0:
                 top *= growth
-    return np.maximum(p50, top)
+    ceiling: np.ndarray = np.maximum(p50, top)
+    return ceiling
 
 
 def forecast(

@@ -44,6 +44,8 @@ def test_growth_the_median_carries_is_not_cut() -> None:
     growth = week[-168:].max() / week[-336:-168].max()
     assert growth > 1.05
     assert frame["p99"].max() > top
-    assert (frame["p99"].to_numpy() <= np.maximum(frame["p50"].to_numpy(), top * growth) + 1e-9).all()
+    assert (
+        frame["p99"].to_numpy() <= np.maximum(frame["p50"].to_numpy(), top * growth) + 1e-9
+    ).all()
     assert (frame["p90"] >= frame["p50"]).all()
     assert (frame["p99"] >= frame["p90"]).all()
