@@ -40,11 +40,11 @@ import numpy as np
 import pandas as pd
 
 from actuator import config, store
-from forecaster import forecast, series
+from forecaster import forecast, level, series
 from kernel import errors
-from planner import demand, lead_time, plan, spec, step, tick
+from planner import demand, lead_time, operating, plan, spec, step, tick
 from report import content
-from simulator import predictive
+from simulator import lineup, operating_point, predictive, replay, results
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,12 @@ HOLD_REASONS = frozenset({SOURCE_UNAVAILABLE, DEMAND_MISSING, CLOCK_BEHIND})
 ERROR_HORIZONS_S = (3600, 6 * 3600, 86400)
 # A stored forecast keeps only the next day: enough to score every horizon above.
 STORED_FORECAST_S = 86400
+# The level correction the simulator's prescale policy applies between refits (its defaults),
+# so a chosen point with level correction runs here as it was replayed.
+LEVEL_CORRECTION = level.LevelCorrection()
+# The operating point's replays draw spot interruptions from this seed: a fixed one, so two
+# re-selections on the same history choose the same point.
+CHOICE_SEED = 0
 
 
 class Outcome(StrEnum):
@@ -166,6 +172,11 @@ class WorkloadTick:
     refit_at: dt.datetime | None
     source_up: bool
     capacity_per_replica: float | None
+    # the operating point in force: band (0 P50, 1 P90, 2 P99), level correction, hold; the
+    # spec's quantile and hold until a re-selection chose one
+    point: operating.OperatingPoint | None = None
+    point_chosen: bool = False
+    level_factor: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -201,6 +212,16 @@ class _Live:
         default_factory=dict
     )
     stepped_at: dt.datetime | None = None  # the latest tick that stepped (or decided, restored)
+    # the operating point chosen at the last re-selection (None: the spec's quantile and hold)
+    choice: results.Choice | None = None
+    chosen_at: dt.datetime | None = None
+    replan: bool = False  # a new point was chosen: plan with it at the next tick
+    # the level correction: its factor, the model's P50 per minute in force (what observations
+    # are compared with), since when this daemon has observed, and its last update
+    factor: float = 1.0
+    expected: pd.Series | None = None
+    observed_from: dt.datetime | None = None
+    level_at: dt.datetime | None = None
 
 
 class Daemon:
@@ -251,6 +272,12 @@ class Daemon:
                 workload.spec.lead_time_s,
             )
             live.refit_at = record.made_at
+            live.level_at = record.made_at
+            live.factor = record.level_factor
+            self._restore_expected(workload, live, record.made_at)
+        chosen = self._db.latest_choice(workload.name)
+        if chosen is not None:
+            live.choice, live.chosen_at = chosen.choice, chosen.chosen_at
         for decision in self._db.latest_decisions(len(workload.targets), workload.name):
             if live.stepped_at is None or decision.decided_at > live.stepped_at:
                 live.stepped_at = decision.decided_at
@@ -261,14 +288,37 @@ class Daemon:
             )
         return live
 
+    def _restore_expected(
+        self, workload: config.Workload, live: _Live, made_at: dt.datetime
+    ) -> None:
+        """The level correction's expectation rebuilt from the stored forecasts in force over
+        the correction's window before the latest plan."""
+        since = made_at - dt.timedelta(
+            seconds=LEVEL_CORRECTION.window_s + self.settings.schedule.refit_s
+        )
+        for record in self._db.forecasts(workload.name, since):
+            if live.observed_from is None:
+                live.observed_from = record.made_at
+            start = pd.Timestamp(record.start_at)
+            frame = pd.DataFrame(
+                {"p50": record.column("p50")},
+                index=pd.date_range(
+                    start, periods=len(record.column("p50")), freq=f"{record.resolution_s}s"
+                ),
+            )
+            live.expected = _expected_after(live.expected, frame, record.resolution_s)
+
     # ----- the tick --------------------------------------------------------------------
 
     def run_once(self, now: dt.datetime) -> TickReport:
-        """Refit what is due, then tick: what one scheduled minute does, in that order (the
-        simulator's order: a refit at minute m uses history before m, then m is stepped)."""
+        """Refit what is due (or correct the level between refits), then tick: what one
+        scheduled minute does, in that order (the simulator's order: a refit at minute m uses
+        history before m, then m is stepped)."""
         for workload in self.settings.workloads:
             if self._refit_due(workload, now):
                 self._refit_stored(workload, now)
+            elif self._level_due(workload, now):
+                self._correct_level_stored(workload, now)
         return self.tick(now)
 
     def tick(self, now: dt.datetime) -> TickReport:
@@ -361,7 +411,7 @@ class Daemon:
             state = live.state if live.state is not None else self._first_state(live, now, readings)
             ready = _ready(workload, readings, state.targets)
             result = tick.step_on_floors(
-                workload.spec,
+                _running(workload, live),
                 live.floors,
                 now,
                 observed,
@@ -411,6 +461,9 @@ class Daemon:
                 refit_at=live.refit_at,
                 source_up=source_up,
                 capacity_per_replica=live.capacity_per_replica,
+                point=_point_in_force(workload, live),
+                point_chosen=live.choice is not None,
+                level_factor=live.factor,
             ),
             changed,
             new_state,
@@ -557,9 +610,19 @@ class Daemon:
 
     def _refit_due(self, workload: config.Workload, now: dt.datetime) -> bool:
         live = self._live[workload.name]
-        if live.refit_at is None or live.reserved is None:
+        if live.refit_at is None or live.reserved is None or live.replan:
             return True
         return (now - live.refit_at).total_seconds() >= self.settings.schedule.refit_s
+
+    def _level_due(self, workload: config.Workload, now: dt.datetime) -> bool:
+        """An hourly level update between refits, when the chosen point corrects the level
+        (the simulator's prescale policy does it every LEVEL_EVERY_S of its replay)."""
+        live = self._live[workload.name]
+        if live.choice is None or not live.choice.point.level_correction:
+            return False
+        if live.latest_forecast is None or live.level_at is None:
+            return False
+        return (now - live.level_at).total_seconds() >= predictive.LEVEL_EVERY_S
 
     def refit(self, now: dt.datetime) -> None:
         """Refit every workload (the hourly job); a source outage keeps the plan in force."""
@@ -576,9 +639,74 @@ class Daemon:
             log.warning("workload=%s refit not stored: %s", workload.name, exc)
 
     def reselect(self, now: dt.datetime) -> None:
-        """Forget the model choices, so the next refit of each workload runs the backtest."""
-        for live in self._live.values():
-            live.selected_at = None
+        """Choose every workload's operating point and forget its model, so that the next
+        refit runs the backtest and plans at the new point (the daily job; the service
+        chooses outside its lock with `choose_point`, then calls `use_choice`)."""
+        for workload in self.settings.workloads:
+            self.use_choice(workload.name, self.choose_point(workload.name, now), now)
+
+    def choose_point(self, name: str, now: dt.datetime) -> results.Choice | None:
+        """The operating point `prescale simulate` would choose for workload `name` on the
+        history it reads now: `operating_point.choose` on `lineup.operating_point_inputs`,
+        with this daemon's lead time and refit interval. Tens of seconds a workload; reads
+        the source and the store but no memory of the tick, so it may run beside ticks. None
+        when the history cannot be read."""
+        workload = next(w for w in self.settings.workloads if w.name == name)
+        since = now - dt.timedelta(seconds=self.settings.schedule.history_s)
+        try:
+            history = self._sources[name].history(since, now)
+        except errors.SourceUnavailableError as exc:
+            log.warning("workload=%s operating point not chosen, source unavailable: %s", name, exc)
+            return None
+        if history.values.notna().sum() == 0:
+            log.warning("workload=%s operating point not chosen: no history before %s", name, now)
+            return None
+        history = _from_first_value(history)
+        started = self._monotonic()
+        choice = operating_point.choose(
+            lineup.operating_point_inputs(
+                workload.spec,
+                replay.minute_trace(history),
+                lead_time_s=self._lead_time(workload, now).seconds,
+                mix_mode=results.MixMode.PLANNER,
+                refit_every_s=self.settings.schedule.refit_s,
+                resolution_s=lineup.forecast_resolution_s(history),
+                seed=CHOICE_SEED,
+            )
+        )
+        log.info(
+            "workload=%s operating point %s (met=%s, %.1f s): %s",
+            name,
+            choice.point.describe(),
+            choice.met,
+            self._monotonic() - started,
+            choice.reason,
+        )
+        return choice
+
+    def use_choice(self, name: str, choice: results.Choice | None, now: dt.datetime) -> None:
+        """Run `choice` from the next tick on (a re-plan at it) and store it; None (no history)
+        keeps the point in force. The model is re-selected at that refit either way."""
+        live = self._live[name]
+        live.selected_at = None
+        if choice is None:
+            return
+        live.replan = live.replan or live.choice is None or live.choice.point != choice.point
+        live.choice, live.chosen_at = choice, now
+        try:
+            self._db.save_choice(store.ChoiceRecord(name, now, choice))
+        except store.StoreUnavailableError as exc:
+            # in force from memory; the next re-selection stores its own
+            log.warning("workload=%s operating point not stored: %s", name, exc)
+
+    def choice_view(
+        self, name: str
+    ) -> tuple[results.Choice | None, dt.datetime | None, operating.OperatingPoint, float]:
+        """The stored choice (None before one), when it was made, the point in force and the
+        level factor, for /api/v1/plan."""
+        workload = next(w for w in self.settings.workloads if w.name == name)
+        live = self._live[name]
+        return live.choice, live.chosen_at, _point_in_force(workload, live), live.factor
 
     def _refit_one(self, workload: config.Workload, now: dt.datetime) -> None:
         live = self._live[workload.name]
@@ -609,7 +737,24 @@ class Daemon:
         )
         request = demand.measured_request(workload.spec.request, history)
         made = forecast.forecast(history.values, horizon_s=horizon_s, selection=live.selection)
-        planned = plan.build_plan(workload.spec, made, lead_time_s=lead.seconds, request=request)
+        point = operating.DEFAULT if live.choice is None else live.choice.point
+        if point.level_correction and live.expected is not None:
+            # the simulator's order: the factor from the forecasts in force so far, then the
+            # new forecast becomes the expectation
+            live.factor = self._next_factor(live, history, now)
+        planned = predictive.plan_at(
+            _running(workload, live),
+            made,
+            point,
+            factor=live.factor,
+            lead_time_s=lead.seconds,
+            request=request,
+        )
+        if live.observed_from is None:
+            live.observed_from = now
+        live.expected = _expected_after(live.expected, made.frame, made.resolution_s, now)
+        live.level_at = now
+        live.replan = False
         if first:
             live.reserved = planned.reserved
             live.capacity_per_replica = planned.capacity_per_replica
@@ -623,6 +768,57 @@ class Daemon:
         live.refit_at = now
         self._store_refit(workload, live, made, now)
         self._score_forecasts(workload, history, now)
+
+    def _next_factor(self, live: _Live, history: series.Trace, now: dt.datetime) -> float:
+        """The level factor at `now`: observed arrivals per minute over the correction's window
+        (since this daemon first planned) against the model's P50 in force at those minutes."""
+        start = pd.Timestamp(now) - pd.Timedelta(seconds=LEVEL_CORRECTION.window_s)
+        if live.observed_from is not None:
+            start = max(start, pd.Timestamp(live.observed_from))
+        index = pd.date_range(start, pd.Timestamp(now), freq="min", inclusive="left")
+        observed = history.values.reindex(index).to_numpy(dtype=float)
+        expected = (
+            np.full(len(index), np.nan)
+            if live.expected is None
+            else live.expected.reindex(index).to_numpy(dtype=float)
+        )
+        return level.factor(observed, expected, live.factor, LEVEL_CORRECTION)
+
+    def _correct_level_stored(self, workload: config.Workload, now: dt.datetime) -> None:
+        """Between refits: update the level factor and, when it moved, re-plan the latest
+        forecast's floor with it (the simulator's `_correct_level`), and store that plan."""
+        live = self._live[workload.name]
+        made = live.latest_forecast
+        if made is None or live.choice is None:
+            return
+        since = now - dt.timedelta(seconds=LEVEL_CORRECTION.window_s)
+        try:
+            history = self._sources[workload.name].history(since, now)
+        except errors.SourceUnavailableError as exc:
+            log.warning(
+                "workload=%s level not corrected, source unavailable: %s", workload.name, exc
+            )
+            return
+        live.level_at = now
+        factor = self._next_factor(live, history, now)
+        if factor == live.factor:
+            return
+        live.factor = factor
+        lead = live.lead or _fallback_lead(workload.spec)
+        floors = predictive.level_floors(
+            _running(workload, live),
+            made,
+            live.choice.point,
+            factor=factor,
+            lead_time_s=lead.seconds,
+            request=live.request or workload.spec.request,
+        )
+        start_s = pd.Timestamp(made.frame.index[0]).timestamp()
+        live.floors = tick.overlay(live.floors, start_s, tuple(int(v) for v in floors))
+        try:
+            self._save_plan(workload, live, None, now)
+        except store.StoreUnavailableError as exc:
+            log.warning("workload=%s level-corrected plan not stored: %s", workload.name, exc)
 
     def _lead_time(self, workload: config.Workload, now: dt.datetime) -> lead_time.LeadTime:
         s = self.settings.schedule
@@ -653,6 +849,11 @@ class Daemon:
                 ),
             )
         )
+        self._save_plan(workload, live, forecast_id, now)
+
+    def _save_plan(
+        self, workload: config.Workload, live: _Live, forecast_id: int | None, now: dt.datetime
+    ) -> None:
         lead = live.lead or _fallback_lead(workload.spec)
         self._db.save_plan(
             store.PlanRecord(
@@ -665,6 +866,7 @@ class Daemon:
                 lead_time_s=lead.seconds,
                 lead_time_source=lead.source.value,
                 forecast_id=forecast_id,
+                level_factor=live.factor,
             )
         )
 
@@ -706,6 +908,7 @@ class Daemon:
             forecasts_s=r.forecasts_s,
             cold_starts_s=r.cold_starts_s,
             forecast_errors_s=r.forecast_errors_s,
+            shadow_s=self.settings.schedule.shadow_window_s,
         )
 
     def release(self) -> None:
@@ -844,6 +1047,49 @@ def _from_first_value(history: series.Trace) -> series.Trace:
         if history.completion_tokens is None
         else cut(history.completion_tokens),
     )
+
+
+def _running(workload: config.Workload, live: _Live) -> spec.WorkloadSpec:
+    """The spec as the daemon steps and plans it: with the chosen point's hold, as the
+    simulator's prescale runs it (`predictive.runs_as`); as written before any choice."""
+    if live.choice is None:
+        return workload.spec
+    return predictive.runs_as(workload.spec, results.MixMode.PLANNER, live.choice.point)
+
+
+def _point_in_force(workload: config.Workload, live: _Live) -> operating.OperatingPoint:
+    """The chosen point, else the spec's: its quantile's band, no correction, its hold."""
+    if live.choice is not None:
+        return live.choice.point
+    s = workload.spec
+    return operating.OperatingPoint(
+        operating.BAND_SCALE_OF[s.provisioning_quantile], False, s.scale_in_hold
+    )
+
+
+def _expected_after(
+    expected: pd.Series | None,
+    frame: pd.DataFrame,
+    resolution_s: int,
+    now: dt.datetime | None = None,
+) -> pd.Series:
+    """The model's P50 per minute with a new forecast in force from its first bucket on (the
+    simulator's `_remember_expected`); minutes older than the level window before `now` go."""
+    per = resolution_s // replay.MINUTE_S
+    start = pd.Timestamp(frame.index[0])
+    new = pd.Series(
+        np.repeat(frame["p50"].to_numpy(dtype=float), per),
+        index=pd.date_range(start, periods=len(frame) * per, freq="min"),
+    )
+    if expected is None:
+        return new
+    kept = expected[expected.index < start]
+    if now is not None:
+        kept = kept[
+            kept.index >= pd.Timestamp(now) - pd.Timedelta(seconds=2 * LEVEL_CORRECTION.window_s)
+        ]
+    joined: pd.Series = pd.concat([kept, new])
+    return joined
 
 
 def _finite(evidence: Mapping[str, object]) -> dict[str, object]:

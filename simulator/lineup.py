@@ -190,16 +190,17 @@ def sizing(
     return _sized(
         workload,
         split.warmup,
-        world.capacity_per_replica,
-        planning_lead_time_s(world.cold_start),
-        mix_mode,
-        request,
+        capacity_per_replica=world.capacity_per_replica,
+        lead_time_s=planning_lead_time_s(world.cold_start),
+        mix_mode=mix_mode,
+        request=request,
     )
 
 
 def _sized(
     workload: spec.WorkloadSpec,
     warmup: series.Trace,
+    *,
     capacity_per_replica: float,
     lead_time_s: int,
     mix_mode: results.MixMode,
@@ -233,7 +234,12 @@ def operating_point_inputs(
     `run` gives prescale. The simulator and the daemon (at re-selection) both choose on these."""
     request = demand.measured_request(workload.request, warmup)
     sized = _sized(
-        workload, warmup, capacity.per_replica(workload, request), lead_time_s, mix_mode, request
+        workload,
+        warmup,
+        capacity_per_replica=capacity.per_replica(workload, request),
+        lead_time_s=lead_time_s,
+        mix_mode=mix_mode,
+        request=request,
     )
     return operating_point.Inputs(
         workload=workload,

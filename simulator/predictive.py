@@ -187,7 +187,12 @@ class Prescale:
 
     def _plan(self, made: forecast.Forecast) -> plan.Plan:
         return plan_at(
-            self._workload, made, self._point, self._factor, self._lead_time_s, self._request
+            self._workload,
+            made,
+            self._point,
+            factor=self._factor,
+            lead_time_s=self._lead_time_s,
+            request=self._request,
         )
 
     def _remember_expected(self, made: forecast.Forecast) -> None:
@@ -218,7 +223,12 @@ class Prescale:
         self._factor = factor
         made = self.refits[-1].forecast
         floors = level_floors(
-            self._workload, made, self._point, factor, self._lead_time_s, self._shape
+            self._workload,
+            made,
+            self._point,
+            factor=factor,
+            lead_time_s=self._lead_time_s,
+            request=self._shape,
         )
         self._use_floors(self._minute_of(made.frame.index[0]), floors)
 
@@ -246,6 +256,7 @@ def plan_at(
     workload: spec.WorkloadSpec,
     made: forecast.Forecast,
     point: operating.OperatingPoint,
+    *,
     factor: float,
     lead_time_s: int,
     request: spec.RequestShape | None,
@@ -266,6 +277,7 @@ def level_floors(
     workload: spec.WorkloadSpec,
     made: forecast.Forecast,
     point: operating.OperatingPoint,
+    *,
     factor: float,
     lead_time_s: int,
     request: spec.RequestShape,

@@ -60,7 +60,9 @@ def test_a_plan_of_0002_reads_with_factor_one_after_the_upgrade(url: str) -> Non
     db = store.Store.connect(url)
     old = db.latest_plan("chat")
     assert old is not None and old.level_factor == 1.0
-    db.save_plan(store.PlanRecord("chat", NOW + HOUR, NOW, (4,), 0, 4.0, 600, "learned", None, 1.25))
+    db.save_plan(
+        store.PlanRecord("chat", NOW + HOUR, NOW, (4,), 0, 4.0, 600, "learned", None, 1.25)
+    )
     newer = db.latest_plan("chat")
     assert newer is not None and newer.level_factor == 1.25
 
