@@ -645,6 +645,15 @@ class Daemon:
         for workload in self.settings.workloads:
             self.use_choice(workload.name, self.choose_point(workload.name, now), now)
 
+    def choices_due(self, now: dt.datetime) -> bool:
+        """Whether a workload has no operating point chosen within the re-selection interval
+        (at a start: choose at once rather than a day later)."""
+        due_s = self.settings.schedule.reselect_s
+        return any(
+            live.chosen_at is None or (now - live.chosen_at).total_seconds() >= due_s
+            for live in self._live.values()
+        )
+
     def choose_point(self, name: str, now: dt.datetime) -> results.Choice | None:
         """The operating point `prescale simulate` would choose for workload `name` on the
         history it reads now: `operating_point.choose` on `lineup.operating_point_inputs`,

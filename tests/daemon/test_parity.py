@@ -29,17 +29,6 @@ UNTIL = pd.Timestamp("1995-08-29T18:00Z")  # the replay: Tuesday 06:00-18:00, th
 REPLAY_S = 12 * 3600
 
 
-def _excerpt(path: Path) -> Path:
-    """The bundled trace from START to UNTIL, as a CSV trace file."""
-    values = trace.load(b.TRACE).values
-    part = values[(values.index >= START) & (values.index < UNTIL)]
-    frame = pd.DataFrame(
-        {"timestamp": part.index.strftime("%Y-%m-%dT%H:%M:%SZ"), "requests": part.to_numpy()}
-    )
-    frame.to_csv(path, index=False)
-    return path
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "refit_s",
@@ -52,7 +41,7 @@ def _excerpt(path: Path) -> Path:
 def test_daemon_ticks_set_the_simulators_targets_at_the_chosen_point(
     tmp_path: Path, refit_s: int
 ) -> None:
-    excerpt = _excerpt(tmp_path / "excerpt.csv")
+    excerpt = b.excerpt(tmp_path / "excerpt.csv", START, UNTIL)
     workload = spec.parse_workloads(b.spec_data())[0]
     options = lineup.Options(
         replay_s=REPLAY_S,
