@@ -36,7 +36,7 @@ from actuator import (
     trace_source,
 )
 from kernel import errors
-from report import content, html
+from report import content, html, model
 from simulator import operating_point
 
 log = logging.getLogger(__name__)
@@ -88,6 +88,7 @@ class Service:
         self._lock = threading.Lock()
         self._stopped = threading.Event()
         self.shadow = shadow.Shadow(settings.schedule.shadow_window_s)
+        self._restore_shadow()
         self.metrics = http.Metrics()
         self._scheduler = BackgroundScheduler(timezone=dt.UTC)
         self.server = http.Server(
@@ -148,10 +149,25 @@ class Service:
         self._observe(report)
         return report
 
+    def _restore_shadow(self) -> None:
+        """The shadow score's window as stored: a restart carries the week on."""
+        since = self._clock.now() - dt.timedelta(seconds=self.settings.schedule.shadow_window_s)
+        try:
+            self.shadow.restore(self._db.shadow_hours(since))
+        except store.StoreUnavailableError as exc:
+            log.warning("shadow score not restored, it starts empty: %s", exc)
+
     def _observe(self, report: daemon.TickReport) -> None:
         specs = {w.name: w.spec for w in self.settings.workloads}
         for w in report.workloads:
             self.shadow.add(specs[w.workload], report.at.timestamp(), w)
+        try:
+            self._db.save_shadow_hours(self.shadow.unsaved())
+            self.shadow.saved()
+        except store.StoreUnavailableError as exc:
+            # the changed hours stay unsaved and go with the next tick's (each is rewritten
+            # whole, so nothing is counted twice)
+            log.warning("shadow score not stored: %s", exc)
         self.metrics.observe(report, {n: self.shadow.score(n) for n in specs})
         try:
             for name in specs:
@@ -307,6 +323,10 @@ class Service:
             inputs = self.core.report_inputs(self._clock.now())
         if not inputs:
             return "<!doctype html><p>No refit yet: the report appears after the first plan.</p>"
+        inputs = [
+            dataclasses.replace(i, shadow=_shadow_view(self.shadow.score(i.workload.name)))
+            for i in inputs
+        ]
         made = content.report(
             inputs,
             trace_name="live",
@@ -314,3 +334,15 @@ class Service:
             generated_at=pd.Timestamp(self._clock.now()).to_pydatetime(),
         )
         return html.render(made)
+
+
+def _shadow_view(score: shadow.Score) -> model.ShadowScore:
+    """The shadow score as the report's data."""
+    return model.ShadowScore(
+        window_s=score.window_s,
+        minutes=score.minutes,
+        plan_served_pct=score.plan_served_pct,
+        actual_served_pct=score.actual_served_pct,
+        plan_usd=score.plan_usd,
+        actual_usd=score.actual_usd,
+    )
