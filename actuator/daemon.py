@@ -37,12 +37,13 @@ from enum import StrEnum
 from typing import Protocol
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from actuator import config, store
 from forecaster import forecast, level, series
 from kernel import errors
-from planner import demand, lead_time, operating, plan, spec, step, tick
+from planner import budget, demand, lead_time, operating, plan, spec, step, tick
 from report import content
 from simulator import lineup, operating_point, predictive, replay, results
 
@@ -177,6 +178,7 @@ class WorkloadTick:
     point: operating.OperatingPoint | None = None
     point_chosen: bool = False
     level_factor: float = 1.0
+    replica_cap: int | None = None  # the pool budget's cap on this workload now; None: none
 
 
 @dataclass(frozen=True)
@@ -222,6 +224,20 @@ class _Live:
     expected: pd.Series | None = None
     observed_from: dt.datetime | None = None
     level_at: dt.datetime | None = None
+    # the pool budget's replica cap per minute (None: not pooled); on the same grid as floors
+    caps: tick.Floors | None = None
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    """One workload's refit before its plan is made (alone, or with its pool)."""
+
+    history: series.Trace
+    made: forecast.Forecast  # the model's forecast
+    at_point: forecast.Forecast  # the same at the operating point (band, level factor)
+    lead: lead_time.LeadTime
+    request: spec.RequestShape
+    factor: float  # the level factor it was planned with
 
 
 class Daemon:
@@ -274,6 +290,8 @@ class Daemon:
             live.refit_at = record.made_at
             live.level_at = record.made_at
             live.factor = record.level_factor
+            if record.caps is not None:
+                live.caps = tick.Floors(record.start_at.timestamp(), record.caps)
             self._restore_expected(workload, live, record.made_at)
         chosen = self._db.latest_choice(workload.name)
         if chosen is not None:
@@ -314,9 +332,15 @@ class Daemon:
         """Refit what is due (or correct the level between refits), then tick: what one
         scheduled minute does, in that order (the simulator's order: a refit at minute m uses
         history before m, then m is stepped)."""
+        pools: set[str] = set()  # refitted this minute: a pool refits once, all members at once
         for workload in self.settings.workloads:
+            pool = _pool_of(workload)
+            if pool is not None and pool in pools:
+                continue
             if self._refit_due(workload, now):
                 self._refit_stored(workload, now)
+                if pool is not None:
+                    pools.add(pool)
             elif self._level_due(workload, now):
                 self._correct_level_stored(workload, now)
         return self.tick(now)
@@ -422,6 +446,7 @@ class Daemon:
                 live.reserved or 0,
                 lead.seconds,
                 live.capacity_per_replica,
+                None if live.caps is None else live.caps.at(now),
             )
             evidence = dict(result.evidence._asdict())
             live.stepped_at = now
@@ -464,6 +489,7 @@ class Daemon:
                 point=_point_in_force(workload, live),
                 point_chosen=live.choice is not None,
                 level_factor=live.factor,
+                replica_cap=None if live.caps is None else live.caps.at(now),
             ),
             changed,
             new_state,
@@ -609,6 +635,15 @@ class Daemon:
     # ----- refits ----------------------------------------------------------------------
 
     def _refit_due(self, workload: config.Workload, now: dt.datetime) -> bool:
+        """Due for this workload, or for any workload of its pool (they refit together)."""
+        pool = _pool_of(workload)
+        if pool is None:
+            return self._refit_due_alone(workload, now)
+        return any(
+            self._refit_due_alone(w, now) for w in self.settings.workloads if _pool_of(w) == pool
+        )
+
+    def _refit_due_alone(self, workload: config.Workload, now: dt.datetime) -> bool:
         live = self._live[workload.name]
         if live.refit_at is None or live.reserved is None or live.replan:
             return True
@@ -626,8 +661,14 @@ class Daemon:
 
     def refit(self, now: dt.datetime) -> None:
         """Refit every workload (the hourly job); a source outage keeps the plan in force."""
+        pools: set[str] = set()
         for workload in self.settings.workloads:
+            pool = _pool_of(workload)
+            if pool is not None and pool in pools:
+                continue
             self._refit_stored(workload, now)
+            if pool is not None:
+                pools.add(pool)
 
     def _refit_stored(self, workload: config.Workload, now: dt.datetime) -> None:
         """A refit whose store may not answer: a plan made before the store failed is used from
@@ -718,6 +759,71 @@ class Daemon:
         return live.choice, live.chosen_at, _point_in_force(workload, live), live.factor
 
     def _refit_one(self, workload: config.Workload, now: dt.datetime) -> None:
+        """Refit one workload, or with its pool when it shares a GPU budget."""
+        pool = _pool_of(workload)
+        if pool is not None:
+            self._refit_pool(pool, now)
+            return
+        fitted = self._fit(workload, now)
+        if fitted is None:
+            return
+        planned = plan.build_plan(
+            _running(workload, self._live[workload.name]),
+            fitted.at_point,
+            lead_time_s=fitted.lead.seconds,
+            request=fitted.request,
+        )
+        self._install(workload, fitted, planned, None, now)
+
+    def _refit_pool(self, pool: str, now: dt.datetime) -> None:
+        """Refit every workload of a pool at once and plan them within its GPU budget as
+        `prescale plan` does (`budget.plan_pool`: the same forecast grid, a cap per workload
+        and minute); a member whose history cannot be read keeps the whole pool on the plans
+        and caps in force, which already fit the budget."""
+        members = [w for w in self.settings.workloads if _pool_of(w) == pool]
+        leads = [self._lead_time(w, now) for w in members]
+        first = any(self._live[w.name].reserved is None for w in members)
+        s = self.settings.schedule
+        horizon_s = (
+            predictive.WEEK_S
+            if first
+            else s.refit_s + max(lead.seconds for lead in leads) + predictive.HORIZON_MARGIN_S
+        )
+        fitted = [self._fit(w, now, horizon_s=horizon_s) for w in members]
+        ready = [f for f in fitted if f is not None]
+        if len(ready) < len(members):
+            log.warning("pool=%s refit skipped: a member's history is unreadable", pool)
+            return
+        try:
+            pooled = budget.plan_pool(
+                pool,
+                members[0].spec.pool_gpu_budget or 0,
+                [_running(w, self._live[w.name]) for w in members],
+                [f.at_point for f in ready],
+                lead_times_s=[f.lead.seconds for f in ready],
+                requests=[f.request for f in ready],
+            )
+        except errors.InputError as exc:
+            log.error("pool=%s refit skipped: %s", pool, exc)
+            return
+        for w, f, planned, caps in zip(members, ready, pooled.plans, pooled.caps, strict=True):
+            self._install(w, f, planned, caps, now)
+        for short in pooled.shortfalls:
+            log.info(
+                "pool=%s workload=%s budget cuts %d minutes, worst %s: %d of %d wanted",
+                pool,
+                short.workload,
+                short.minutes,
+                short.worst_at.isoformat(),
+                short.worst_granted,
+                short.worst_wanted,
+            )
+
+    def _fit(
+        self, workload: config.Workload, now: dt.datetime, *, horizon_s: int | None = None
+    ) -> _Fitted | None:
+        """History, model, lead time, forecast and level factor of one refit, before its plan;
+        None when the source has no history to give."""
         live = self._live[workload.name]
         s = self.settings.schedule
         since = now - dt.timedelta(seconds=s.history_s)
@@ -725,10 +831,10 @@ class Daemon:
             history = self._sources[workload.name].history(since, now)
         except errors.SourceUnavailableError as exc:
             log.warning("workload=%s refit skipped, source unavailable: %s", workload.name, exc)
-            return
+            return None
         if history.values.notna().sum() == 0:
             log.warning("workload=%s refit skipped: no history before %s", workload.name, now)
-            return
+            return None
         history = _from_first_value(history)
         if (
             live.selection is None
@@ -738,45 +844,75 @@ class Daemon:
             live.selection = forecast.select(history.values)
             live.selected_at = now
         lead = self._lead_time(workload, now)
-        first = live.reserved is None
-        # the simulator's horizons: a week for the first plan (the reserved base is decided on
-        # it), then past the next refit by the lead time plus a margin
-        horizon_s = (
-            predictive.WEEK_S if first else s.refit_s + lead.seconds + predictive.HORIZON_MARGIN_S
-        )
+        if horizon_s is None:
+            # the simulator's horizons: a week for the first plan (the reserved base is decided
+            # on it), then past the next refit by the lead time plus a margin
+            horizon_s = (
+                predictive.WEEK_S
+                if live.reserved is None
+                else s.refit_s + lead.seconds + predictive.HORIZON_MARGIN_S
+            )
         request = demand.measured_request(workload.spec.request, history)
         made = forecast.forecast(history.values, horizon_s=horizon_s, selection=live.selection)
         point = operating.DEFAULT if live.choice is None else live.choice.point
+        factor = live.factor
         if point.level_correction and live.expected is not None:
             # the simulator's order: the factor from the forecasts in force so far, then the
             # new forecast becomes the expectation
-            live.factor = self._next_factor(live, history, now)
-        planned = predictive.plan_at(
-            _running(workload, live),
-            made,
-            point,
-            factor=live.factor,
-            lead_time_s=lead.seconds,
+            factor = self._next_factor(live, history, now)
+        return _Fitted(
+            history=history,
+            made=made,
+            at_point=predictive.at_point(_running(workload, live), made, point, factor),
+            lead=lead,
             request=request,
+            factor=factor,
         )
+
+    def _install(
+        self,
+        workload: config.Workload,
+        fitted: _Fitted,
+        planned: plan.Plan,
+        caps: npt.NDArray[np.int64] | None,
+        now: dt.datetime,
+    ) -> None:
+        """Put a refit's plan in force (its floors within the pool's caps, if any), store it
+        and score the forecasts made so far."""
+        live = self._live[workload.name]
+        made = fitted.made
+        live.factor = fitted.factor
         if live.observed_from is None:
             live.observed_from = now
         live.expected = _expected_after(live.expected, made.frame, made.resolution_s, now)
         live.level_at = now
         live.replan = False
-        if first:
+        if live.reserved is None:
             live.reserved = planned.reserved
-            live.capacity_per_replica = planned.capacity_per_replica
         live.capacity_per_replica = planned.capacity_per_replica
-        live.request = request
-        live.lead = lead
-        live.floors = tick.extend(live.floors, planned, keep_from_s=now.timestamp())
+        live.request = fitted.request
+        live.lead = fitted.lead
+        start_s = tick.plan_start_s(planned)
+        floors = tuple(int(v) for v in planned.targets["floor"].to_numpy())
+        if caps is not None:
+            live.caps = tick.overlay(
+                live.caps or tick.Floors.empty(),
+                start_s,
+                tuple(int(v) for v in caps),
+                keep_from_s=now.timestamp(),
+            )
+        live.floors = tick.overlay(
+            live.floors,
+            start_s,
+            _within_caps(start_s, floors, live.caps),
+            keep_from_s=now.timestamp(),
+        )
         live.planned = planned.targets
         live.frame = made.frame
         live.latest_forecast, live.latest_plan = made, planned
         live.refit_at = now
         self._store_refit(workload, live, made, now)
-        self._score_forecasts(workload, history, now)
+        self._score_forecasts(workload, fitted.history, now)
 
     def _next_factor(self, live: _Live, history: series.Trace, now: dt.datetime) -> float:
         """The level factor at `now`: observed arrivals per minute over the correction's window
@@ -823,7 +959,9 @@ class Daemon:
             request=live.request or workload.spec.request,
         )
         start_s = pd.Timestamp(made.frame.index[0]).timestamp()
-        live.floors = tick.overlay(live.floors, start_s, tuple(int(v) for v in floors))
+        live.floors = tick.overlay(
+            live.floors, start_s, _within_caps(start_s, tuple(int(v) for v in floors), live.caps)
+        )
         try:
             self._save_plan(workload, live, None, now)
         except store.StoreUnavailableError as exc:
@@ -876,6 +1014,11 @@ class Daemon:
                 lead_time_source=lead.source.value,
                 forecast_id=forecast_id,
                 level_factor=live.factor,
+                caps=None
+                if live.caps is None
+                else _within_caps(
+                    live.floors.start_s, (2**31 - 1,) * len(live.floors.values), live.caps
+                ),
             )
         )
 
@@ -1056,6 +1199,25 @@ def _from_first_value(history: series.Trace) -> series.Trace:
         if history.completion_tokens is None
         else cut(history.completion_tokens),
     )
+
+
+def _pool_of(workload: config.Workload) -> str | None:
+    """The pool whose GPU budget the workload shares; None when it has no budget."""
+    s = workload.spec
+    return s.pool if s.pool is not None and s.pool_gpu_budget is not None else None
+
+
+def _within_caps(
+    start_s: float, floors: tuple[int, ...], caps: tick.Floors | None
+) -> tuple[int, ...]:
+    """Floors from `start_s` on, none above the pool's cap in force at its minute."""
+    if caps is None:
+        return floors
+    capped = []
+    for i, floor in enumerate(floors):
+        cap = caps.at(dt.datetime.fromtimestamp(start_s + i * tick.MINUTE_S, dt.UTC))
+        capped.append(floor if cap is None or floor < 0 else min(floor, cap))
+    return tuple(capped)
 
 
 def _running(workload: config.Workload, live: _Live) -> spec.WorkloadSpec:

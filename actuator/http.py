@@ -136,6 +136,12 @@ class Metrics:
             w,
             registry=r,
         )
+        self.replica_cap = prom.Gauge(
+            "prescale_pool_cap_replicas",
+            "The pool GPU budget's replica cap on the workload now (pooled workloads only)",
+            w,
+            registry=r,
+        )
         self.level_factor = prom.Gauge(
             "prescale_level_factor",
             "The level correction's factor in force (1: none)",
@@ -188,6 +194,8 @@ class Metrics:
             self.hold.labels(name, hold.value).set(1 if hold is point.hold else 0)
         self.point_chosen.labels(name).set(1 if w.point_chosen else 0)
         self.level_factor.labels(name).set(w.level_factor)
+        if w.replica_cap is not None:
+            self.replica_cap.labels(name).set(w.replica_cap)
 
     def observe_errors(self, scores: list[store.ForecastError]) -> None:
         for e in scores:

@@ -270,6 +270,7 @@ class Service:
                 if last is None
                 else {d.target.capacity_type.value: d.reason for d in last.decisions},
                 "reserved": reserved,
+                "replica_cap": None if last is None else last.replica_cap,
                 "lead_time_s": None if last is None else last.lead_time_s,
                 "lead_time_source": None if last is None else last.lead_time_source,
                 "refit_at": None

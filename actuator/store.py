@@ -91,6 +91,7 @@ PLANS = sa.Table(
     sa.Column("lead_time_s", sa.Integer(), nullable=False),
     sa.Column("lead_time_source", sa.String(32), nullable=False),
     sa.Column("level_factor", sa.Float(), nullable=False),
+    sa.Column("caps_json", sa.Text(), nullable=True),
 )
 OPERATING_POINTS = sa.Table(
     "operating_points",
@@ -170,6 +171,8 @@ class PlanRecord:
     lead_time_source: str
     forecast_id: int | None = None
     level_factor: float = 1.0  # the level correction's factor the floors were planned with
+    # the pool budget's replica cap per minute, on the floors' minutes; None: not pooled
+    caps: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -535,6 +538,9 @@ class Store:
                     lead_time_s=record.lead_time_s,
                     lead_time_source=record.lead_time_source,
                     level_factor=record.level_factor,
+                    caps_json=None
+                    if record.caps is None
+                    else json.dumps(list(record.caps), separators=(",", ":")),
                 )
             )
             return _inserted_id(result)
@@ -561,6 +567,9 @@ class Store:
             lead_time_source=row["lead_time_source"],
             forecast_id=row["forecast_id"],
             level_factor=float(row["level_factor"]),
+            caps=None
+            if row["caps_json"] is None
+            else tuple(int(v) for v in json.loads(row["caps_json"])),
         )
 
     def record_forecast_errors(self, scores: list[ForecastError]) -> None:

@@ -261,16 +261,28 @@ def plan_at(
     lead_time_s: int,
     request: spec.RequestShape | None,
 ) -> plan.Plan:
-    """The plan of a forecast at an operating point: the band point and the level factor put
-    into the column the workload provisions for (the daemon plans the same way)."""
+    """The plan of a forecast at an operating point (the daemon plans the same way)."""
+    return plan.build_plan(
+        workload, at_point(workload, made, point, factor), lead_time_s=lead_time_s, request=request
+    )
+
+
+def at_point(
+    workload: spec.WorkloadSpec,
+    made: forecast.Forecast,
+    point: operating.OperatingPoint,
+    factor: float,
+) -> forecast.Forecast:
+    """The forecast as planned at an operating point: the band point and the level factor put
+    into the column the workload provisions for."""
     frame = made.frame
-    if point.band_scale is not None or factor != 1.0:
-        frame = level.scaled(frame, factor)
-        if point.band_scale is not None:
-            column = f"peak_{workload.provisioning_quantile.value}"
-            frame = frame.assign(**{column: level.band_point(frame, point.band_scale)})
-        made = dataclasses.replace(made, frame=frame)
-    return plan.build_plan(workload, made, lead_time_s=lead_time_s, request=request)
+    if point.band_scale is None and factor == 1.0:
+        return made
+    frame = level.scaled(frame, factor)
+    if point.band_scale is not None:
+        column = f"peak_{workload.provisioning_quantile.value}"
+        frame = frame.assign(**{column: level.band_point(frame, point.band_scale)})
+    return dataclasses.replace(made, frame=frame)
 
 
 def level_floors(

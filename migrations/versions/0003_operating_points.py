@@ -1,5 +1,5 @@
 """Daemon store: the operating point chosen per workload (with its frontier and reason), the
-level factor of each plan, and the shadow score's hourly buckets.
+level factor and pool caps of each plan, and the shadow score's hourly buckets.
 
 Revision ID: 0003
 Revises: 0002
@@ -39,6 +39,7 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("level_factor", sa.Float(), nullable=False, server_default="1.0")
         )
+        batch.add_column(sa.Column("caps_json", sa.Text(), nullable=True))
     op.create_table(
         "shadow_hours",
         sa.Column("workload", sa.String(253), primary_key=True),
@@ -54,6 +55,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("shadow_hours")
     with op.batch_alter_table("plans") as batch:
+        batch.drop_column("caps_json")
         batch.drop_column("level_factor")
     op.drop_index("ix_operating_points_workload_chosen_at", table_name="operating_points")
     op.drop_table("operating_points")
