@@ -7,9 +7,12 @@ One tick, for every workload, with `now` read once by the caller:
    stepped, and the decision is recorded with the reason `source_unavailable` (or
    `demand_missing` when the source answers with no value, e.g. NaN): a missing reading never
    scales anything in;
-2. refit when due (or when no plan is in force): history up to now from the source, the model
-   chosen by the last selection (re-selected daily), the lead time learned from observed cold
-   starts, then `plan.build_plan`; the plan and its forecast are stored;
+2. refit when due (or when no plan is in force; `refits.py`): history up to now from the
+   source, the model chosen by the last selection (re-selected daily), the lead time learned
+   from observed cold starts, the forecast at the workload's operating point (chosen daily by
+   replaying its history, as `prescale simulate` chooses it), then the plan, alone or with
+   its pool within the pool's GPU budget (as `prescale plan`); the plan and its forecast are
+   stored; between refits the level correction, when the point has it;
 3. `tick.step_on_floors`, the same function the simulator's prescale policy runs each replayed
    minute (the plan's floor at now, then `step.plan_step`);
 4. in actuate mode and only as the leader, write each target that differs from the cluster's
@@ -25,7 +28,6 @@ API server alike.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import logging
@@ -37,20 +39,20 @@ from enum import StrEnum
 from typing import Protocol
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
-from actuator import config, store
-from forecaster import forecast, level, series
+from actuator import config, refits, store
 from kernel import errors
-from planner import budget, demand, lead_time, operating, plan, spec, step, tick
+from planner import demand, lead_time, operating, spec, step, tick
 from report import content
-from simulator import lineup, operating_point, predictive, replay, results
+from simulator import results
 
 log = logging.getLogger(__name__)
 
 # The class's `tick` method hides the module inside its body.
 Floors = tick.Floors
+# Where the demand comes from: defined with the refits that read its history.
+DemandSource = refits.DemandSource
 
 # The reason recorded when a tick could not read its source and kept the last targets.
 SOURCE_UNAVAILABLE = "source_unavailable"
@@ -62,17 +64,6 @@ DEMAND_MISSING = "demand_missing"
 # last targets stay until the clock passes that tick again.
 CLOCK_BEHIND = "clock_behind"
 HOLD_REASONS = frozenset({SOURCE_UNAVAILABLE, DEMAND_MISSING, CLOCK_BEHIND})
-# Forecast error is scored at these horizons after the refit (1 h, 6 h, 1 d): the floor looks a
-# lead time ahead (minutes to an hour), the hold and the day's shape need the longer ones.
-ERROR_HORIZONS_S = (3600, 6 * 3600, 86400)
-# A stored forecast keeps only the next day: enough to score every horizon above.
-STORED_FORECAST_S = 86400
-# The level correction the simulator's prescale policy applies between refits (its defaults),
-# so a chosen point with level correction runs here as it was replayed.
-LEVEL_CORRECTION = level.LevelCorrection()
-# The operating point's replays draw spot interruptions from this seed: a fixed one, so two
-# re-selections on the same history choose the same point.
-CHOICE_SEED = 0
 
 
 class Outcome(StrEnum):
@@ -93,22 +84,6 @@ class Reading:
     floor: int | None  # the floor now held (minReplicas / minReplicaCount / replicas)
     max_replicas: int | None  # the autoscaler's ceiling, if it has one
     ready: int | None  # ready replicas of this capacity type
-
-
-class DemandSource(Protocol):
-    @property
-    def interval_s(self) -> int:
-        """Seconds per value: of the history's intervals and of `latest`."""
-        ...
-
-    def history(self, since: dt.datetime, until: dt.datetime) -> series.Trace:
-        """Arrivals per minute in [since, until); SourceUnavailableError when unreadable."""
-        ...
-
-    def latest(self, at: dt.datetime) -> float | None:
-        """Arrivals of the minute before `at`; None in a gap; SourceUnavailableError when the
-        source cannot answer."""
-        ...
 
 
 class TargetWriter(Protocol):
@@ -192,54 +167,6 @@ class TickReport:
     store_pending: int = 0
 
 
-@dataclass
-class _Live:
-    """A workload's memory between ticks (mutable inside the daemon only; what must survive a
-    restart is in the store)."""
-
-    floors: tick.Floors = dataclasses.field(default_factory=tick.Floors.empty)
-    state: step.PolicyState | None = None
-    reserved: int | None = None
-    capacity_per_replica: float | None = None
-    lead: lead_time.LeadTime | None = None
-    request: spec.RequestShape | None = None
-    selection: forecast.Selection | None = None
-    selected_at: dt.datetime | None = None
-    refit_at: dt.datetime | None = None
-    planned: pd.DataFrame | None = None  # the latest plan's targets (for the first state)
-    frame: pd.DataFrame | None = None  # the latest forecast's frame (for metrics)
-    latest_forecast: forecast.Forecast | None = None  # the latest forecast and plan (/report)
-    latest_plan: plan.Plan | None = None
-    last: dict[spec.CapacityType, tuple[int, str, Outcome]] = dataclasses.field(
-        default_factory=dict
-    )
-    stepped_at: dt.datetime | None = None  # the latest tick that stepped (or decided, restored)
-    # the operating point chosen at the last re-selection (None: the spec's quantile and hold)
-    choice: results.Choice | None = None
-    chosen_at: dt.datetime | None = None
-    replan: bool = False  # a new point was chosen: plan with it at the next tick
-    # the level correction: its factor, the model's P50 per minute in force (what observations
-    # are compared with), since when this daemon has observed, and its last update
-    factor: float = 1.0
-    expected: pd.Series | None = None
-    observed_from: dt.datetime | None = None
-    level_at: dt.datetime | None = None
-    # the pool budget's replica cap per minute (None: not pooled); on the same grid as floors
-    caps: tick.Floors | None = None
-
-
-@dataclass(frozen=True)
-class _Fitted:
-    """One workload's refit before its plan is made (alone, or with its pool)."""
-
-    history: series.Trace
-    made: forecast.Forecast  # the model's forecast
-    at_point: forecast.Forecast  # the same at the operating point (band, level factor)
-    lead: lead_time.LeadTime
-    request: spec.RequestShape
-    factor: float  # the level factor it was planned with
-
-
 class Daemon:
     """The tick and the scheduled jobs over a set of workloads (see the module docstring)."""
 
@@ -261,7 +188,9 @@ class Daemon:
         self._cold = cold_start_reader
         self._leadership = leadership or SoleReplica()
         self._monotonic = monotonic
-        self._live: dict[str, _Live] = {w.name: self._restore(w) for w in settings.workloads}
+        self._live: dict[str, refits.Live] = {}
+        self._refits = refits.Refits(settings, db, sources, self._live, monotonic)
+        self._live.update({w.name: self._restore(w) for w in settings.workloads})
         self.last_report: TickReport | None = None
         # what the store has not taken yet (see `_persist`)
         self._pending_decisions: list[store.DecisionRecord] = []
@@ -270,9 +199,9 @@ class Daemon:
 
     # ----- restart ---------------------------------------------------------------------
 
-    def _restore(self, workload: config.Workload) -> _Live:
+    def _restore(self, workload: config.Workload) -> refits.Live:
         """State and the latest plan from the store: a restart steps on where it left off."""
-        live = _Live()
+        live = refits.Live()
         text = self._db.load_policy_state(workload.name)
         if text is not None:
             live.state = store.decode_state(text)
@@ -292,7 +221,7 @@ class Daemon:
             live.factor = record.level_factor
             if record.caps is not None:
                 live.caps = tick.Floors(record.start_at.timestamp(), record.caps)
-            self._restore_expected(workload, live, record.made_at)
+            self._refits.restore_expected(workload, live, record.made_at)
         chosen = self._db.latest_choice(workload.name)
         if chosen is not None:
             live.choice, live.chosen_at = chosen.choice, chosen.chosen_at
@@ -306,26 +235,6 @@ class Daemon:
             )
         return live
 
-    def _restore_expected(
-        self, workload: config.Workload, live: _Live, made_at: dt.datetime
-    ) -> None:
-        """The level correction's expectation rebuilt from the stored forecasts in force over
-        the correction's window before the latest plan."""
-        since = made_at - dt.timedelta(
-            seconds=LEVEL_CORRECTION.window_s + self.settings.schedule.refit_s
-        )
-        for record in self._db.forecasts(workload.name, since):
-            if live.observed_from is None:
-                live.observed_from = record.made_at
-            start = pd.Timestamp(record.start_at)
-            frame = pd.DataFrame(
-                {"p50": record.column("p50")},
-                index=pd.date_range(
-                    start, periods=len(record.column("p50")), freq=f"{record.resolution_s}s"
-                ),
-            )
-            live.expected = _expected_after(live.expected, frame, record.resolution_s)
-
     # ----- the tick --------------------------------------------------------------------
 
     def run_once(self, now: dt.datetime) -> TickReport:
@@ -334,15 +243,15 @@ class Daemon:
         history before m, then m is stepped)."""
         pools: set[str] = set()  # refitted this minute: a pool refits once, all members at once
         for workload in self.settings.workloads:
-            pool = _pool_of(workload)
+            pool = refits.pool_of(workload)
             if pool is not None and pool in pools:
                 continue
-            if self._refit_due(workload, now):
-                self._refit_stored(workload, now)
+            if self._refits.refit_due(workload, now):
+                self._refits.refit_stored(workload, now)
                 if pool is not None:
                     pools.add(pool)
-            elif self._level_due(workload, now):
-                self._correct_level_stored(workload, now)
+            elif self._refits.level_due(workload, now):
+                self._refits.correct_level_stored(workload, now)
         return self.tick(now)
 
     def tick(self, now: dt.datetime) -> TickReport:
@@ -409,7 +318,7 @@ class Daemon:
                 workload.spec, live.request or workload.spec.request, arrivals, interval_s
             )
         floor = live.floors.at(now)
-        lead = live.lead or _fallback_lead(workload.spec)
+        lead = live.lead or refits.fallback_lead(workload.spec)
 
         new_state: step.PolicyState | None = None
         evidence: dict[str, object] = {"forecast_floor": floor, "observed_demand": observed}
@@ -435,7 +344,7 @@ class Daemon:
             state = live.state if live.state is not None else self._first_state(live, now, readings)
             ready = _ready(workload, readings, state.targets)
             result = tick.step_on_floors(
-                _running(workload, live),
+                refits.running(workload, live),
                 live.floors,
                 now,
                 observed,
@@ -486,7 +395,7 @@ class Daemon:
                 refit_at=live.refit_at,
                 source_up=source_up,
                 capacity_per_replica=live.capacity_per_replica,
-                point=_point_in_force(workload, live),
+                point=refits.point_in_force(workload, live),
                 point_chosen=live.choice is not None,
                 level_factor=live.factor,
                 replica_cap=None if live.caps is None else live.caps.at(now),
@@ -509,7 +418,7 @@ class Daemon:
         return readings
 
     def _first_state(
-        self, live: _Live, now: dt.datetime, readings: Mapping[spec.CapacityType, Reading]
+        self, live: refits.Live, now: dt.datetime, readings: Mapping[spec.CapacityType, Reading]
     ) -> step.PolicyState:
         """State before the first tick ever: what the cluster runs when every floor was read,
         else the plan's targets at now (as the simulator starts its replay)."""
@@ -539,7 +448,7 @@ class Daemon:
     def _held(
         self,
         workload: config.Workload,
-        live: _Live,
+        live: refits.Live,
         readings: Mapping[spec.CapacityType, Reading],
         reason: str,
     ) -> list[tuple[config.Target, int, str]]:
@@ -588,7 +497,7 @@ class Daemon:
     def _changes(
         self,
         workload: config.Workload,
-        live: _Live,
+        live: refits.Live,
         decisions: tuple[TargetDecision, ...],
         now: dt.datetime,
         evidence: Mapping[str, object],
@@ -617,7 +526,7 @@ class Daemon:
         return records
 
     def _forecast_now(
-        self, workload: config.Workload, live: _Live, now: dt.datetime
+        self, workload: config.Workload, live: refits.Live, now: dt.datetime
     ) -> tuple[float | None, float | None]:
         frame = live.frame
         if frame is None or frame.empty or live.request is None:
@@ -634,50 +543,16 @@ class Daemon:
 
     # ----- refits ----------------------------------------------------------------------
 
-    def _refit_due(self, workload: config.Workload, now: dt.datetime) -> bool:
-        """Due for this workload, or for any workload of its pool (they refit together)."""
-        pool = _pool_of(workload)
-        if pool is None:
-            return self._refit_due_alone(workload, now)
-        return any(
-            self._refit_due_alone(w, now) for w in self.settings.workloads if _pool_of(w) == pool
-        )
-
-    def _refit_due_alone(self, workload: config.Workload, now: dt.datetime) -> bool:
-        live = self._live[workload.name]
-        if live.refit_at is None or live.reserved is None or live.replan:
-            return True
-        return (now - live.refit_at).total_seconds() >= self.settings.schedule.refit_s
-
-    def _level_due(self, workload: config.Workload, now: dt.datetime) -> bool:
-        """An hourly level update between refits, when the chosen point corrects the level
-        (the simulator's prescale policy does it every LEVEL_EVERY_S of its replay)."""
-        live = self._live[workload.name]
-        if live.choice is None or not live.choice.point.level_correction:
-            return False
-        if live.latest_forecast is None or live.level_at is None:
-            return False
-        return (now - live.level_at).total_seconds() >= predictive.LEVEL_EVERY_S
-
     def refit(self, now: dt.datetime) -> None:
         """Refit every workload (the hourly job); a source outage keeps the plan in force."""
         pools: set[str] = set()
         for workload in self.settings.workloads:
-            pool = _pool_of(workload)
+            pool = refits.pool_of(workload)
             if pool is not None and pool in pools:
                 continue
-            self._refit_stored(workload, now)
+            self._refits.refit_stored(workload, now)
             if pool is not None:
                 pools.add(pool)
-
-    def _refit_stored(self, workload: config.Workload, now: dt.datetime) -> None:
-        """A refit whose store may not answer: a plan made before the store failed is used from
-        memory at once (stored by the next refit); if the store could not even be read, the
-        plan in force stays. Either way the tick runs."""
-        try:
-            self._refit_one(workload, now)
-        except store.StoreUnavailableError as exc:
-            log.warning("workload=%s refit not stored: %s", workload.name, exc)
 
     def reselect(self, now: dt.datetime) -> None:
         """Choose every workload's operating point and forget its model, so that the next
@@ -696,43 +571,9 @@ class Daemon:
         )
 
     def choose_point(self, name: str, now: dt.datetime) -> results.Choice | None:
-        """The operating point `prescale simulate` would choose for workload `name` on the
-        history it reads now: `operating_point.choose` on `lineup.operating_point_inputs`,
-        with this daemon's lead time and refit interval. Tens of seconds a workload; reads
-        the source and the store but no memory of the tick, so it may run beside ticks. None
-        when the history cannot be read."""
-        workload = next(w for w in self.settings.workloads if w.name == name)
-        since = now - dt.timedelta(seconds=self.settings.schedule.history_s)
-        try:
-            history = self._sources[name].history(since, now)
-        except errors.SourceUnavailableError as exc:
-            log.warning("workload=%s operating point not chosen, source unavailable: %s", name, exc)
-            return None
-        if history.values.notna().sum() == 0:
-            log.warning("workload=%s operating point not chosen: no history before %s", name, now)
-            return None
-        history = _from_first_value(history)
-        started = self._monotonic()
-        choice = operating_point.choose(
-            lineup.operating_point_inputs(
-                workload.spec,
-                replay.minute_trace(history),
-                lead_time_s=self._lead_time(workload, now).seconds,
-                mix_mode=results.MixMode.PLANNER,
-                refit_every_s=self.settings.schedule.refit_s,
-                resolution_s=lineup.forecast_resolution_s(history),
-                seed=CHOICE_SEED,
-            )
-        )
-        log.info(
-            "workload=%s operating point %s (met=%s, %.1f s): %s",
-            name,
-            choice.point.describe(),
-            choice.met,
-            self._monotonic() - started,
-            choice.reason,
-        )
-        return choice
+        """The operating point the simulator would choose for `name` now (`Refits.choose_point`:
+        tens of seconds, no memory of the tick touched, so the service runs it unlocked)."""
+        return self._refits.choose_point(name, now)
 
     def use_choice(self, name: str, choice: results.Choice | None, now: dt.datetime) -> None:
         """Run `choice` from the next tick on (a re-plan at it) and store it; None (no history)
@@ -756,281 +597,7 @@ class Daemon:
         level factor, for /api/v1/plan."""
         workload = next(w for w in self.settings.workloads if w.name == name)
         live = self._live[name]
-        return live.choice, live.chosen_at, _point_in_force(workload, live), live.factor
-
-    def _refit_one(self, workload: config.Workload, now: dt.datetime) -> None:
-        """Refit one workload, or with its pool when it shares a GPU budget."""
-        pool = _pool_of(workload)
-        if pool is not None:
-            self._refit_pool(pool, now)
-            return
-        fitted = self._fit(workload, now)
-        if fitted is None:
-            return
-        planned = plan.build_plan(
-            _running(workload, self._live[workload.name]),
-            fitted.at_point,
-            lead_time_s=fitted.lead.seconds,
-            request=fitted.request,
-        )
-        self._install(workload, fitted, planned, None, now)
-
-    def _refit_pool(self, pool: str, now: dt.datetime) -> None:
-        """Refit every workload of a pool at once and plan them within its GPU budget as
-        `prescale plan` does (`budget.plan_pool`: the same forecast grid, a cap per workload
-        and minute); a member whose history cannot be read keeps the whole pool on the plans
-        and caps in force, which already fit the budget."""
-        members = [w for w in self.settings.workloads if _pool_of(w) == pool]
-        leads = [self._lead_time(w, now) for w in members]
-        first = any(self._live[w.name].reserved is None for w in members)
-        s = self.settings.schedule
-        horizon_s = (
-            predictive.WEEK_S
-            if first
-            else s.refit_s + max(lead.seconds for lead in leads) + predictive.HORIZON_MARGIN_S
-        )
-        fitted = [self._fit(w, now, horizon_s=horizon_s) for w in members]
-        ready = [f for f in fitted if f is not None]
-        if len(ready) < len(members):
-            log.warning("pool=%s refit skipped: a member's history is unreadable", pool)
-            return
-        try:
-            pooled = budget.plan_pool(
-                pool,
-                members[0].spec.pool_gpu_budget or 0,
-                [_running(w, self._live[w.name]) for w in members],
-                [f.at_point for f in ready],
-                lead_times_s=[f.lead.seconds for f in ready],
-                requests=[f.request for f in ready],
-            )
-        except errors.InputError as exc:
-            log.error("pool=%s refit skipped: %s", pool, exc)
-            return
-        for w, f, planned, caps in zip(members, ready, pooled.plans, pooled.caps, strict=True):
-            self._install(w, f, planned, caps, now)
-        for short in pooled.shortfalls:
-            log.info(
-                "pool=%s workload=%s budget cuts %d minutes, worst %s: %d of %d wanted",
-                pool,
-                short.workload,
-                short.minutes,
-                short.worst_at.isoformat(),
-                short.worst_granted,
-                short.worst_wanted,
-            )
-
-    def _fit(
-        self, workload: config.Workload, now: dt.datetime, *, horizon_s: int | None = None
-    ) -> _Fitted | None:
-        """History, model, lead time, forecast and level factor of one refit, before its plan;
-        None when the source has no history to give."""
-        live = self._live[workload.name]
-        s = self.settings.schedule
-        since = now - dt.timedelta(seconds=s.history_s)
-        try:
-            history = self._sources[workload.name].history(since, now)
-        except errors.SourceUnavailableError as exc:
-            log.warning("workload=%s refit skipped, source unavailable: %s", workload.name, exc)
-            return None
-        if history.values.notna().sum() == 0:
-            log.warning("workload=%s refit skipped: no history before %s", workload.name, now)
-            return None
-        history = _from_first_value(history)
-        if (
-            live.selection is None
-            or live.selected_at is None
-            or ((now - live.selected_at).total_seconds() >= s.reselect_s)
-        ):
-            live.selection = forecast.select(history.values)
-            live.selected_at = now
-        lead = self._lead_time(workload, now)
-        if horizon_s is None:
-            # the simulator's horizons: a week for the first plan (the reserved base is decided
-            # on it), then past the next refit by the lead time plus a margin
-            horizon_s = (
-                predictive.WEEK_S
-                if live.reserved is None
-                else s.refit_s + lead.seconds + predictive.HORIZON_MARGIN_S
-            )
-        request = demand.measured_request(workload.spec.request, history)
-        made = forecast.forecast(history.values, horizon_s=horizon_s, selection=live.selection)
-        point = operating.DEFAULT if live.choice is None else live.choice.point
-        factor = live.factor
-        if point.level_correction and live.expected is not None:
-            # the simulator's order: the factor from the forecasts in force so far, then the
-            # new forecast becomes the expectation
-            factor = self._next_factor(live, history, now)
-        return _Fitted(
-            history=history,
-            made=made,
-            at_point=predictive.at_point(_running(workload, live), made, point, factor),
-            lead=lead,
-            request=request,
-            factor=factor,
-        )
-
-    def _install(
-        self,
-        workload: config.Workload,
-        fitted: _Fitted,
-        planned: plan.Plan,
-        caps: npt.NDArray[np.int64] | None,
-        now: dt.datetime,
-    ) -> None:
-        """Put a refit's plan in force (its floors within the pool's caps, if any), store it
-        and score the forecasts made so far."""
-        live = self._live[workload.name]
-        made = fitted.made
-        live.factor = fitted.factor
-        if live.observed_from is None:
-            live.observed_from = now
-        live.expected = _expected_after(live.expected, made.frame, made.resolution_s, now)
-        live.level_at = now
-        live.replan = False
-        if live.reserved is None:
-            live.reserved = planned.reserved
-        live.capacity_per_replica = planned.capacity_per_replica
-        live.request = fitted.request
-        live.lead = fitted.lead
-        start_s = tick.plan_start_s(planned)
-        floors = tuple(int(v) for v in planned.targets["floor"].to_numpy())
-        if caps is not None:
-            live.caps = tick.overlay(
-                live.caps or tick.Floors.empty(),
-                start_s,
-                tuple(int(v) for v in caps),
-                keep_from_s=now.timestamp(),
-            )
-        live.floors = tick.overlay(
-            live.floors,
-            start_s,
-            _within_caps(start_s, floors, live.caps),
-            keep_from_s=now.timestamp(),
-        )
-        live.planned = planned.targets
-        live.frame = made.frame
-        live.latest_forecast, live.latest_plan = made, planned
-        live.refit_at = now
-        self._store_refit(workload, live, made, now)
-        self._score_forecasts(workload, fitted.history, now)
-
-    def _next_factor(self, live: _Live, history: series.Trace, now: dt.datetime) -> float:
-        """The level factor at `now`: observed arrivals per minute over the correction's window
-        (since this daemon first planned) against the model's P50 in force at those minutes."""
-        start = pd.Timestamp(now) - pd.Timedelta(seconds=LEVEL_CORRECTION.window_s)
-        if live.observed_from is not None:
-            start = max(start, pd.Timestamp(live.observed_from))
-        index = pd.date_range(start, pd.Timestamp(now), freq="min", inclusive="left")
-        observed = history.values.reindex(index).to_numpy(dtype=float)
-        expected = (
-            np.full(len(index), np.nan)
-            if live.expected is None
-            else live.expected.reindex(index).to_numpy(dtype=float)
-        )
-        return level.factor(observed, expected, live.factor, LEVEL_CORRECTION)
-
-    def _correct_level_stored(self, workload: config.Workload, now: dt.datetime) -> None:
-        """Between refits: update the level factor and, when it moved, re-plan the latest
-        forecast's floor with it (the simulator's `_correct_level`), and store that plan."""
-        live = self._live[workload.name]
-        made = live.latest_forecast
-        if made is None or live.choice is None:
-            return
-        since = now - dt.timedelta(seconds=LEVEL_CORRECTION.window_s)
-        try:
-            history = self._sources[workload.name].history(since, now)
-        except errors.SourceUnavailableError as exc:
-            log.warning(
-                "workload=%s level not corrected, source unavailable: %s", workload.name, exc
-            )
-            return
-        live.level_at = now
-        factor = self._next_factor(live, history, now)
-        if factor == live.factor:
-            return
-        live.factor = factor
-        lead = live.lead or _fallback_lead(workload.spec)
-        floors = predictive.level_floors(
-            _running(workload, live),
-            made,
-            live.choice.point,
-            factor=factor,
-            lead_time_s=lead.seconds,
-            request=live.request or workload.spec.request,
-        )
-        start_s = pd.Timestamp(made.frame.index[0]).timestamp()
-        live.floors = tick.overlay(
-            live.floors, start_s, _within_caps(start_s, tuple(int(v) for v in floors), live.caps)
-        )
-        try:
-            self._save_plan(workload, live, None, now)
-        except store.StoreUnavailableError as exc:
-            log.warning("workload=%s level-corrected plan not stored: %s", workload.name, exc)
-
-    def _lead_time(self, workload: config.Workload, now: dt.datetime) -> lead_time.LeadTime:
-        s = self.settings.schedule
-        window = dt.timedelta(seconds=s.cold_start_window_s)
-        observed = [
-            lead_time.ColdStart(at, seconds)
-            for at, seconds in self._db.cold_start_observations(workload.name, now - window)
-        ]
-        return lead_time.learn(
-            workload.spec, observed, now=now, window=window, min_count=s.cold_start_min_count
-        )
-
-    def _store_refit(
-        self, workload: config.Workload, live: _Live, made: forecast.Forecast, now: dt.datetime
-    ) -> None:
-        frame = made.frame
-        kept = frame.iloc[: max(1, STORED_FORECAST_S // made.resolution_s)]
-        forecast_id = self._db.save_forecast(
-            store.ForecastRecord(
-                workload=workload.name,
-                made_at=now,
-                model=made.model.value,
-                resolution_s=made.resolution_s,
-                start_at=pd.Timestamp(kept.index[0]).to_pydatetime(),
-                columns=tuple(
-                    (name, tuple(float(v) for v in kept[name].to_numpy()))
-                    for name in ("p50", "p90")
-                ),
-            )
-        )
-        self._save_plan(workload, live, forecast_id, now)
-
-    def _save_plan(
-        self, workload: config.Workload, live: _Live, forecast_id: int | None, now: dt.datetime
-    ) -> None:
-        lead = live.lead or _fallback_lead(workload.spec)
-        self._db.save_plan(
-            store.PlanRecord(
-                workload=workload.name,
-                made_at=now,
-                start_at=dt.datetime.fromtimestamp(live.floors.start_s, dt.UTC),
-                floors=live.floors.values,
-                reserved=live.reserved or 0,
-                capacity_per_replica=live.capacity_per_replica or 0.0,
-                lead_time_s=lead.seconds,
-                lead_time_source=lead.source.value,
-                forecast_id=forecast_id,
-                level_factor=live.factor,
-                caps=None
-                if live.caps is None
-                else _within_caps(
-                    live.floors.start_s, (2**31 - 1,) * len(live.floors.values), live.caps
-                ),
-            )
-        )
-
-    def _score_forecasts(
-        self, workload: config.Workload, history: series.Trace, now: dt.datetime
-    ) -> None:
-        """Score the stored forecasts against what happened since, per horizon after each
-        forecast was made: MAE of P50 and the share of buckets at or below P90."""
-        since = now - dt.timedelta(seconds=max(ERROR_HORIZONS_S) + self.settings.schedule.refit_s)
-        made = self._db.forecasts(workload.name, since)
-        scores = forecast_errors(workload.name, made, history.values, now)
-        self._db.record_forecast_errors(scores)
+        return live.choice, live.chosen_at, refits.point_in_force(workload, live), live.factor
 
     # ----- cold starts and retention ---------------------------------------------------
 
@@ -1091,7 +658,7 @@ class Daemon:
                     column=history.column,
                     forecast=live.latest_forecast,
                     plan=live.latest_plan,
-                    lead_time=live.lead or _fallback_lead(workload.spec),
+                    lead_time=live.lead or refits.fallback_lead(workload.spec),
                     budget_note=None,
                     simulation=None,
                     request=live.request or workload.spec.request,
@@ -1103,51 +670,6 @@ class Daemon:
         """The floors in force and the reserved base, for /api/v1/plan."""
         live = self._live[workload]
         return live.floors, live.reserved
-
-
-def forecast_errors(
-    workload: str,
-    made: Sequence[store.ForecastRecord],
-    observed: pd.Series,
-    now: dt.datetime,
-) -> list[store.ForecastError]:
-    """Per horizon h in ERROR_HORIZONS_S: over every stored forecast's buckets that lie within
-    h of when it was made (and after the previous horizon) and are complete by `now`, the MAE of
-    P50 against the observed bucket mean and the share at or below P90."""
-    lower = 0
-    scores = []
-    for horizon_s in ERROR_HORIZONS_S:
-        errors_abs: list[float] = []
-        covered = 0
-        for record in made:
-            means = series.bucket_mean(observed, 60, record.resolution_s)
-            index = pd.date_range(
-                record.start_at, periods=len(record.column("p50")), freq=f"{record.resolution_s}s"
-            )
-            p50 = pd.Series(record.column("p50"), index=index)
-            p90 = pd.Series(record.column("p90"), index=index)
-            lead = (index - pd.Timestamp(record.made_at)).total_seconds()
-            end = index + pd.Timedelta(seconds=record.resolution_s)
-            chosen = (lead >= lower) & (lead < horizon_s) & (end <= pd.Timestamp(now))
-            for at in index[chosen]:
-                actual = means.get(at)
-                if actual is None or math.isnan(actual) or math.isnan(p50[at]):
-                    continue
-                errors_abs.append(abs(float(actual) - float(p50[at])))
-                covered += int(actual <= p90[at])
-        if errors_abs:
-            scores.append(
-                store.ForecastError(
-                    workload=workload,
-                    scored_at=now,
-                    horizon_s=horizon_s,
-                    count=len(errors_abs),
-                    mae=float(np.mean(errors_abs)),
-                    p90_coverage=covered / len(errors_abs),
-                )
-            )
-        lower = horizon_s
-    return scores
 
 
 def _load(
@@ -1181,96 +703,8 @@ def _ready(
     )
 
 
-def _from_first_value(history: series.Trace) -> series.Trace:
-    """The history from its first value on: a range query over a window longer than the
-    metric has existed answers NaN for the time before, which is not a gap to fit around."""
-    first = history.values.first_valid_index()
-    if first is None or first == history.values.index[0]:
-        return history
-
-    def cut(values: pd.Series) -> pd.Series:
-        return values.loc[first:]
-
-    return dataclasses.replace(
-        history,
-        values=cut(history.values),
-        prompt_tokens=None if history.prompt_tokens is None else cut(history.prompt_tokens),
-        completion_tokens=None
-        if history.completion_tokens is None
-        else cut(history.completion_tokens),
-    )
-
-
-def _pool_of(workload: config.Workload) -> str | None:
-    """The pool whose GPU budget the workload shares; None when it has no budget."""
-    s = workload.spec
-    return s.pool if s.pool is not None and s.pool_gpu_budget is not None else None
-
-
-def _within_caps(
-    start_s: float, floors: tuple[int, ...], caps: tick.Floors | None
-) -> tuple[int, ...]:
-    """Floors from `start_s` on, none above the pool's cap in force at its minute."""
-    if caps is None:
-        return floors
-    capped = []
-    for i, floor in enumerate(floors):
-        cap = caps.at(dt.datetime.fromtimestamp(start_s + i * tick.MINUTE_S, dt.UTC))
-        capped.append(floor if cap is None or floor < 0 else min(floor, cap))
-    return tuple(capped)
-
-
-def _running(workload: config.Workload, live: _Live) -> spec.WorkloadSpec:
-    """The spec as the daemon steps and plans it: with the chosen point's hold, as the
-    simulator's prescale runs it (`predictive.runs_as`); as written before any choice."""
-    if live.choice is None:
-        return workload.spec
-    return predictive.runs_as(workload.spec, results.MixMode.PLANNER, live.choice.point)
-
-
-def _point_in_force(workload: config.Workload, live: _Live) -> operating.OperatingPoint:
-    """The chosen point, else the spec's: its quantile's band, no correction, its hold."""
-    if live.choice is not None:
-        return live.choice.point
-    s = workload.spec
-    return operating.OperatingPoint(
-        operating.BAND_SCALE_OF[s.provisioning_quantile], False, s.scale_in_hold
-    )
-
-
-def _expected_after(
-    expected: pd.Series | None,
-    frame: pd.DataFrame,
-    resolution_s: int,
-    now: dt.datetime | None = None,
-) -> pd.Series:
-    """The model's P50 per minute with a new forecast in force from its first bucket on (the
-    simulator's `_remember_expected`); minutes older than the level window before `now` go."""
-    per = resolution_s // replay.MINUTE_S
-    start = pd.Timestamp(frame.index[0])
-    new = pd.Series(
-        np.repeat(frame["p50"].to_numpy(dtype=float), per),
-        index=pd.date_range(start, periods=len(frame) * per, freq="min"),
-    )
-    if expected is None:
-        return new
-    kept = expected[expected.index < start]
-    if now is not None:
-        kept = kept[
-            kept.index >= pd.Timestamp(now) - pd.Timedelta(seconds=2 * LEVEL_CORRECTION.window_s)
-        ]
-    joined: pd.Series = pd.concat([kept, new])
-    return joined
-
-
 def _finite(evidence: Mapping[str, object]) -> dict[str, object]:
     """Evidence as JSON-able values (a NaN demand is no observation)."""
     return {
         k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in evidence.items()
     }
-
-
-def _fallback_lead(workload: spec.WorkloadSpec) -> lead_time.LeadTime:
-    return lead_time.LeadTime(
-        workload.lead_time_s, lead_time.LeadTimeSource.SPEC_FALLBACK, 0, workload.lead_time_s
-    )
