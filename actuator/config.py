@@ -205,8 +205,10 @@ class ScheduleModel(_Group):
     )
     reselect: Reselect = pydantic.Field(
         86400,
-        description="Seconds between model re-selections (the backtest over every candidate, "
-        "the slow part). Default 1d: the winner changes with weeks of data, not hours.",
+        description="Seconds between model re-selections (the backtest over every candidate) "
+        "and operating-point choices (each workload's history replayed at a grid of band, level "
+        "correction and hold, the cheapest meeting its SLO kept; tens of seconds a workload, "
+        "off the tick). Default 1d: the winners change with weeks of data, not hours. 1h to 90d.",
     )
     learn_cold_starts: Housekeeping = pydantic.Field(
         300,
