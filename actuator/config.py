@@ -65,6 +65,60 @@ def _duration_s(value: object) -> int:
 Duration = Annotated[int, pydantic.BeforeValidator(_duration_s)]
 Positive = Annotated[int, pydantic.Field(gt=0)]
 
+MINUTE_S = 60
+HOUR_S = 3600
+DAY_S = 86400
+YEAR_S = 365 * DAY_S
+
+
+def _within(low_s: int, high_s: int) -> pydantic.AfterValidator:
+    """A duration held to [low_s, high_s]: the message names the value, the range and the fix."""
+
+    def check(seconds: int) -> int:
+        if not low_s <= seconds <= high_s:
+            raise ValueError(
+                f"is {_shown(seconds)}, outside {_shown(low_s)} to {_shown(high_s)}; set it "
+                "within that range"
+            )
+        return seconds
+
+    return pydantic.AfterValidator(check)
+
+
+def _shown(seconds: int) -> str:
+    """Whole years as `Ny` (the grammar's year is 365 d), anything else in its shortest form."""
+    if seconds >= YEAR_S and seconds % YEAR_S == 0:
+        return f"{seconds // YEAR_S}y"
+    return duration.text(seconds)
+
+
+# Upper bounds on the daemon's durations, each where a larger value stops making sense rather
+# than where it stops working. A tick is the planner's minute; past an hour the floor moves
+# later than any lead time it plans for.
+Tick = Annotated[Duration, _within(1, HOUR_S)]
+# A refit past a week leaves the plan on a horizon the first (weekly) forecast no longer covers.
+Refit = Annotated[Duration, _within(MINUTE_S, 7 * DAY_S)]
+# Re-selection runs the backtest and the operating point's replays (tens of seconds a
+# workload): more often than hourly spends that on nothing new; at least once a quarter, or the
+# model outlives the traffic it was chosen on.
+Reselect = Annotated[Duration, _within(HOUR_S, 90 * DAY_S)]
+# Jobs that read the cluster or the store: a day is the longest a missed cold start or an
+# unpruned table may wait.
+Housekeeping = Annotated[Duration, _within(MINUTE_S, DAY_S)]
+# History read per refit: a year at one-minute steps is 525,600 points a workload, about 4 MB
+# of floats; more is memory for seasonality the models do not use (weekly at most).
+History = Annotated[Duration, _within(DAY_S, YEAR_S)]
+# Learning windows (cold starts, the shadow score): from an hour to a quarter; older cold
+# starts describe another node pool, an older shadow another traffic.
+Window = Annotated[Duration, _within(HOUR_S, 90 * DAY_S)]
+# Retention: from a day (the forecast error needs a day's horizon scored) to two years.
+Kept = Annotated[Duration, _within(DAY_S, 2 * YEAR_S)]
+# Lease timing, client-go's defaults 15s/10s/2s: past five minutes a crashed leader leaves
+# the floors unattended for longer than a cold start.
+LeaseTiming = Annotated[Duration, _within(1, 5 * MINUTE_S)]
+# A Prometheus request past five minutes is a stuck server; the tick would wait on it.
+Timeout = Annotated[Duration, _within(1, 5 * MINUTE_S)]
+
 
 class _Group(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
@@ -120,7 +174,7 @@ class PrometheusModel(_Group):
         description="Extra HTTP headers, e.g. X-Scope-OrgID for Mimir/Cortex/Thanos tenants. "
         "Values are not printed.",
     )
-    timeout: Duration = pydantic.Field(
+    timeout: Timeout = pydantic.Field(
         30,
         description="Per-request timeout, seconds. Default 30s: a range chunk of 11,000 points "
         "answers in well under a second on a healthy server; longer means it is not healthy.",
@@ -138,36 +192,38 @@ class KubernetesModel(_Group):
 
 
 class ScheduleModel(_Group):
-    tick: Duration = pydantic.Field(
+    tick: Tick = pydantic.Field(
         60,
         description="Seconds between ticks (read demand, step, write targets). Default 1m: the "
         "planner's grid is one minute and Prometheus scrapes every 15-60 s.",
     )
-    refit: Duration = pydantic.Field(
+    refit: Refit = pydantic.Field(
         3600,
         description="Seconds between forecast refits (the chosen model refitted on new "
         "history). Default 1h: a refit costs about a second per workload and an hour of new "
         "data moves a diurnal forecast noticeably.",
     )
-    reselect: Duration = pydantic.Field(
+    reselect: Reselect = pydantic.Field(
         86400,
-        description="Seconds between model re-selections (the backtest over every candidate, "
-        "the slow part). Default 1d: the winner changes with weeks of data, not hours.",
+        description="Seconds between model re-selections (the backtest over every candidate) "
+        "and operating-point choices (each workload's history replayed at a grid of band, level "
+        "correction and hold, the cheapest meeting its SLO kept; tens of seconds a workload, "
+        "off the tick). Default 1d: the winners change with weeks of data, not hours. 1h to 90d.",
     )
-    learn_cold_starts: Duration = pydantic.Field(
+    learn_cold_starts: Housekeeping = pydantic.Field(
         300,
         description="Seconds between reads of the targets' Pods for cold starts (creation to "
         "Ready). Default 5m: cold starts take minutes, and a list of Pods is cheap.",
     )
-    prune: Duration = pydantic.Field(
+    prune: Housekeeping = pydantic.Field(
         3600, description="Seconds between retention passes over the store. Default 1h."
     )
-    history: Duration = pydantic.Field(
+    history: History = pydantic.Field(
         28 * 86400,
         description="History fetched for a refit, seconds. Default 28d: four weekly cycles, "
         "what the backtest's three one-week folds need plus a week to fit on.",
     )
-    cold_start_window: Duration = pydantic.Field(
+    cold_start_window: Window = pydantic.Field(
         7 * 86400,
         description="Window of observed cold starts the lead time's P90 is taken over, seconds. "
         "Default 7d: a full weekly cycle of node-pool and image-cache states.",
@@ -177,7 +233,7 @@ class ScheduleModel(_Group):
         description="Cold starts needed in the window before the learned P90 replaces the "
         "spec's lead_time. Default 5: a P90 of fewer is the maximum of a handful.",
     )
-    shadow_window: Duration = pydantic.Field(
+    shadow_window: Window = pydantic.Field(
         7 * 86400,
         description="Window of the advisory shadow score (plan vs what ran), seconds. Default "
         "7d: one weekly cycle, the evidence before switching to actuate.",
@@ -185,22 +241,22 @@ class ScheduleModel(_Group):
 
 
 class RetentionModel(_Group):
-    decisions: Duration = pydantic.Field(
+    decisions: Kept = pydantic.Field(
         30 * 86400,
         description="How long decisions are kept, seconds. Default 30d: a month of audit "
         "trail at one row per capacity type per tick.",
     )
-    forecasts: Duration = pydantic.Field(
+    forecasts: Kept = pydantic.Field(
         14 * 86400,
         description="How long forecasts and plans are kept, seconds. Default 14d: two weeks of "
         "refits to score and debug; the largest rows in the store.",
     )
-    cold_starts: Duration = pydantic.Field(
+    cold_starts: Kept = pydantic.Field(
         90 * 86400,
         description="How long cold-start observations are kept, seconds. Default 90d: far "
         "beyond the learning window, for the report's distribution.",
     )
-    forecast_errors: Duration = pydantic.Field(
+    forecast_errors: Kept = pydantic.Field(
         90 * 86400,
         description="How long forecast-error scores are kept, seconds. Default 90d.",
     )
@@ -238,17 +294,17 @@ class LeaderElectionModel(_Group):
         description="Namespace of the Lease. Default none: the pod's own namespace (from its "
         "ServiceAccount), else `default`.",
     )
-    lease_duration: Duration = pydantic.Field(
+    lease_duration: LeaseTiming = pydantic.Field(
         15,
         description="Seconds a leader holds the Lease without renewing it; a standby takes "
         "over after this. Default 15s, client-go's default.",
     )
-    renew_deadline: Duration = pydantic.Field(
+    renew_deadline: LeaseTiming = pydantic.Field(
         10,
         description="Seconds the leader keeps trying to renew before it stops writing. Default "
         "10s (client-go); must be below lease_duration.",
     )
-    retry_period: Duration = pydantic.Field(
+    retry_period: LeaseTiming = pydantic.Field(
         2, description="Seconds between acquire/renew attempts. Default 2s (client-go)."
     )
     identity: str | None = pydantic.Field(

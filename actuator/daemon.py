@@ -7,9 +7,12 @@ One tick, for every workload, with `now` read once by the caller:
    stepped, and the decision is recorded with the reason `source_unavailable` (or
    `demand_missing` when the source answers with no value, e.g. NaN): a missing reading never
    scales anything in;
-2. refit when due (or when no plan is in force): history up to now from the source, the model
-   chosen by the last selection (re-selected daily), the lead time learned from observed cold
-   starts, then `plan.build_plan`; the plan and its forecast are stored;
+2. refit when due (or when no plan is in force; `refits.py`): history up to now from the
+   source, the model chosen by the last selection (re-selected daily), the lead time learned
+   from observed cold starts, the forecast at the workload's operating point (chosen daily by
+   replaying its history, as `prescale simulate` chooses it), then the plan, alone or with
+   its pool within the pool's GPU budget (as `prescale plan`); the plan and its forecast are
+   stored; between refits the level correction, when the point has it;
 3. `tick.step_on_floors`, the same function the simulator's prescale policy runs each replayed
    minute (the plan's floor at now, then `step.plan_step`);
 4. in actuate mode and only as the leader, write each target that differs from the cluster's
@@ -25,7 +28,6 @@ API server alike.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import logging
@@ -39,17 +41,18 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from actuator import config, store
-from forecaster import forecast, series
+from actuator import config, refits, store
 from kernel import errors
-from planner import demand, lead_time, plan, spec, step, tick
+from planner import demand, lead_time, operating, spec, step, tick
 from report import content
-from simulator import predictive
+from simulator import results
 
 log = logging.getLogger(__name__)
 
 # The class's `tick` method hides the module inside its body.
 Floors = tick.Floors
+# Where the demand comes from: defined with the refits that read its history.
+DemandSource = refits.DemandSource
 
 # The reason recorded when a tick could not read its source and kept the last targets.
 SOURCE_UNAVAILABLE = "source_unavailable"
@@ -61,11 +64,6 @@ DEMAND_MISSING = "demand_missing"
 # last targets stay until the clock passes that tick again.
 CLOCK_BEHIND = "clock_behind"
 HOLD_REASONS = frozenset({SOURCE_UNAVAILABLE, DEMAND_MISSING, CLOCK_BEHIND})
-# Forecast error is scored at these horizons after the refit (1 h, 6 h, 1 d): the floor looks a
-# lead time ahead (minutes to an hour), the hold and the day's shape need the longer ones.
-ERROR_HORIZONS_S = (3600, 6 * 3600, 86400)
-# A stored forecast keeps only the next day: enough to score every horizon above.
-STORED_FORECAST_S = 86400
 
 
 class Outcome(StrEnum):
@@ -86,22 +84,6 @@ class Reading:
     floor: int | None  # the floor now held (minReplicas / minReplicaCount / replicas)
     max_replicas: int | None  # the autoscaler's ceiling, if it has one
     ready: int | None  # ready replicas of this capacity type
-
-
-class DemandSource(Protocol):
-    @property
-    def interval_s(self) -> int:
-        """Seconds per value: of the history's intervals and of `latest`."""
-        ...
-
-    def history(self, since: dt.datetime, until: dt.datetime) -> series.Trace:
-        """Arrivals per minute in [since, until); SourceUnavailableError when unreadable."""
-        ...
-
-    def latest(self, at: dt.datetime) -> float | None:
-        """Arrivals of the minute before `at`; None in a gap; SourceUnavailableError when the
-        source cannot answer."""
-        ...
 
 
 class TargetWriter(Protocol):
@@ -166,6 +148,12 @@ class WorkloadTick:
     refit_at: dt.datetime | None
     source_up: bool
     capacity_per_replica: float | None
+    # the operating point in force: band (0 P50, 1 P90, 2 P99), level correction, hold; the
+    # spec's quantile and hold until a re-selection chose one
+    point: operating.OperatingPoint | None = None
+    point_chosen: bool = False
+    level_factor: float = 1.0
+    replica_cap: int | None = None  # the pool budget's cap on this workload now; None: none
 
 
 @dataclass(frozen=True)
@@ -177,30 +165,6 @@ class TickReport:
     # decisions and states decided but not yet in the store (it did not answer): written, in
     # order, by the first tick that reaches it again
     store_pending: int = 0
-
-
-@dataclass
-class _Live:
-    """A workload's memory between ticks (mutable inside the daemon only; what must survive a
-    restart is in the store)."""
-
-    floors: tick.Floors = dataclasses.field(default_factory=tick.Floors.empty)
-    state: step.PolicyState | None = None
-    reserved: int | None = None
-    capacity_per_replica: float | None = None
-    lead: lead_time.LeadTime | None = None
-    request: spec.RequestShape | None = None
-    selection: forecast.Selection | None = None
-    selected_at: dt.datetime | None = None
-    refit_at: dt.datetime | None = None
-    planned: pd.DataFrame | None = None  # the latest plan's targets (for the first state)
-    frame: pd.DataFrame | None = None  # the latest forecast's frame (for metrics)
-    latest_forecast: forecast.Forecast | None = None  # the latest forecast and plan (/report)
-    latest_plan: plan.Plan | None = None
-    last: dict[spec.CapacityType, tuple[int, str, Outcome]] = dataclasses.field(
-        default_factory=dict
-    )
-    stepped_at: dt.datetime | None = None  # the latest tick that stepped (or decided, restored)
 
 
 class Daemon:
@@ -224,7 +188,9 @@ class Daemon:
         self._cold = cold_start_reader
         self._leadership = leadership or SoleReplica()
         self._monotonic = monotonic
-        self._live: dict[str, _Live] = {w.name: self._restore(w) for w in settings.workloads}
+        self._live: dict[str, refits.Live] = {}
+        self._refits = refits.Refits(settings, db, sources, self._live, monotonic)
+        self._live.update({w.name: self._restore(w) for w in settings.workloads})
         self.last_report: TickReport | None = None
         # what the store has not taken yet (see `_persist`)
         self._pending_decisions: list[store.DecisionRecord] = []
@@ -233,9 +199,9 @@ class Daemon:
 
     # ----- restart ---------------------------------------------------------------------
 
-    def _restore(self, workload: config.Workload) -> _Live:
+    def _restore(self, workload: config.Workload) -> refits.Live:
         """State and the latest plan from the store: a restart steps on where it left off."""
-        live = _Live()
+        live = refits.Live()
         text = self._db.load_policy_state(workload.name)
         if text is not None:
             live.state = store.decode_state(text)
@@ -251,6 +217,14 @@ class Daemon:
                 workload.spec.lead_time_s,
             )
             live.refit_at = record.made_at
+            live.level_at = record.made_at
+            live.factor = record.level_factor
+            if record.caps is not None:
+                live.caps = tick.Floors(record.start_at.timestamp(), record.caps)
+            self._refits.restore_expected(workload, live, record.made_at)
+        chosen = self._db.latest_choice(workload.name)
+        if chosen is not None:
+            live.choice, live.chosen_at = chosen.choice, chosen.chosen_at
         for decision in self._db.latest_decisions(len(workload.targets), workload.name):
             if live.stepped_at is None or decision.decided_at > live.stepped_at:
                 live.stepped_at = decision.decided_at
@@ -264,11 +238,20 @@ class Daemon:
     # ----- the tick --------------------------------------------------------------------
 
     def run_once(self, now: dt.datetime) -> TickReport:
-        """Refit what is due, then tick: what one scheduled minute does, in that order (the
-        simulator's order: a refit at minute m uses history before m, then m is stepped)."""
+        """Refit what is due (or correct the level between refits), then tick: what one
+        scheduled minute does, in that order (the simulator's order: a refit at minute m uses
+        history before m, then m is stepped)."""
+        pools: set[str] = set()  # refitted this minute: a pool refits once, all members at once
         for workload in self.settings.workloads:
-            if self._refit_due(workload, now):
-                self._refit_stored(workload, now)
+            pool = refits.pool_of(workload)
+            if pool is not None and pool in pools:
+                continue
+            if self._refits.refit_due(workload, now):
+                self._refits.refit_stored(workload, now)
+                if pool is not None:
+                    pools.add(pool)
+            elif self._refits.level_due(workload, now):
+                self._refits.correct_level_stored(workload, now)
         return self.tick(now)
 
     def tick(self, now: dt.datetime) -> TickReport:
@@ -335,7 +318,7 @@ class Daemon:
                 workload.spec, live.request or workload.spec.request, arrivals, interval_s
             )
         floor = live.floors.at(now)
-        lead = live.lead or _fallback_lead(workload.spec)
+        lead = live.lead or refits.fallback_lead(workload.spec)
 
         new_state: step.PolicyState | None = None
         evidence: dict[str, object] = {"forecast_floor": floor, "observed_demand": observed}
@@ -361,7 +344,7 @@ class Daemon:
             state = live.state if live.state is not None else self._first_state(live, now, readings)
             ready = _ready(workload, readings, state.targets)
             result = tick.step_on_floors(
-                workload.spec,
+                refits.running(workload, live),
                 live.floors,
                 now,
                 observed,
@@ -372,6 +355,7 @@ class Daemon:
                 live.reserved or 0,
                 lead.seconds,
                 live.capacity_per_replica,
+                None if live.caps is None else live.caps.at(now),
             )
             evidence = dict(result.evidence._asdict())
             live.stepped_at = now
@@ -411,6 +395,10 @@ class Daemon:
                 refit_at=live.refit_at,
                 source_up=source_up,
                 capacity_per_replica=live.capacity_per_replica,
+                point=refits.point_in_force(workload, live),
+                point_chosen=live.choice is not None,
+                level_factor=live.factor,
+                replica_cap=None if live.caps is None else live.caps.at(now),
             ),
             changed,
             new_state,
@@ -430,7 +418,7 @@ class Daemon:
         return readings
 
     def _first_state(
-        self, live: _Live, now: dt.datetime, readings: Mapping[spec.CapacityType, Reading]
+        self, live: refits.Live, now: dt.datetime, readings: Mapping[spec.CapacityType, Reading]
     ) -> step.PolicyState:
         """State before the first tick ever: what the cluster runs when every floor was read,
         else the plan's targets at now (as the simulator starts its replay)."""
@@ -460,7 +448,7 @@ class Daemon:
     def _held(
         self,
         workload: config.Workload,
-        live: _Live,
+        live: refits.Live,
         readings: Mapping[spec.CapacityType, Reading],
         reason: str,
     ) -> list[tuple[config.Target, int, str]]:
@@ -509,7 +497,7 @@ class Daemon:
     def _changes(
         self,
         workload: config.Workload,
-        live: _Live,
+        live: refits.Live,
         decisions: tuple[TargetDecision, ...],
         now: dt.datetime,
         evidence: Mapping[str, object],
@@ -538,7 +526,7 @@ class Daemon:
         return records
 
     def _forecast_now(
-        self, workload: config.Workload, live: _Live, now: dt.datetime
+        self, workload: config.Workload, live: refits.Live, now: dt.datetime
     ) -> tuple[float | None, float | None]:
         frame = live.frame
         if frame is None or frame.empty or live.request is None:
@@ -555,128 +543,61 @@ class Daemon:
 
     # ----- refits ----------------------------------------------------------------------
 
-    def _refit_due(self, workload: config.Workload, now: dt.datetime) -> bool:
-        live = self._live[workload.name]
-        if live.refit_at is None or live.reserved is None:
-            return True
-        return (now - live.refit_at).total_seconds() >= self.settings.schedule.refit_s
-
     def refit(self, now: dt.datetime) -> None:
         """Refit every workload (the hourly job); a source outage keeps the plan in force."""
+        pools: set[str] = set()
         for workload in self.settings.workloads:
-            self._refit_stored(workload, now)
-
-    def _refit_stored(self, workload: config.Workload, now: dt.datetime) -> None:
-        """A refit whose store may not answer: a plan made before the store failed is used from
-        memory at once (stored by the next refit); if the store could not even be read, the
-        plan in force stays. Either way the tick runs."""
-        try:
-            self._refit_one(workload, now)
-        except store.StoreUnavailableError as exc:
-            log.warning("workload=%s refit not stored: %s", workload.name, exc)
+            pool = refits.pool_of(workload)
+            if pool is not None and pool in pools:
+                continue
+            self._refits.refit_stored(workload, now)
+            if pool is not None:
+                pools.add(pool)
 
     def reselect(self, now: dt.datetime) -> None:
-        """Forget the model choices, so the next refit of each workload runs the backtest."""
-        for live in self._live.values():
-            live.selected_at = None
+        """Choose every workload's operating point and forget its model, so that the next
+        refit runs the backtest and plans at the new point (the daily job; the service
+        chooses outside its lock with `choose_point`, then calls `use_choice`)."""
+        for workload in self.settings.workloads:
+            self.use_choice(workload.name, self.choose_point(workload.name, now), now)
 
-    def _refit_one(self, workload: config.Workload, now: dt.datetime) -> None:
-        live = self._live[workload.name]
-        s = self.settings.schedule
-        since = now - dt.timedelta(seconds=s.history_s)
+    def choices_due(self, now: dt.datetime) -> bool:
+        """Whether a workload has no operating point chosen within the re-selection interval
+        (at a start: choose at once rather than a day later)."""
+        due_s = self.settings.schedule.reselect_s
+        return any(
+            live.chosen_at is None or (now - live.chosen_at).total_seconds() >= due_s
+            for live in self._live.values()
+        )
+
+    def choose_point(self, name: str, now: dt.datetime) -> results.Choice | None:
+        """The operating point the simulator would choose for `name` now (`Refits.choose_point`:
+        tens of seconds, no memory of the tick touched, so the service runs it unlocked)."""
+        return self._refits.choose_point(name, now)
+
+    def use_choice(self, name: str, choice: results.Choice | None, now: dt.datetime) -> None:
+        """Run `choice` from the next tick on (a re-plan at it) and store it; None (no history)
+        keeps the point in force. The model is re-selected at that refit either way."""
+        live = self._live[name]
+        live.selected_at = None
+        if choice is None:
+            return
+        live.replan = live.replan or live.choice is None or live.choice.point != choice.point
+        live.choice, live.chosen_at = choice, now
         try:
-            history = self._sources[workload.name].history(since, now)
-        except errors.SourceUnavailableError as exc:
-            log.warning("workload=%s refit skipped, source unavailable: %s", workload.name, exc)
-            return
-        if history.values.notna().sum() == 0:
-            log.warning("workload=%s refit skipped: no history before %s", workload.name, now)
-            return
-        history = _from_first_value(history)
-        if (
-            live.selection is None
-            or live.selected_at is None
-            or ((now - live.selected_at).total_seconds() >= s.reselect_s)
-        ):
-            live.selection = forecast.select(history.values)
-            live.selected_at = now
-        lead = self._lead_time(workload, now)
-        first = live.reserved is None
-        # the simulator's horizons: a week for the first plan (the reserved base is decided on
-        # it), then past the next refit by the lead time plus a margin
-        horizon_s = (
-            predictive.WEEK_S if first else s.refit_s + lead.seconds + predictive.HORIZON_MARGIN_S
-        )
-        request = demand.measured_request(workload.spec.request, history)
-        made = forecast.forecast(history.values, horizon_s=horizon_s, selection=live.selection)
-        planned = plan.build_plan(workload.spec, made, lead_time_s=lead.seconds, request=request)
-        if first:
-            live.reserved = planned.reserved
-            live.capacity_per_replica = planned.capacity_per_replica
-        live.capacity_per_replica = planned.capacity_per_replica
-        live.request = request
-        live.lead = lead
-        live.floors = tick.extend(live.floors, planned, keep_from_s=now.timestamp())
-        live.planned = planned.targets
-        live.frame = made.frame
-        live.latest_forecast, live.latest_plan = made, planned
-        live.refit_at = now
-        self._store_refit(workload, live, made, now)
-        self._score_forecasts(workload, history, now)
+            self._db.save_choice(store.ChoiceRecord(name, now, choice))
+        except store.StoreUnavailableError as exc:
+            # in force from memory; the next re-selection stores its own
+            log.warning("workload=%s operating point not stored: %s", name, exc)
 
-    def _lead_time(self, workload: config.Workload, now: dt.datetime) -> lead_time.LeadTime:
-        s = self.settings.schedule
-        window = dt.timedelta(seconds=s.cold_start_window_s)
-        observed = [
-            lead_time.ColdStart(at, seconds)
-            for at, seconds in self._db.cold_start_observations(workload.name, now - window)
-        ]
-        return lead_time.learn(
-            workload.spec, observed, now=now, window=window, min_count=s.cold_start_min_count
-        )
-
-    def _store_refit(
-        self, workload: config.Workload, live: _Live, made: forecast.Forecast, now: dt.datetime
-    ) -> None:
-        frame = made.frame
-        kept = frame.iloc[: max(1, STORED_FORECAST_S // made.resolution_s)]
-        forecast_id = self._db.save_forecast(
-            store.ForecastRecord(
-                workload=workload.name,
-                made_at=now,
-                model=made.model.value,
-                resolution_s=made.resolution_s,
-                start_at=pd.Timestamp(kept.index[0]).to_pydatetime(),
-                columns=tuple(
-                    (name, tuple(float(v) for v in kept[name].to_numpy()))
-                    for name in ("p50", "p90")
-                ),
-            )
-        )
-        lead = live.lead or _fallback_lead(workload.spec)
-        self._db.save_plan(
-            store.PlanRecord(
-                workload=workload.name,
-                made_at=now,
-                start_at=dt.datetime.fromtimestamp(live.floors.start_s, dt.UTC),
-                floors=live.floors.values,
-                reserved=live.reserved or 0,
-                capacity_per_replica=live.capacity_per_replica or 0.0,
-                lead_time_s=lead.seconds,
-                lead_time_source=lead.source.value,
-                forecast_id=forecast_id,
-            )
-        )
-
-    def _score_forecasts(
-        self, workload: config.Workload, history: series.Trace, now: dt.datetime
-    ) -> None:
-        """Score the stored forecasts against what happened since, per horizon after each
-        forecast was made: MAE of P50 and the share of buckets at or below P90."""
-        since = now - dt.timedelta(seconds=max(ERROR_HORIZONS_S) + self.settings.schedule.refit_s)
-        made = self._db.forecasts(workload.name, since)
-        scores = forecast_errors(workload.name, made, history.values, now)
-        self._db.record_forecast_errors(scores)
+    def choice_view(
+        self, name: str
+    ) -> tuple[results.Choice | None, dt.datetime | None, operating.OperatingPoint, float]:
+        """The stored choice (None before one), when it was made, the point in force and the
+        level factor, for /api/v1/plan."""
+        workload = next(w for w in self.settings.workloads if w.name == name)
+        live = self._live[name]
+        return live.choice, live.chosen_at, refits.point_in_force(workload, live), live.factor
 
     # ----- cold starts and retention ---------------------------------------------------
 
@@ -706,6 +627,7 @@ class Daemon:
             forecasts_s=r.forecasts_s,
             cold_starts_s=r.cold_starts_s,
             forecast_errors_s=r.forecast_errors_s,
+            shadow_s=self.settings.schedule.shadow_window_s,
         )
 
     def release(self) -> None:
@@ -736,7 +658,7 @@ class Daemon:
                     column=history.column,
                     forecast=live.latest_forecast,
                     plan=live.latest_plan,
-                    lead_time=live.lead or _fallback_lead(workload.spec),
+                    lead_time=live.lead or refits.fallback_lead(workload.spec),
                     budget_note=None,
                     simulation=None,
                     request=live.request or workload.spec.request,
@@ -748,51 +670,6 @@ class Daemon:
         """The floors in force and the reserved base, for /api/v1/plan."""
         live = self._live[workload]
         return live.floors, live.reserved
-
-
-def forecast_errors(
-    workload: str,
-    made: Sequence[store.ForecastRecord],
-    observed: pd.Series,
-    now: dt.datetime,
-) -> list[store.ForecastError]:
-    """Per horizon h in ERROR_HORIZONS_S: over every stored forecast's buckets that lie within
-    h of when it was made (and after the previous horizon) and are complete by `now`, the MAE of
-    P50 against the observed bucket mean and the share at or below P90."""
-    lower = 0
-    scores = []
-    for horizon_s in ERROR_HORIZONS_S:
-        errors_abs: list[float] = []
-        covered = 0
-        for record in made:
-            means = series.bucket_mean(observed, 60, record.resolution_s)
-            index = pd.date_range(
-                record.start_at, periods=len(record.column("p50")), freq=f"{record.resolution_s}s"
-            )
-            p50 = pd.Series(record.column("p50"), index=index)
-            p90 = pd.Series(record.column("p90"), index=index)
-            lead = (index - pd.Timestamp(record.made_at)).total_seconds()
-            end = index + pd.Timedelta(seconds=record.resolution_s)
-            chosen = (lead >= lower) & (lead < horizon_s) & (end <= pd.Timestamp(now))
-            for at in index[chosen]:
-                actual = means.get(at)
-                if actual is None or math.isnan(actual) or math.isnan(p50[at]):
-                    continue
-                errors_abs.append(abs(float(actual) - float(p50[at])))
-                covered += int(actual <= p90[at])
-        if errors_abs:
-            scores.append(
-                store.ForecastError(
-                    workload=workload,
-                    scored_at=now,
-                    horizon_s=horizon_s,
-                    count=len(errors_abs),
-                    mae=float(np.mean(errors_abs)),
-                    p90_coverage=covered / len(errors_abs),
-                )
-            )
-        lower = horizon_s
-    return scores
 
 
 def _load(
@@ -826,34 +703,8 @@ def _ready(
     )
 
 
-def _from_first_value(history: series.Trace) -> series.Trace:
-    """The history from its first value on: a range query over a window longer than the
-    metric has existed answers NaN for the time before, which is not a gap to fit around."""
-    first = history.values.first_valid_index()
-    if first is None or first == history.values.index[0]:
-        return history
-
-    def cut(values: pd.Series) -> pd.Series:
-        return values.loc[first:]
-
-    return dataclasses.replace(
-        history,
-        values=cut(history.values),
-        prompt_tokens=None if history.prompt_tokens is None else cut(history.prompt_tokens),
-        completion_tokens=None
-        if history.completion_tokens is None
-        else cut(history.completion_tokens),
-    )
-
-
 def _finite(evidence: Mapping[str, object]) -> dict[str, object]:
     """Evidence as JSON-able values (a NaN demand is no observation)."""
     return {
         k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in evidence.items()
     }
-
-
-def _fallback_lead(workload: spec.WorkloadSpec) -> lead_time.LeadTime:
-    return lead_time.LeadTime(
-        workload.lead_time_s, lead_time.LeadTimeSource.SPEC_FALLBACK, 0, workload.lead_time_s
-    )

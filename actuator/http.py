@@ -28,6 +28,7 @@ from typing import Any
 import prometheus_client as prom
 
 from actuator import daemon, shadow, store
+from planner import operating
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,42 @@ class Metrics:
         self.shadow_minutes = prom.Gauge(
             "prescale_shadow_minutes", "Minutes scored by the shadow score", w, registry=r
         )
+        self.band_scale = prom.Gauge(
+            "prescale_operating_point_band_scale",
+            "Where the floor sits on the forecast's band (0 P50, 1 P90, 2 P99)",
+            w,
+            registry=r,
+        )
+        self.level_correction = prom.Gauge(
+            "prescale_operating_point_level_correction",
+            "1 when the operating point corrects the forecast's level between refits",
+            w,
+            registry=r,
+        )
+        self.hold = prom.Gauge(
+            "prescale_operating_point_hold",
+            "1 for the scale-in hold in force: lead_time (max(cooldown, lead time)) or cooldown",
+            ["workload", "hold"],
+            registry=r,
+        )
+        self.point_chosen = prom.Gauge(
+            "prescale_operating_point_chosen",
+            "1 when the point was chosen by replaying the workload's history, 0 the spec's",
+            w,
+            registry=r,
+        )
+        self.replica_cap = prom.Gauge(
+            "prescale_pool_cap_replicas",
+            "The pool GPU budget's replica cap on the workload now (pooled workloads only)",
+            w,
+            registry=r,
+        )
+        self.level_factor = prom.Gauge(
+            "prescale_level_factor",
+            "The level correction's factor in force (1: none)",
+            w,
+            registry=r,
+        )
 
     def observe(self, report: daemon.TickReport, scores: dict[str, shadow.Score]) -> None:
         self.tick_seconds.set(report.duration_s)
@@ -134,6 +171,7 @@ class Metrics:
             if w.refit_at is not None:
                 self.refit_age.labels(name).set((report.at - w.refit_at).total_seconds())
             self.source_up.labels(name).set(1 if w.source_up else 0)
+            self._observe_point(w)
             score = scores.get(name)
             if score is not None:
                 self.shadow_minutes.labels(name).set(score.minutes)
@@ -144,6 +182,20 @@ class Metrics:
                     if pct is not None:
                         self.shadow_served.labels(name, run).set(pct / 100.0)
                     self.shadow_usd.labels(name, run).set(usd)
+
+    def _observe_point(self, w: daemon.WorkloadTick) -> None:
+        name, point = w.workload, w.point
+        if point is None:
+            return
+        if point.band_scale is not None:
+            self.band_scale.labels(name).set(point.band_scale)
+        self.level_correction.labels(name).set(1 if point.level_correction else 0)
+        for hold in operating.HoldRule:
+            self.hold.labels(name, hold.value).set(1 if hold is point.hold else 0)
+        self.point_chosen.labels(name).set(1 if w.point_chosen else 0)
+        self.level_factor.labels(name).set(w.level_factor)
+        if w.replica_cap is not None:
+            self.replica_cap.labels(name).set(w.replica_cap)
 
     def observe_errors(self, scores: list[store.ForecastError]) -> None:
         for e in scores:

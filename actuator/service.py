@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import math
 import signal
 import threading
 from collections.abc import Callable
@@ -35,7 +36,8 @@ from actuator import (
     trace_source,
 )
 from kernel import errors
-from report import content, html
+from report import content, html, model
+from simulator import operating_point
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +88,7 @@ class Service:
         self._lock = threading.Lock()
         self._stopped = threading.Event()
         self.shadow = shadow.Shadow(settings.schedule.shadow_window_s)
+        self._restore_shadow()
         self.metrics = http.Metrics()
         self._scheduler = BackgroundScheduler(timezone=dt.UTC)
         self.server = http.Server(
@@ -103,30 +106,68 @@ class Service:
 
     # ----- jobs ------------------------------------------------------------------------
 
-    def _job(self, name: str, work: Callable[[dt.datetime], Any]) -> Callable[[], None]:
+    def _job(
+        self, name: str, work: Callable[[dt.datetime], Any], *, locked: bool = True
+    ) -> Callable[[], None]:
+        """A job for the scheduler: under the jobs' lock unless it takes it itself."""
+
+        def attempt() -> None:
+            now = self._clock.now()
+            try:
+                work(now)
+            except errors.PrescaleError as exc:
+                log.error("job=%s failed: %s", name, exc)
+            except Exception:
+                # a job that raises would stop nothing else; log it with the traceback and
+                # let the next run try again
+                log.exception("job=%s failed unexpectedly", name)
+
         def run() -> None:
+            if not locked:
+                attempt()
+                return
             with self._lock:
-                now = self._clock.now()
-                try:
-                    work(now)
-                except errors.PrescaleError as exc:
-                    log.error("job=%s failed: %s", name, exc)
-                except Exception:
-                    # a job that raises would stop nothing else; log it with the traceback and
-                    # let the next run try again
-                    log.exception("job=%s failed unexpectedly", name)
+                attempt()
 
         return run
+
+    def reselect(self, now: dt.datetime) -> None:
+        """The re-selection job: each workload's operating point is chosen outside the jobs'
+        lock (tens of seconds a workload, so every workload's ticks go on meanwhile), then put
+        in force under it; one workload that fails does not stop the others."""
+        for workload in self.settings.workloads:
+            try:
+                choice = self.core.choose_point(workload.name, now)
+            except errors.PrescaleError as exc:
+                log.error("workload=%s operating point not chosen: %s", workload.name, exc)
+                choice = None
+            with self._lock:
+                self.core.use_choice(workload.name, choice, now)
 
     def tick(self, now: dt.datetime) -> daemon.TickReport:
         report = self.core.run_once(now)
         self._observe(report)
         return report
 
+    def _restore_shadow(self) -> None:
+        """The shadow score's window as stored: a restart carries the week on."""
+        since = self._clock.now() - dt.timedelta(seconds=self.settings.schedule.shadow_window_s)
+        try:
+            self.shadow.restore(self._db.shadow_hours(since))
+        except store.StoreUnavailableError as exc:
+            log.warning("shadow score not restored, it starts empty: %s", exc)
+
     def _observe(self, report: daemon.TickReport) -> None:
         specs = {w.name: w.spec for w in self.settings.workloads}
         for w in report.workloads:
             self.shadow.add(specs[w.workload], report.at.timestamp(), w)
+        try:
+            self._db.save_shadow_hours(self.shadow.unsaved())
+            self.shadow.saved()
+        except store.StoreUnavailableError as exc:
+            # the changed hours stay unsaved and go with the next tick's (each is rewritten
+            # whole, so nothing is counted twice)
+            log.warning("shadow score not stored: %s", exc)
         self.metrics.observe(report, {n: self.shadow.score(n) for n in specs})
         try:
             for name in specs:
@@ -140,7 +181,7 @@ class Service:
         jobs: tuple[tuple[str, Callable[[dt.datetime], Any], int], ...] = (
             ("tick", self.tick, s.tick_s),
             ("refit", self.core.refit, s.refit_s),
-            ("reselect", self.core.reselect, s.reselect_s),
+            ("reselect", self.reselect, s.reselect_s),
             ("learn_cold_starts", self.core.learn_cold_starts, s.learn_cold_starts_s),
             ("prune", self.core.prune, s.prune_s),
         )
@@ -156,17 +197,19 @@ class Service:
                 next_run_time=dt.datetime.now(dt.UTC),
             )
         first = dt.datetime.now(dt.UTC)
+        # the tick runs at once (the first decision need not wait a minute), and so does the
+        # re-selection when a workload has no operating point chosen within its interval; the
+        # other jobs wait one interval, the tick refits whatever is due on its own
+        at_once = {"tick"} | ({"reselect"} if self.core.choices_due(first) else set())
         for name, work, every_s in jobs:
             self._scheduler.add_job(
-                self._job(name, work),
+                self._job(name, work, locked=name != "reselect"),
                 "interval",
                 seconds=every_s,
                 id=name,
                 max_instances=1,
                 coalesce=True,
-                # the tick runs at once (the first decision need not wait a minute); the
-                # other jobs wait one interval, the tick refits whatever is due on its own
-                next_run_time=first if name == "tick" else None,
+                next_run_time=first if name in at_once else None,
             )
         if self.settings.leader_election.enabled:
             self.core.renew_lease_now()  # so the first tick already knows who writes
@@ -227,11 +270,13 @@ class Service:
                 if last is None
                 else {d.target.capacity_type.value: d.reason for d in last.decisions},
                 "reserved": reserved,
+                "replica_cap": None if last is None else last.replica_cap,
                 "lead_time_s": None if last is None else last.lead_time_s,
                 "lead_time_source": None if last is None else last.lead_time_source,
                 "refit_at": None
                 if last is None or last.refit_at is None
                 else last.refit_at.isoformat(),
+                "operating_point": self._point_json(name),
                 "floors_ahead": [
                     floors.at(dt.datetime.fromtimestamp(start + 60 * m, dt.UTC))
                     for m in range(PLAN_AHEAD_MINUTES)
@@ -240,6 +285,35 @@ class Service:
         if workload is not None:
             return bodies[workload]
         return {"at": None if report is None else report.at.isoformat(), "workloads": bodies}
+
+    def _point_json(self, name: str) -> dict[str, Any]:
+        choice, chosen_at, point, factor = self.core.choice_view(name)
+        body: dict[str, Any] = {
+            "band_scale": point.band_scale,
+            "level_correction": point.level_correction,
+            "hold": point.hold.value,
+            "level_factor": factor,
+            "chosen": choice is not None,
+            "chosen_at": None if chosen_at is None else chosen_at.isoformat(),
+        }
+        if choice is None:
+            body["reason"] = "no re-selection yet: the spec's quantile and hold"
+            return body
+        body.update(
+            met=choice.met,
+            slo_served_pct=choice.slo.served_minutes_pct,
+            reason=choice.reason,
+            frontier=[
+                {
+                    "point": described,
+                    "worst_served_pct": served if math.isfinite(served) else None,
+                    "gpu_hours": gpu_hours if math.isfinite(gpu_hours) else None,
+                    "chosen": chosen,
+                }
+                for described, served, gpu_hours, chosen in operating_point.frontier_rows(choice)
+            ],
+        )
+        return body
 
     def decisions_json(self, workload: str | None, limit: int) -> list[dict[str, Any]]:
         rows = self._db.latest_decisions(limit, workload)
@@ -250,6 +324,10 @@ class Service:
             inputs = self.core.report_inputs(self._clock.now())
         if not inputs:
             return "<!doctype html><p>No refit yet: the report appears after the first plan.</p>"
+        inputs = [
+            dataclasses.replace(i, shadow=_shadow_view(self.shadow.score(i.workload.name)))
+            for i in inputs
+        ]
         made = content.report(
             inputs,
             trace_name="live",
@@ -257,3 +335,15 @@ class Service:
             generated_at=pd.Timestamp(self._clock.now()).to_pydatetime(),
         )
         return html.render(made)
+
+
+def _shadow_view(score: shadow.Score) -> model.ShadowScore:
+    """The shadow score as the report's data."""
+    return model.ShadowScore(
+        window_s=score.window_s,
+        minutes=score.minutes,
+        plan_served_pct=score.plan_served_pct,
+        actual_served_pct=score.actual_served_pct,
+        plan_usd=score.plan_usd,
+        actual_usd=score.actual_usd,
+    )

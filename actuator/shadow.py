@@ -4,17 +4,21 @@ Every tick adds one minute per workload: the planned replicas (the sum of the de
 and the replicas that were actually ready, each against the observed demand (a minute is served
 when replicas x capacity per replica >= demand, the simulator's rule) and priced per capacity
 type at the spec's $/GPU-hour. Minutes are kept in hourly buckets over a rolling window (a week
-by default), so a thousand workloads cost a few hundred kilobytes. The score starts empty at
-each start of the daemon; it is evidence to read before switching to actuate, not a ledger.
+by default), so a thousand workloads cost a few hundred kilobytes. The buckets a tick changed
+are stored (`unsaved`, then `saved` once the store took them) and read back at a start
+(`restore`), so a restart carries the week on; it is evidence to read before switching to
+actuate, not a ledger.
 """
 
 from __future__ import annotations
 
 import collections
+import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from actuator import daemon
+from actuator import daemon, store
 from planner import spec
 
 HOUR_S = 3600
@@ -24,6 +28,7 @@ HOUR_S = 3600
 class Score:
     """One workload's shadow score over the window."""
 
+    window_s: int  # the rolling window, whole hours
     minutes: int  # minutes with an observed demand and every type's ready replicas known
     plan_served_pct: float | None  # None before the first such minute
     actual_served_pct: float | None
@@ -47,6 +52,40 @@ class Shadow:
     def __init__(self, window_s: int) -> None:
         self._hours = max(1, math.ceil(window_s / HOUR_S))
         self._buckets: dict[str, collections.deque[_Bucket]] = {}
+        self._unsaved: dict[tuple[str, int], _Bucket] = {}
+
+    def restore(self, hours: Sequence[store.ShadowHour]) -> None:
+        """Buckets as stored, in place of any held (the caller reads the window's hours; the
+        next `add` drops any that fall out of it)."""
+        self._buckets = {}
+        for h in sorted(hours, key=lambda h: (h.workload, h.hour_at)):
+            bucket = _Bucket(
+                int(h.hour_at.timestamp() // HOUR_S),
+                h.minutes,
+                h.plan_served,
+                h.actual_served,
+                h.plan_usd,
+                h.actual_usd,
+            )
+            self._buckets.setdefault(h.workload, collections.deque()).append(bucket)
+
+    def unsaved(self) -> list[store.ShadowHour]:
+        """The buckets changed since the last `saved`, as the store keeps them."""
+        return [
+            store.ShadowHour(
+                workload=name,
+                hour_at=dt.datetime.fromtimestamp(b.hour * HOUR_S, dt.UTC),
+                minutes=b.minutes,
+                plan_served=b.plan_served,
+                actual_served=b.actual_served,
+                plan_usd=b.plan_usd,
+                actual_usd=b.actual_usd,
+            )
+            for (name, _), b in sorted(self._unsaved.items())
+        ]
+
+    def saved(self) -> None:
+        self._unsaved = {}
 
     def add(self, workload: spec.WorkloadSpec, at_s: float, ticked: daemon.WorkloadTick) -> None:
         """Score one tick of `workload` (skipped when demand or any ready count is unknown)."""
@@ -69,11 +108,13 @@ class Shadow:
         bucket.actual_served += int(sum(ran.values()) * capacity_per_replica >= demand)
         bucket.plan_usd += _usd_per_minute(workload, planned)
         bucket.actual_usd += _usd_per_minute(workload, ran)
+        self._unsaved[(workload.name, hour)] = bucket
 
     def score(self, workload: str) -> Score:
         buckets = self._buckets.get(workload, ())
         minutes = sum(b.minutes for b in buckets)
         return Score(
+            window_s=self._hours * HOUR_S,
             minutes=minutes,
             plan_served_pct=_pct(sum(b.plan_served for b in buckets), minutes),
             actual_served_pct=_pct(sum(b.actual_served for b in buckets), minutes),

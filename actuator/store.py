@@ -16,18 +16,20 @@ import contextlib
 import datetime as dt
 import json
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
 from kernel import errors
-from planner import step
+from planner import operating, spec, step
+from simulator import results
 
 # Bumped when encode_state's layout changes; an old row is refused with a fix, not misread.
 STATE_VERSION = 1
@@ -88,6 +90,34 @@ PLANS = sa.Table(
     sa.Column("capacity_per_replica", sa.Float(), nullable=False),
     sa.Column("lead_time_s", sa.Integer(), nullable=False),
     sa.Column("lead_time_source", sa.String(32), nullable=False),
+    sa.Column("level_factor", sa.Float(), nullable=False),
+    sa.Column("caps_json", sa.Text(), nullable=True),
+)
+OPERATING_POINTS = sa.Table(
+    "operating_points",
+    _METADATA,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("workload", sa.String(253), nullable=False),
+    sa.Column("chosen_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("band_scale", sa.Float(), nullable=True),
+    sa.Column("level_correction", sa.Boolean(), nullable=False),
+    sa.Column("hold", sa.String(32), nullable=False),
+    sa.Column("met", sa.Boolean(), nullable=False),
+    sa.Column("slo_served_pct", sa.Float(), nullable=False),
+    sa.Column("reason", sa.Text(), nullable=False),
+    sa.Column("windows_json", sa.Text(), nullable=False),
+    sa.Column("frontier_json", sa.Text(), nullable=False),
+)
+SHADOW_HOURS = sa.Table(
+    "shadow_hours",
+    _METADATA,
+    sa.Column("workload", sa.String(253), primary_key=True),
+    sa.Column("hour_at", sa.DateTime(timezone=True), primary_key=True),
+    sa.Column("minutes", sa.Integer(), nullable=False),
+    sa.Column("plan_served", sa.Integer(), nullable=False),
+    sa.Column("actual_served", sa.Integer(), nullable=False),
+    sa.Column("plan_usd", sa.Float(), nullable=False),
+    sa.Column("actual_usd", sa.Float(), nullable=False),
 )
 FORECAST_ERRORS = sa.Table(
     "forecast_errors",
@@ -140,6 +170,32 @@ class PlanRecord:
     lead_time_s: int
     lead_time_source: str
     forecast_id: int | None = None
+    level_factor: float = 1.0  # the level correction's factor the floors were planned with
+    # the pool budget's replica cap per minute, on the floors' minutes; None: not pooled
+    caps: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
+class ChoiceRecord:
+    """A workload's operating point as chosen at a re-selection (the simulator's `Choice`)."""
+
+    workload: str
+    chosen_at: dt.datetime
+    choice: results.Choice
+
+
+@dataclass(frozen=True)
+class ShadowHour:
+    """One hour of a workload's shadow score: minutes scored, served by the plan and by what
+    ran, and what each cost."""
+
+    workload: str
+    hour_at: dt.datetime  # the hour's first second
+    minutes: int
+    plan_served: int
+    actual_served: int
+    plan_usd: float
+    actual_usd: float
 
 
 @dataclass(frozen=True)
@@ -178,6 +234,8 @@ class Pruned:
     plans: int
     cold_starts: int
     forecast_errors: int
+    operating_points: int = 0
+    shadow_hours: int = 0
 
 
 def alembic_config(url: str) -> Config:
@@ -479,6 +537,10 @@ class Store:
                     capacity_per_replica=record.capacity_per_replica,
                     lead_time_s=record.lead_time_s,
                     lead_time_source=record.lead_time_source,
+                    level_factor=record.level_factor,
+                    caps_json=None
+                    if record.caps is None
+                    else json.dumps(list(record.caps), separators=(",", ":")),
                 )
             )
             return _inserted_id(result)
@@ -504,6 +566,10 @@ class Store:
             lead_time_s=row["lead_time_s"],
             lead_time_source=row["lead_time_source"],
             forecast_id=row["forecast_id"],
+            level_factor=float(row["level_factor"]),
+            caps=None
+            if row["caps_json"] is None
+            else tuple(int(v) for v in json.loads(row["caps_json"])),
         )
 
     def record_forecast_errors(self, scores: list[ForecastError]) -> None:
@@ -560,15 +626,20 @@ class Store:
         forecasts_s: int,
         cold_starts_s: int,
         forecast_errors_s: int,
+        shadow_s: int | None = None,
     ) -> Pruned:
-        """Delete rows older than their retention. The newest plan of each workload is kept
-        whatever its age: a restart steps on it until the first refit."""
+        """Delete rows older than their retention. The newest plan and the newest operating
+        point of each workload are kept whatever their age: a restart steps on them until the
+        next refit and re-selection. Shadow hours go after `shadow_s` (the score's window)."""
         now = _require_aware("now", now)
 
         def before(seconds: int) -> dt.datetime:
             return now - dt.timedelta(seconds=seconds)
 
         newest_plans = sa.select(sa.func.max(PLANS.c.id)).group_by(PLANS.c.workload)
+        newest_points = sa.select(sa.func.max(OPERATING_POINTS.c.id)).group_by(
+            OPERATING_POINTS.c.workload
+        )
         with self._session(write=True) as conn:
             counts = Pruned(
                 decisions=conn.execute(
@@ -590,8 +661,134 @@ class Store:
                         FORECAST_ERRORS.c.scored_at < before(forecast_errors_s)
                     )
                 ).rowcount,
+                operating_points=conn.execute(
+                    OPERATING_POINTS.delete().where(
+                        OPERATING_POINTS.c.chosen_at < before(forecasts_s),
+                        OPERATING_POINTS.c.id.not_in(newest_points),
+                    )
+                ).rowcount,
+                shadow_hours=0
+                if shadow_s is None
+                else conn.execute(
+                    SHADOW_HOURS.delete().where(SHADOW_HOURS.c.hour_at < before(shadow_s))
+                ).rowcount,
             )
         return counts
+
+    def save_choice(self, record: ChoiceRecord) -> None:
+        c = record.choice
+        p = c.point
+        with self._session(write=True) as conn:
+            conn.execute(
+                OPERATING_POINTS.insert().values(
+                    workload=record.workload,
+                    chosen_at=_require_aware("chosen_at", record.chosen_at),
+                    band_scale=p.band_scale,
+                    level_correction=p.level_correction,
+                    hold=p.hold.value,
+                    met=c.met,
+                    slo_served_pct=c.slo.served_minutes_pct,
+                    reason=c.reason,
+                    windows_json=json.dumps(
+                        [[start.isoformat(), end.isoformat()] for start, end in c.windows]
+                    ),
+                    frontier_json=json.dumps(
+                        [
+                            {
+                                "band_scale": f.point.band_scale,
+                                "level_correction": f.point.level_correction,
+                                "hold": f.point.hold.value,
+                                "served_pct": [_finite_or_none(v) for v in f.served_pct],
+                                "gpu_hours": _finite_or_none(f.gpu_hours),
+                            }
+                            for f in c.frontier
+                        ],
+                        allow_nan=False,
+                    ),
+                )
+            )
+
+    def latest_choice(self, workload: str) -> ChoiceRecord | None:
+        """The operating point chosen last for `workload`; None before any re-selection."""
+        query = (
+            sa.select(OPERATING_POINTS)
+            .where(OPERATING_POINTS.c.workload == workload)
+            .order_by(OPERATING_POINTS.c.chosen_at.desc(), OPERATING_POINTS.c.id.desc())
+            .limit(1)
+        )
+        with self._session(write=False) as conn:
+            row = conn.execute(query).mappings().first()
+        if row is None:
+            return None
+        frontier = tuple(
+            results.Frontier(
+                _point(f["band_scale"], f["level_correction"], f["hold"]),
+                tuple(math.nan if v is None else float(v) for v in f["served_pct"]),
+                math.nan if f["gpu_hours"] is None else float(f["gpu_hours"]),
+            )
+            for f in json.loads(row["frontier_json"])
+        )
+        windows = tuple(
+            (pd.Timestamp(start), pd.Timestamp(end))
+            for start, end in json.loads(row["windows_json"])
+        )
+        choice = results.Choice(
+            point=_point(row["band_scale"], row["level_correction"], row["hold"]),
+            met=bool(row["met"]),
+            slo=spec.Slo(float(row["slo_served_pct"])),
+            windows=windows,
+            frontier=frontier,
+            reason=row["reason"],
+        )
+        return ChoiceRecord(row["workload"], utc(row["chosen_at"]), choice)
+
+    def save_shadow_hours(self, hours: Sequence[ShadowHour]) -> None:
+        """Upsert hours of the shadow score (the current hour is rewritten every tick)."""
+        if not hours:
+            return
+        rows = [
+            {
+                "workload": h.workload,
+                "hour_at": _require_aware("hour_at", h.hour_at),
+                "minutes": h.minutes,
+                "plan_served": h.plan_served,
+                "actual_served": h.actual_served,
+                "plan_usd": h.plan_usd,
+                "actual_usd": h.actual_usd,
+            }
+            for h in hours
+        ]
+        with self._session(write=True) as conn:
+            conn.execute(
+                SHADOW_HOURS.delete().where(
+                    SHADOW_HOURS.c.workload == sa.bindparam("w"),
+                    SHADOW_HOURS.c.hour_at == sa.bindparam("h"),
+                ),
+                [{"w": r["workload"], "h": r["hour_at"]} for r in rows],
+            )
+            conn.execute(SHADOW_HOURS.insert(), rows)
+
+    def shadow_hours(self, since: dt.datetime) -> list[ShadowHour]:
+        """Every workload's shadow hours from `since` on, oldest first."""
+        query = (
+            sa.select(SHADOW_HOURS)
+            .where(SHADOW_HOURS.c.hour_at >= _require_aware("since", since))
+            .order_by(SHADOW_HOURS.c.workload, SHADOW_HOURS.c.hour_at)
+        )
+        with self._session(write=False) as conn:
+            rows = conn.execute(query).mappings().all()
+        return [
+            ShadowHour(
+                workload=row["workload"],
+                hour_at=utc(row["hour_at"]),
+                minutes=row["minutes"],
+                plan_served=row["plan_served"],
+                actual_served=row["actual_served"],
+                plan_usd=float(row["plan_usd"]),
+                actual_usd=float(row["actual_usd"]),
+            )
+            for row in rows
+        ]
 
 
 def encode_state(state: step.PolicyState) -> str:
@@ -630,6 +827,14 @@ def decode_state(text: str) -> step.PolicyState:
             "another prescale version: delete the workload's row in policy_states to start "
             "from the cluster's current replicas"
         ) from None
+
+
+def _point(band_scale: float | None, level_correction: bool, hold: str) -> operating.OperatingPoint:
+    return operating.OperatingPoint(
+        None if band_scale is None else float(band_scale),
+        bool(level_correction),
+        operating.HoldRule(hold),
+    )
 
 
 def _decision(row: sa.RowMapping) -> DecisionRecord:

@@ -39,6 +39,9 @@ class PoolPlan:
     plans: tuple[plan.Plan, ...]  # in the order of the specs given
     binding_minutes: int  # minutes where the unconstrained plans exceeded the budget
     shortfalls: tuple[Shortfall, ...]  # one per workload that got less
+    # each workload's replica cap per minute (`allocate`), in the order of the specs: what a
+    # live tick may step up to without the pool exceeding its budget; () when no workload
+    caps: tuple[npt.NDArray[np.int64], ...] = ()
 
 
 def allocate(
@@ -134,9 +137,9 @@ def plan_pool(
     mins = np.array([w.min_replicas for w in workloads], dtype=np.int64)
     used = (wanted * gpus[:, None]).sum(axis=0)
     binding = used > gpu_budget
-    if not binding.any():
-        return PoolPlan(pool, gpu_budget, tuple(free_plans), 0, ())
     caps = allocate(wanted, min_replicas=mins, gpus_per_replica=gpus, gpu_budget=gpu_budget)
+    if not binding.any():
+        return PoolPlan(pool, gpu_budget, tuple(free_plans), 0, (), tuple(caps))
     plans = tuple(
         plan.build_plan(w, f, lead_time_s=lt, request=r, replica_cap=cap)
         for w, f, lt, r, cap in zip(workloads, forecasts, lead_times_s, shapes, caps, strict=True)
@@ -163,4 +166,4 @@ def plan_pool(
                 ),
             )
         )
-    return PoolPlan(pool, gpu_budget, plans, int(binding.sum()), tuple(shortfalls))
+    return PoolPlan(pool, gpu_budget, plans, int(binding.sum()), tuple(shortfalls), tuple(caps))

@@ -47,6 +47,7 @@ class WorkloadInputs:
     budget_note: str | None
     simulation: results.SimulationResult | None
     request: spec.RequestShape  # the request shape the plan used (measured or the spec's)
+    shadow: model.ShadowScore | None = None  # the live daemon's shadow score, as data
 
 
 def interval_label(column: str, interval_s: int) -> str:
@@ -298,6 +299,7 @@ def workload_report(inputs: WorkloadInputs) -> model.WorkloadReport:
         lead_time=lead_time_view(inputs.lead_time),
         budget_note=inputs.budget_note,
         simulation=simulation_view(inputs.simulation) if inputs.simulation else None,
+        shadow=inputs.shadow,
     )
 
 

@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 
 from planner import spec
-from report import model, units
+from report import model, shadow, units
 from report.units import Fmt
 
 LABELS = {
@@ -253,4 +253,6 @@ def _workload(w: model.WorkloadReport) -> list[str]:
                 ),
             ]
         )
+    if w.shadow is not None:
+        out.extend(shadow.markdown(w.shadow))
     return out

@@ -16,7 +16,7 @@ from forecaster import forecast
 from planner import lead_time, spec
 
 # Bump the major part when a field is renamed or removed, the minor part when one is added.
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 
 class CaveatKind(StrEnum):
@@ -198,6 +198,19 @@ class Simulation:
 
 
 @dataclass(frozen=True)
+class ShadowScore:
+    """The daemon's advisory shadow score over its rolling window: what the plan would have
+    served and cost against what actually ran (the ready replicas), minute by minute."""
+
+    window_s: int
+    minutes: int  # minutes with an observed demand and every type's ready replicas known
+    plan_served_pct: float | None  # None before the first such minute
+    actual_served_pct: float | None
+    plan_usd: float
+    actual_usd: float
+
+
+@dataclass(frozen=True)
 class HistorySource:
     """What the history measured, and how it became the workload's unit (as `prescale plan`
     says it)."""
@@ -231,6 +244,7 @@ class WorkloadReport:
     lead_time: LeadTimeView
     budget_note: str | None  # set when the pool's GPU budget cut this workload's plan
     simulation: Simulation | None
+    shadow: ShadowScore | None = None  # the live daemon's shadow score; None elsewhere
 
 
 @dataclass(frozen=True)

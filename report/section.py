@@ -7,7 +7,7 @@ import math
 from html import escape
 
 from planner import spec
-from report import elements, model, plots, units
+from report import elements, model, plots, shadow, units
 from report.units import Fmt
 
 
@@ -93,6 +93,8 @@ def render(w: model.WorkloadReport, p: str) -> str:
     )
     if w.simulation is not None:
         parts.append(_simulation(w.simulation, f"{p}.simulation"))
+    if w.shadow is not None:
+        parts.append(shadow.html(w.shadow, f"{p}.shadow"))
     parts.append("</section>")
     return "".join(parts)
 

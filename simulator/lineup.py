@@ -77,15 +77,13 @@ def run(
     choice = None
     if options.choose_operating_point and results.PolicyName.PRESCALE in options.policies:
         choice = operating_point.choose(
-            operating_point.Inputs(
-                workload=workload,
-                history=split.warmup,
+            operating_point_inputs(
+                workload,
+                split.warmup,
                 lead_time_s=planning_lead_time_s(cold),
-                mix=options.mix,
+                mix_mode=options.mix,
                 refit_every_s=options.refit_every_s,
                 resolution_s=resolution_s,
-                request=request,
-                reserved=sizing(workload, split, world, options.mix, request).reserved,
                 seed=options.seed,
             )
         )
@@ -189,19 +187,71 @@ def sizing(
     request: spec.RequestShape,
 ) -> rivals.Sizing:
     """How the rivals are sized; the reserved base by break-even on the warm-up's last week."""
-    base = rivals.Sizing(
-        workload=workload,
+    return _sized(
+        workload,
+        split.warmup,
         capacity_per_replica=world.capacity_per_replica,
         lead_time_s=planning_lead_time_s(world.cold_start),
+        mix_mode=mix_mode,
+        request=request,
+    )
+
+
+def _sized(
+    workload: spec.WorkloadSpec,
+    warmup: series.Trace,
+    *,
+    capacity_per_replica: float,
+    lead_time_s: int,
+    mix_mode: results.MixMode,
+    request: spec.RequestShape,
+) -> rivals.Sizing:
+    base = rivals.Sizing(
+        workload=workload,
+        capacity_per_replica=capacity_per_replica,
+        lead_time_s=lead_time_s,
         mix=mix_mode,
         reserved=0,
     )
     if mix_mode is results.MixMode.ON_DEMAND:
         return base
-    warmup_load = _load(
-        split.warmup.values.to_numpy(dtype=np.float64)[-WEEK_MINUTES:], workload, request
-    )
+    warmup_load = _load(warmup.values.to_numpy(dtype=np.float64)[-WEEK_MINUTES:], workload, request)
     return dataclasses.replace(base, reserved=mix.reserved_base(workload, base.needed(warmup_load)))
+
+
+def operating_point_inputs(
+    workload: spec.WorkloadSpec,
+    warmup: series.Trace,
+    *,
+    lead_time_s: int,
+    mix_mode: results.MixMode,
+    refit_every_s: int,
+    resolution_s: int,
+    seed: int,
+) -> operating_point.Inputs:
+    """What `operating_point.choose` replays for a workload with this history (per minute):
+    the request shape measured on it and the reserved base by break-even on its last week, as
+    `run` gives prescale. The simulator and the daemon (at re-selection) both choose on these."""
+    request = demand.measured_request(workload.request, warmup)
+    sized = _sized(
+        workload,
+        warmup,
+        capacity_per_replica=capacity.per_replica(workload, request),
+        lead_time_s=lead_time_s,
+        mix_mode=mix_mode,
+        request=request,
+    )
+    return operating_point.Inputs(
+        workload=workload,
+        history=warmup,
+        lead_time_s=lead_time_s,
+        mix=mix_mode,
+        refit_every_s=refit_every_s,
+        resolution_s=resolution_s,
+        request=request,
+        reserved=sized.reserved,
+        seed=seed,
+    )
 
 
 def policies(

@@ -75,9 +75,7 @@ class Prescale:
         a cache of refits by replayed minute shared by replays of the same warm-up and refit
         schedule (simulator/operating_point.py replays one history at many points)."""
         self._point = operating_point
-        self._workload = dataclasses.replace(
-            results.for_mix(workload, mix), scale_in_hold=operating_point.hold
-        )
+        self._workload = runs_as(workload, mix, operating_point)
         self._forecasts = {} if forecasts is None else forecasts
         self._level = level.LevelCorrection() if operating_point.level_correction else None
         self._level_every = max(1, LEVEL_EVERY_S // MINUTE_S)
@@ -188,18 +186,13 @@ class Prescale:
         return Refit(minute=minute, forecast=made, plan=self._plan(made))
 
     def _plan(self, made: forecast.Forecast) -> plan.Plan:
-        """The plan of a forecast at this operating point: the band point and level factor
-        put into the column the workload provisions for."""
-        point = self._point
-        frame = made.frame
-        if point.band_scale is not None or self._factor != 1.0:
-            frame = level.scaled(frame, self._factor)
-            if point.band_scale is not None:
-                column = f"peak_{self._workload.provisioning_quantile.value}"
-                frame = frame.assign(**{column: level.band_point(frame, point.band_scale)})
-            made = dataclasses.replace(made, frame=frame)
-        return plan.build_plan(
-            self._workload, made, lead_time_s=self._lead_time_s, request=self._request
+        return plan_at(
+            self._workload,
+            made,
+            self._point,
+            factor=self._factor,
+            lead_time_s=self._lead_time_s,
+            request=self._request,
         )
 
     def _remember_expected(self, made: forecast.Forecast) -> None:
@@ -228,19 +221,16 @@ class Prescale:
         if factor == self._factor:
             return
         self._factor = factor
-        # The plan's floor column, computed as build_plan computes it (plan.floor_per_minute)
-        # without the rest of the plan: this runs every hour of every replay at many points.
         made = self.refits[-1].forecast
-        frame = made.frame
-        column = f"peak_{self._workload.provisioning_quantile.value}"
-        arrivals = (
-            frame[column].to_numpy(dtype=float)
-            if self._point.band_scale is None
-            else level.band_point(frame, self._point.band_scale).to_numpy()
-        ) * factor
-        needed = plan.needed_for(self._workload, arrivals, made.input_interval_s, self._shape)
-        floors = plan.floor_per_minute(needed, made.resolution_s, self._lead_time_s)
-        self._use_floors(self._minute_of(frame.index[0]), floors)
+        floors = level_floors(
+            self._workload,
+            made,
+            self._point,
+            factor=factor,
+            lead_time_s=self._lead_time_s,
+            request=self._shape,
+        )
+        self._use_floors(self._minute_of(made.frame.index[0]), floors)
 
     def _minute_of(self, stamp: pd.Timestamp) -> int:
         return int((pd.Timestamp(stamp) - self._start) / pd.Timedelta(minutes=1))
@@ -253,3 +243,67 @@ class Prescale:
     def _use_floors(self, first_minute: int, floors: npt.NDArray[np.int64]) -> None:
         start_s = (self._start + pd.Timedelta(minutes=first_minute)).timestamp()
         self._floors = tick.overlay(self._floors, start_s, tuple(floors.tolist()))
+
+
+def runs_as(
+    workload: spec.WorkloadSpec, mix: results.MixMode, point: operating.OperatingPoint
+) -> spec.WorkloadSpec:
+    """The workload as the policy steps it at `point`: under `mix`, with the point's hold."""
+    return dataclasses.replace(results.for_mix(workload, mix), scale_in_hold=point.hold)
+
+
+def plan_at(
+    workload: spec.WorkloadSpec,
+    made: forecast.Forecast,
+    point: operating.OperatingPoint,
+    *,
+    factor: float,
+    lead_time_s: int,
+    request: spec.RequestShape | None,
+) -> plan.Plan:
+    """The plan of a forecast at an operating point (the daemon plans the same way)."""
+    return plan.build_plan(
+        workload, at_point(workload, made, point, factor), lead_time_s=lead_time_s, request=request
+    )
+
+
+def at_point(
+    workload: spec.WorkloadSpec,
+    made: forecast.Forecast,
+    point: operating.OperatingPoint,
+    factor: float,
+) -> forecast.Forecast:
+    """The forecast as planned at an operating point: the band point and the level factor put
+    into the column the workload provisions for."""
+    frame = made.frame
+    if point.band_scale is None and factor == 1.0:
+        return made
+    frame = level.scaled(frame, factor)
+    if point.band_scale is not None:
+        column = f"peak_{workload.provisioning_quantile.value}"
+        frame = frame.assign(**{column: level.band_point(frame, point.band_scale)})
+    return dataclasses.replace(made, frame=frame)
+
+
+def level_floors(
+    workload: spec.WorkloadSpec,
+    made: forecast.Forecast,
+    point: operating.OperatingPoint,
+    *,
+    factor: float,
+    lead_time_s: int,
+    request: spec.RequestShape,
+) -> npt.NDArray[np.int64]:
+    """The floor per minute from `made`'s first bucket on, at `point` with a new level
+    `factor`: the plan's floor column computed as build_plan computes it
+    (plan.floor_per_minute) without the rest of the plan, for the hourly level updates
+    between refits."""
+    frame = made.frame
+    column = f"peak_{workload.provisioning_quantile.value}"
+    arrivals = (
+        frame[column].to_numpy(dtype=float)
+        if point.band_scale is None
+        else level.band_point(frame, point.band_scale).to_numpy()
+    ) * factor
+    needed = plan.needed_for(workload, arrivals, made.input_interval_s, request)
+    return plan.floor_per_minute(needed, made.resolution_s, lead_time_s)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import urllib.request
 from pathlib import Path
 from typing import Any
 
-from actuator import config, daemon, store, trace_source
+import pandas as pd
+
+from actuator import config, daemon, store, trace, trace_source
 from actuator.commands import inputs
 
 TRACE = inputs.example_path(inputs.EXAMPLE_TRACE)
@@ -60,3 +63,22 @@ def build(data: dict[str, Any], **kwargs: Any) -> tuple[daemon.Daemon, store.Sto
             raise TypeError("these builders drive trace sources only")
         sources[w.name] = trace_source.TraceSource.from_file(w.source.path, w.source.column)
     return daemon.Daemon(settings, db, sources, **kwargs), db
+
+
+def excerpt(path: Path, start: pd.Timestamp, until: pd.Timestamp) -> Path:
+    """The bundled trace in [start, until), written as a CSV trace file at `path` (a short
+    history, so the operating point's chooser has one validation window and runs in seconds)."""
+    values = trace.load(TRACE).values
+    part = values[(values.index >= start) & (values.index < until)]
+    frame = pd.DataFrame(
+        {"timestamp": part.index.strftime("%Y-%m-%dT%H:%M:%SZ"), "requests": part.to_numpy()}
+    )
+    frame.to_csv(path, index=False)
+    return path
+
+
+def http_get(port: int, path: str) -> str:
+    """The body of a GET on the daemon's loopback server (an open endpoint)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
+        body: bytes = response.read()
+    return body.decode()

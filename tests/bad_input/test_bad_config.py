@@ -88,6 +88,49 @@ CASES: list[Any] = [
         ["retry_period (2s) < renew_deadline (10s) < lease_duration (5s) does not hold"],
         id="lease-timing",
     ),
+    pytest.param(
+        lambda t: _config(t, schedule={"tick": 0}),
+        ["schedule.tick (0) is 0s, outside 1s to 1h; set it within that range"],
+        id="tick-zero",
+    ),
+    pytest.param(
+        lambda t: _config(t, schedule={"tick": "2h", "refit": "30d", "reselect": "1y"}),
+        [
+            "schedule.tick ('2h') is 2h, outside 1s to 1h",
+            "schedule.refit ('30d') is 4w2d, outside 1m to 1w",
+            "schedule.reselect ('1y') is 1y, outside 1h to 12w6d",
+            "set it within that range",
+        ],
+        id="schedule-too-long",
+    ),
+    pytest.param(
+        lambda t: _config(
+            t,
+            schedule={"history": "2y", "shadow_window": "1y", "prune": "1w"},
+            retention={"forecasts": "3y", "decisions": "1h"},
+        ),
+        [
+            "schedule.history ('2y') is 2y, outside 1d to 1y",
+            "schedule.shadow_window ('1y') is 1y, outside 1h to 12w6d",
+            "schedule.prune ('1w') is 1w, outside 1m to 1d",
+            "retention.forecasts ('3y') is 3y, outside 1d to 2y",
+            "retention.decisions ('1h') is 1h, outside 1d to 2y",
+        ],
+        id="windows-and-retention-out-of-range",
+    ),
+    pytest.param(
+        lambda t: _config(
+            t,
+            leader_election={"lease_duration": "1h", "renew_deadline": "30m"},
+            prometheus={"url": "http://127.0.0.1:1", "timeout": "1h"},
+        ),
+        [
+            "leader_election.lease_duration ('1h') is 1h, outside 1s to 5m",
+            "leader_election.renew_deadline ('30m') is 30m, outside 1s to 5m",
+            "prometheus.timeout ('1h') is 1h, outside 1s to 5m",
+        ],
+        id="lease-and-timeout-too-long",
+    ),
     pytest.param(lambda t: _config(t, log_format="xml"), ["log_format ('xml')"], id="log-format"),
     pytest.param(lambda t: _config(t, workloads=[]), ["workloads"], id="no-workloads"),
     pytest.param(
