@@ -2,10 +2,10 @@
 
 A file holds one workload mapping, a list of them, a mapping with `workloads:` (and optional
 `pools:`), or several YAML documents separated by `---`, each one workload. Validation is the
-planner's (`spec.parse_workloads`); this module only turns file and YAML problems into
-InputErrors that name the file and line. A workload may carry a `source:` block (where its
-history lives, `actuator/source.py`): it is split off here before the planner's parser sees the
-workload, and read by `load_sources`.
+workload schema's (`workload_schema.parse_workloads`); this module only turns file and YAML
+problems into InputErrors that name the file and line. A workload may carry a `source:` block
+(where its history lives, `actuator/source.py`): it is split off here before the schema sees
+the workload, and read by `load_sources`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from actuator import source as source_module
-from actuator import yamldoc
+from actuator import workload_schema, yamldoc
 from kernel import errors
 from planner import spec
 
@@ -77,7 +77,7 @@ def parse(text: str, *, source: str = "<workload>") -> tuple[spec.WorkloadSpec, 
     """Validate workload YAML text (one or many documents); `source:` blocks are set aside."""
     data, _ = split_sources(_documents(text, source))
     try:
-        return spec.parse_workloads(data)
+        return workload_schema.parse_workloads(data)
     except errors.InputError as exc:
         raise errors.InputError([f"workload file {source}: {p}" for p in exc.problems]) from None
 
