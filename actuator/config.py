@@ -10,7 +10,7 @@ did-you-mean and duplicate YAML keys are refused. The result is frozen dataclass
 downstream sees pydantic.
 
 A workload's `spec:` is the planner's workload spec and is validated by the one workload loader
-(`workload_schema.parse_workloads`), not here; this module only adds what the daemon needs
+(`workloads.parse_workloads`), not here; this module only adds what the daemon needs
 around it: where its demand comes from (`source:`) and which object holds the floor per
 capacity type (`targets:`). Pydantic's errors are worded by `actuator.schema`, as are the
 workload spec's and the `source:` block's.
@@ -31,7 +31,7 @@ import pydantic
 import sqlalchemy as sa
 import yaml
 
-from actuator import kube, schema, workload_schema, yamldoc
+from actuator import kube, schema, workloads, yamldoc
 from actuator import source as source_module
 from kernel import duration, errors
 from planner import spec
@@ -767,7 +767,7 @@ def _specs(
     if pools is not None:
         document["pools"] = pools
     try:
-        return workload_schema.parse_workloads(document)
+        return workloads.parse_workloads(document)
     except errors.InputError as exc:
         problems.extend(f"workloads[].spec: {p}" for p in exc.problems)
         return None

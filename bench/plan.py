@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from actuator import workload_schema
+from actuator import workloads as workload_io
 from planner import plan, spec, step
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
@@ -66,7 +66,7 @@ def workloads(count: int) -> list[spec.WorkloadSpec]:
                 "capacity_types": ["reserved", "spot", "on_demand"],
             }
         )
-    return list(workload_schema.parse_workloads(items))
+    return list(workload_io.parse_workloads(items))
 
 
 def forecasts(count: int, days: int, seed: int = 7) -> list[GivenForecast]:

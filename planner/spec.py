@@ -1,8 +1,9 @@
 """Pure: the workload spec: what a workload is, with every default resolved once.
 
 The dataclasses, the defaults and bounds, and the naming rule. Reading and validating a workload
-file is the shell's (`actuator/workload_schema.py`, a pydantic model that converts to these
-dataclasses); the core only ever sees a `WorkloadSpec` that passed it.
+file is the shell's (`actuator/workloads.py`, through the pydantic model of
+`actuator/workload_schema.py`, converted to these dataclasses): the core only ever sees a
+`WorkloadSpec` that passed it.
 """
 
 from __future__ import annotations

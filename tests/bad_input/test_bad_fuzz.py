@@ -176,7 +176,7 @@ def _workload(draw: st.DrawFn) -> spec.WorkloadSpec:
     }
     if "spot" not in data["capacity_types"]:
         data["spot_share"] = 0
-    (parsed,) = workload_schema.parse_workloads(data)
+    (parsed,) = workloads.parse_workloads(data)
     return parsed
 
 

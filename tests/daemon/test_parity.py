@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from actuator import trace, workload_schema
+from actuator import trace, workloads
 from planner import operating
 from simulator import lineup, results
 
@@ -42,7 +42,7 @@ def test_daemon_ticks_set_the_simulators_targets_at_the_chosen_point(
     tmp_path: Path, refit_s: int
 ) -> None:
     excerpt = b.excerpt(tmp_path / "excerpt.csv", START, UNTIL)
-    workload = workload_schema.parse_workloads(b.spec_data())[0]
+    workload = workloads.parse_workloads(b.spec_data())[0]
     options = lineup.Options(
         replay_s=REPLAY_S,
         policies=(results.PolicyName.PRESCALE,),

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from actuator import workload_schema
+from actuator import workloads
 from planner import plan, spec, step
 
 START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
@@ -37,7 +37,7 @@ def workload_data(**overrides: Any) -> dict[str, Any]:
 
 
 def workload(**overrides: Any) -> spec.WorkloadSpec:
-    (parsed,) = workload_schema.parse_workloads(workload_data(**overrides))
+    (parsed,) = workloads.parse_workloads(workload_data(**overrides))
     return parsed
 
 

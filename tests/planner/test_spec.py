@@ -7,7 +7,7 @@ from typing import Any
 import planner_builders as build
 import pytest
 
-from actuator import workload_schema
+from actuator import workloads
 from kernel import errors
 from planner import spec
 
@@ -62,7 +62,7 @@ def test_overrides_and_model_preset() -> None:
 
 def _problems(data: Any) -> tuple[str, ...]:
     with pytest.raises(errors.InputError) as caught:
-        workload_schema.parse_workloads(data)
+        workloads.parse_workloads(data)
     return caught.value.problems
 
 
@@ -169,7 +169,7 @@ def test_pools_give_each_member_its_budget() -> None:
             build.workload_data(name="b", pool="a100", gpus_per_replica=2),
         ],
     }
-    a, b = workload_schema.parse_workloads(data)
+    a, b = workloads.parse_workloads(data)
     assert (a.pool, a.pool_gpu_budget, b.pool_gpu_budget) == ("a100", 8, 8)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from actuator import workload_schema
+from actuator import workloads
 from forecaster import series
 from planner import spec, step
 from simulator import cold_start, engine, results, rivals
@@ -41,7 +41,7 @@ def workload_data(**overrides: Any) -> dict[str, Any]:
 
 
 def workload(**overrides: Any) -> spec.WorkloadSpec:
-    (parsed,) = workload_schema.parse_workloads(workload_data(**overrides))
+    (parsed,) = workloads.parse_workloads(workload_data(**overrides))
     return parsed
 
 
