@@ -9,10 +9,11 @@ each with the field's path, the value, the rule and the fix; unknown keys are re
 did-you-mean and duplicate YAML keys are refused. The result is frozen dataclasses; nothing
 downstream sees pydantic.
 
-A workload's `spec:` is the planner's workload spec and is validated by `planner.spec`
-(`parse_workloads`), not here; this module only adds what the daemon needs around it: where
-its demand comes from (`source:`) and which object holds the floor per capacity type
-(`targets:`).
+A workload's `spec:` is the planner's workload spec and is validated by the one workload loader
+(`workloads.parse_workloads`), not here; this module only adds what the daemon needs
+around it: where its demand comes from (`source:`) and which object holds the floor per
+capacity type (`targets:`). Pydantic's errors are worded by `actuator.schema`, as are the
+workload spec's and the `source:` block's.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import pydantic
 import sqlalchemy as sa
 import yaml
 
-from actuator import kube, yamldoc
+from actuator import kube, schema, workloads, yamldoc
 from actuator import source as source_module
 from kernel import duration, errors
 from planner import spec
@@ -120,11 +121,7 @@ LeaseTiming = Annotated[Duration, _within(1, 5 * MINUTE_S)]
 Timeout = Annotated[Duration, _within(1, 5 * MINUTE_S)]
 
 
-class _Group(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
-
-
-class StoreModel(_Group):
+class StoreModel(schema.Strict):
     url: str = pydantic.Field(
         "sqlite:///prescale.db",
         description="SQLAlchemy URL of the store: sqlite:///PATH (default, a file in the "
@@ -146,14 +143,14 @@ class StoreModel(_Group):
         return value
 
 
-class BasicAuthModel(_Group):
+class BasicAuthModel(schema.Strict):
     username: str = pydantic.Field(description="Basic-auth user name.")
     password_file: Path = pydantic.Field(
         description="File holding the basic-auth password (a mounted Secret); re-read on use."
     )
 
 
-class PrometheusModel(_Group):
+class PrometheusModel(schema.Strict):
     url: str | None = pydantic.Field(
         None,
         description="Base URL of Prometheus (or Thanos, Mimir, Cortex). Default none: needed "
@@ -181,7 +178,7 @@ class PrometheusModel(_Group):
     )
 
 
-class KubernetesModel(_Group):
+class KubernetesModel(schema.Strict):
     kubeconfig: Path | None = pydantic.Field(
         None,
         description="Kubeconfig file to use. Default none: the in-cluster ServiceAccount config.",
@@ -191,7 +188,7 @@ class KubernetesModel(_Group):
     )
 
 
-class ScheduleModel(_Group):
+class ScheduleModel(schema.Strict):
     tick: Tick = pydantic.Field(
         60,
         description="Seconds between ticks (read demand, step, write targets). Default 1m: the "
@@ -240,7 +237,7 @@ class ScheduleModel(_Group):
     )
 
 
-class RetentionModel(_Group):
+class RetentionModel(schema.Strict):
     decisions: Kept = pydantic.Field(
         30 * 86400,
         description="How long decisions are kept, seconds. Default 30d: a month of audit "
@@ -262,7 +259,7 @@ class RetentionModel(_Group):
     )
 
 
-class HttpModel(_Group):
+class HttpModel(schema.Strict):
     listen: str = pydantic.Field(
         "0.0.0.0",
         description="Address the HTTP server binds. Default 0.0.0.0: in a pod the kubelet's "
@@ -282,7 +279,7 @@ class HttpModel(_Group):
     )
 
 
-class LeaderElectionModel(_Group):
+class LeaderElectionModel(schema.Strict):
     enabled: bool = pydantic.Field(
         True,
         description="Elect one writer on a coordination.k8s.io/v1 Lease. Default true: two "
@@ -322,7 +319,7 @@ class LeaderElectionModel(_Group):
         return self
 
 
-class TraceSourceModel(_Group):
+class TraceSourceModel(schema.Strict):
     trace: Path = pydantic.Field(
         description="CSV trace (gzip or plain) read as if Prometheus served it: history up to "
         "the tick, and the last minute as the current demand. For what-ifs and tests."
@@ -330,7 +327,7 @@ class TraceSourceModel(_Group):
     column: str = pydantic.Field("requests", description="Column of the trace to read.")
 
 
-class TargetModel(_Group):
+class TargetModel(schema.Strict):
     kind: TargetKind = pydantic.Field(description="hpa | keda | scale | metric")
     namespace: str = pydantic.Field(description="Namespace of the object.")
     name: str = pydantic.Field(description="Name of the object.")
@@ -369,7 +366,7 @@ _SOURCE_TAGS: dict[str, type[pydantic.BaseModel] | None] = {
 _CapacityType = spec.CapacityType
 
 
-class WorkloadModel(_Group):
+class WorkloadModel(schema.Strict):
     spec: dict[str, Any] = pydantic.Field(
         description="The planner's workload spec (as in a workload file), validated by it."
     )
@@ -381,7 +378,7 @@ class WorkloadModel(_Group):
     )
 
 
-class ConfigModel(_Group):
+class ConfigModel(schema.Strict):
     store: StoreModel = pydantic.Field(default_factory=StoreModel)  # type: ignore[arg-type]
     prometheus: PrometheusModel = pydantic.Field(default_factory=PrometheusModel)  # type: ignore[arg-type]
     kubernetes: KubernetesModel = pydantic.Field(default_factory=KubernetesModel)  # type: ignore[arg-type]
@@ -623,14 +620,14 @@ def _settable_paths() -> set[tuple[str, ...]]:
     for name, field in ConfigModel.model_fields.items():
         if name in {"workloads", "pools"}:
             continue
-        group = _model_of(field.annotation)
+        group = schema.model_of(field.annotation)
         if group is None:
             paths.add((name,))
             continue
         if name == "store":
             paths.add((name,))
         for sub, sub_field in group.model_fields.items():
-            if _model_of(sub_field.annotation) is None:
+            if schema.model_of(sub_field.annotation) is None:
                 paths.add((name, sub))
     return paths
 
@@ -697,7 +694,7 @@ def validate(data: Mapping[str, Any]) -> Config:
     try:
         model = ConfigModel.model_validate(dict(data))
     except pydantic.ValidationError as exc:
-        problems.extend(_describe(error, data) for error in exc.errors())
+        problems.extend(_describe(error) for error in exc.errors())
         model = None
     # The specs are validated even when the rest failed, so one run lists everything.
     raw_workloads = data.get("workloads") if isinstance(data, Mapping) else None
@@ -770,7 +767,7 @@ def _specs(
     if pools is not None:
         document["pools"] = pools
     try:
-        return spec.parse_workloads(document)
+        return workloads.parse_workloads(document)
     except errors.InputError as exc:
         problems.extend(f"workloads[].spec: {p}" for p in exc.problems)
         return None
@@ -796,8 +793,8 @@ def _target_problems(model: ConfigModel, specs: tuple[spec.WorkloadSpec, ...]) -
     return problems
 
 
-def _describe(error: Any, data: Mapping[str, Any]) -> str:
-    """One pydantic error as `path (value) rule; fix`, with a did-you-mean for unknown keys."""
+def _describe(error: Any) -> str:
+    """One pydantic error in our words (`schema.describe`), the source union's tag left out."""
     raw_loc = tuple(error["loc"])
     # the source union names its branch after `source`; drop it from the path, keep its model
     branch = None
@@ -809,84 +806,8 @@ def _describe(error: Any, data: Mapping[str, Any]) -> str:
         if previous == "source" and part == "dict[str,any]":
             continue
         loc = (*loc, part)
-    path = _path(loc)
-    value = error.get("input")
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        known = sorted(branch.model_fields) if branch is not None else _known_keys(loc[:-1])
-        guess = difflib.get_close_matches(str(loc[-1]), known, n=1)
-        hint = f"did you mean {guess[0]!r}?" if guess else f"known keys: {', '.join(known)}"
-        return f"{path} is not a known key; {hint} (remove it or fix its spelling)"
-    if kind == "missing":
-        return f"{path} is missing; it is required, set it"
-    message = str(error["msg"]).removeprefix("Value error, ")
-    shown = "<secret>" if "password" in path or "token" in path else repr(value)
-    ctx = error.get("ctx") or {}
-    if kind in _BOUNDS:
-        sign, key = _BOUNDS[kind]
-        return f"{path} ({shown}) must be {sign} {ctx.get(key)}; set it within that bound"
-    if kind in _TYPES:
-        return f"{path} ({shown}) {_TYPES[kind]}"
-    if kind == "enum":
-        return f"{path} ({shown}) {message.lower()}; use one of those"
-    if message.startswith("retry_period"):
-        return f"{path}: {message}"
-    if message.startswith(("is ", "names ", "needs ")):
-        return f"{path} ({shown}) {message}"
-    return f"{path} ({shown}) is invalid ({message}); fix it (see prescale check-config --help)"
-
-
-_BOUNDS = {
-    "greater_than": (">", "gt"),
-    "greater_than_equal": (">=", "ge"),
-    "less_than": ("<", "lt"),
-    "less_than_equal": ("<=", "le"),
-}
-_TYPES = {
-    "int_parsing": "is not a whole number; write an integer",
-    "int_type": "is not a whole number; write an integer",
-    "int_from_float": "is not a whole number; write an integer",
-    "bool_parsing": "is not true or false; write true or false",
-    "bool_type": "is not true or false; write true or false",
-    "string_type": "is not text; write a string",
-    "dict_type": "is not a mapping; write `key: value` pairs",
-    "model_type": "is not a mapping; write `key: value` pairs",
-    "list_type": "is not a list; write a YAML list",
-    "path_type": "is not a file path; write a path",
-}
-
-
-def _path(loc: tuple[Any, ...]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "config"
-
-
-def _known_keys(loc: tuple[Any, ...]) -> list[str]:
-    model: type[pydantic.BaseModel] | None = ConfigModel
-    for part in loc:
-        if model is None or isinstance(part, int):
-            continue
-        field = model.model_fields.get(str(part))
-        if field is None:
-            return []
-        model = _model_of(field.annotation)
-    if model is None:
-        return sorted(TraceSourceModel.model_fields)
-    return sorted(model.model_fields)
-
-
-def _model_of(annotation: Any) -> type[pydantic.BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _model_of(arg)
-        if found is not None and found is not TargetModel:
-            return found
-        if found is TargetModel:
-            return TargetModel
-    return None
+    owner = branch if error["type"] == "extra_forbidden" else None
+    return schema.describe(error, ConfigModel, loc=loc, owner=owner)
 
 
 def _freeze(

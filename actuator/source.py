@@ -16,15 +16,13 @@ once as an InputError naming the field path, the value, the rule and the fix:
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pydantic
 
-from actuator import presets, prometheus
+from actuator import presets, prometheus, schema
 from kernel import duration, errors, units
 from planner import spec
 
@@ -32,11 +30,7 @@ DEFAULT_STEP_S = units.MINUTE_S
 DEFAULT_SINCE_S = 28 * units.DAY_S  # 4 weeks: the backtest's three weekly folds plus a week
 
 
-class _Strict(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
-
-
-class AuthModel(_Strict):
+class AuthModel(schema.Strict):
     """Credentials and TLS: secrets as file paths (mounted Secrets), never inline."""
 
     bearer_token_file: Path | None = None
@@ -48,10 +42,12 @@ class AuthModel(_Strict):
     insecure: bool = False
 
 
-class SourceModel(_Strict):
+class SourceModel(schema.Strict):
     """The `source:` block of a workload (and of the daemon's config)."""
 
-    url: str
+    url: str = pydantic.Field(
+        json_schema_extra={"fix": "set it (e.g. url: http://prometheus.monitoring:9090)"}
+    )
     query: str | None = None
     preset: str | None = None
     selector: str = ""
@@ -85,25 +81,6 @@ class SourceSpec:
         return f"prometheus {prometheus.safe_url(self.connection.url)} {what}: {self.queries.main}"
 
 
-def _path(loc: tuple[int | str, ...], where: str) -> str:
-    return ".".join([where, *(str(p) for p in loc)])
-
-
-def _problem_text(error: Mapping[str, Any], where: str, model: type[pydantic.BaseModel]) -> str:
-    loc = tuple(error["loc"])
-    path = _path(loc, where)
-    value = error.get("input")
-    if error["type"] == "extra_forbidden":
-        owner: type[pydantic.BaseModel] = AuthModel if loc[:1] == ("auth",) else model
-        known = list(owner.model_fields)
-        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        return f"{path} is not a known key; {hint}known keys: {', '.join(known)}"
-    if error["type"] == "missing":
-        return f"{path} is missing; set it (e.g. url: http://prometheus.monitoring:9090)"
-    return f"{path} ({value!r}) {error['msg'].lower()}; fix that value"
-
-
 def parse(data: object, *, where: str = "source") -> SourceSpec:
     """Validate a `source:` mapping into a SourceSpec; one InputError listing every problem."""
     if not isinstance(data, Mapping):
@@ -114,7 +91,7 @@ def parse(data: object, *, where: str = "source") -> SourceSpec:
         model = SourceModel.model_validate(dict(data))
     except pydantic.ValidationError as exc:
         raise errors.InputError(
-            [_problem_text(e, where, SourceModel) for e in exc.errors()]
+            [schema.describe(e, SourceModel, prefix=where) for e in exc.errors()]
         ) from None
     return build(model, where=where)
 

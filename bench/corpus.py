@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from actuator import trace as trace_io
+from actuator import workloads
 from forecaster import candidates, forecast, outliers, series
 from planner import operating, spec
 from simulator import cold_start, engine, lineup, operating_point, predictive, replay, results
@@ -146,7 +147,7 @@ def _forecast_part(
 def generic_workload(name: str, peak_per_minute: float) -> spec.WorkloadSpec:
     """The generic on-demand spec whose peak minute needs PEAK_REPLICAS (module docstring)."""
     per_replica = peak_per_minute / 60.0 / (PEAK_REPLICAS * TARGET_UTILIZATION) * (1 - 1e-9)
-    (workload,) = spec.parse_workloads(
+    (workload,) = workloads.parse_workloads(
         {
             # Workload names are Kubernetes names (RFC 1123); the trace names hold underscores.
             "name": name.lower().replace("_", "-").replace(".", "-")[: spec.DNS_LABEL_MAX],

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
+from actuator import workloads as workload_io
 from planner import plan, spec, step
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
@@ -65,7 +66,7 @@ def workloads(count: int) -> list[spec.WorkloadSpec]:
                 "capacity_types": ["reserved", "spot", "on_demand"],
             }
         )
-    return list(spec.parse_workloads(items))
+    return list(workload_io.parse_workloads(items))
 
 
 def forecasts(count: int, days: int, seed: int = 7) -> list[GivenForecast]:

@@ -61,7 +61,7 @@ def per_replica(workload: spec.WorkloadSpec, request: spec.RequestShape | None =
     if workload.capacity_per_replica is not None:
         return workload.capacity_per_replica
     if workload.model is None:
-        return math.nan  # unreachable after parse_workloads; keeps the type honest
+        return math.nan  # unreachable for a validated spec; keeps the type honest
     tokens = kv_capacity_tokens(
         workload.model,
         gpu_memory_gib=workload.gpu_memory_gib,

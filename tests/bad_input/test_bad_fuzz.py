@@ -14,7 +14,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from actuator import trace, workloads
+from actuator import trace, workload_schema, workloads
 from kernel import errors
 from planner import spec, step
 
@@ -92,7 +92,7 @@ _ANY = st.recursive(
     ),
     max_leaves=8,
 )
-_FIELDS = sorted(spec.KNOWN_FIELDS)
+_FIELDS = sorted(workload_schema.KNOWN_FIELDS)
 BASE: dict[str, Any] = {
     "name": "chat",
     "unit": "concurrency",
@@ -176,7 +176,7 @@ def _workload(draw: st.DrawFn) -> spec.WorkloadSpec:
     }
     if "spot" not in data["capacity_types"]:
         data["spot_share"] = 0
-    (parsed,) = spec.parse_workloads(data)
+    (parsed,) = workloads.parse_workloads(data)
     return parsed
 
 

@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from actuator import trace
-from planner import operating, spec
+from actuator import trace, workloads
+from planner import operating
 from simulator import lineup, results
 
 START = pd.Timestamp("1995-08-26T00:00Z")
@@ -42,7 +42,7 @@ def test_daemon_ticks_set_the_simulators_targets_at_the_chosen_point(
     tmp_path: Path, refit_s: int
 ) -> None:
     excerpt = b.excerpt(tmp_path / "excerpt.csv", START, UNTIL)
-    workload = spec.parse_workloads(b.spec_data())[0]
+    workload = workloads.parse_workloads(b.spec_data())[0]
     options = lineup.Options(
         replay_s=REPLAY_S,
         policies=(results.PolicyName.PRESCALE,),

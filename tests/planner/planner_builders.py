@@ -1,4 +1,4 @@
-"""Builders of small, real planner inputs: specs through the real parser, Forecast-shaped frames."""
+"""Builders of small, real planner inputs: specs through the real loader, Forecast-shaped frames."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from actuator import workloads
 from planner import plan, spec, step
 
 START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
@@ -36,7 +37,7 @@ def workload_data(**overrides: Any) -> dict[str, Any]:
 
 
 def workload(**overrides: Any) -> spec.WorkloadSpec:
-    (parsed,) = spec.parse_workloads(workload_data(**overrides))
+    (parsed,) = workloads.parse_workloads(workload_data(**overrides))
     return parsed
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import planner_builders as build
 import pytest
 
+from actuator import workloads
 from kernel import errors
 from planner import spec
 
@@ -61,7 +62,7 @@ def test_overrides_and_model_preset() -> None:
 
 def _problems(data: Any) -> tuple[str, ...]:
     with pytest.raises(errors.InputError) as caught:
-        spec.parse_workloads(data)
+        workloads.parse_workloads(data)
     return caught.value.problems
 
 
@@ -168,7 +169,7 @@ def test_pools_give_each_member_its_budget() -> None:
             build.workload_data(name="b", pool="a100", gpus_per_replica=2),
         ],
     }
-    a, b = spec.parse_workloads(data)
+    a, b = workloads.parse_workloads(data)
     assert (a.pool, a.pool_gpu_budget, b.pool_gpu_budget) == ("a100", 8, 8)
 
 
@@ -239,3 +240,53 @@ def test_scale_in_hold_is_an_expert_override() -> None:
     assert build.workload().scale_in_hold is spec.HoldRule.LEAD_TIME
     parsed = build.workload(scale_in_hold="cooldown")
     assert parsed.scale_in_hold is spec.HoldRule.COOLDOWN
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        pytest.param(
+            {"capacity_per_replica": 10**400},
+            "capacity_per_replica (1" + "0" * 400 + ") is not a number for workload chat; "
+            "set capacity_per_replica to a number",
+            id="int-past-a-float",
+        ),
+        pytest.param(
+            {
+                "capacity_per_replica": None,
+                "unit": "kv_tokens",
+                "model": {"preset": "llama-3-8b", "layer": 40},
+            },
+            "model.layer (40) is not a known field for workload chat; did you mean layers? fix "
+            "its spelling or remove it",
+            id="unknown-model-key",
+        ),
+        pytest.param(
+            {"capacity_types": ["cheap", "x", "on_demand"]},
+            "capacity_types (['cheap', 'x']) is not one of reserved|spot|on_demand for workload "
+            "chat; use those names",
+            id="every-bad-capacity-type",
+        ),
+        pytest.param(
+            {"gpu": 5},
+            "gpu (5) is not text for workload chat; set gpu, e.g. one of L4, A100-80GB, "
+            "H100-80GB, L40S",
+            id="gpu-not-text",
+        ),
+    ],
+)
+def test_schema_problems_in_full(overrides: dict[str, Any], expected: str) -> None:
+    assert _problems(build.workload_data(**overrides)) == (expected,)
+
+
+def test_a_null_key_is_a_key_not_given() -> None:
+    """`gpu_memory_gib: null` takes the catalog's 80 GiB for an A100-80GB, as if not written."""
+    assert build.workload(gpu_memory_gib=None, min_replicas=None).gpu_memory_gib == 80.0
+
+
+def test_keys_across_fields_are_checked_even_when_one_failed() -> None:
+    """An unknown unit and max below min: both reported, the second from the model validated
+    again without the failed key."""
+    problems = _problems(build.workload_data(unit="watts", min_replicas=4, max_replicas=2))
+    assert len(problems) == 2
+    assert problems[1].startswith("max_replicas (2) is below min_replicas (4)")

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from actuator import workloads
 from forecaster import forecast as fc
 from planner import lead_time, plan, spec
 from report import content, model
@@ -46,7 +47,7 @@ def _workload(**overrides: Any) -> spec.WorkloadSpec:
         "capacity_types": ["reserved", "spot", "on_demand"],
     }
     data.update(overrides)
-    (parsed,) = spec.parse_workloads(data)
+    (parsed,) = workloads.parse_workloads(data)
     return parsed
 
 

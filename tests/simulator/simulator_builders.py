@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from actuator import workloads
 from forecaster import series
 from planner import spec, step
 from simulator import cold_start, engine, results, rivals
@@ -40,7 +41,7 @@ def workload_data(**overrides: Any) -> dict[str, Any]:
 
 
 def workload(**overrides: Any) -> spec.WorkloadSpec:
-    (parsed,) = spec.parse_workloads(workload_data(**overrides))
+    (parsed,) = workloads.parse_workloads(workload_data(**overrides))
     return parsed
 
 
