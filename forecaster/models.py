@@ -17,6 +17,8 @@ from statsmodels.tools import sm_exceptions
 from statsmodels.tsa import holtwinters
 from statsmodels.tsa import seasonal as sm_seasonal
 
+from forecaster import blas
+
 # The multi-week profile takes the median of up to this many past weeks: enough to outvote one
 # odd week (a holiday, an outage), few enough to follow a changing pattern.
 PROFILE_WEEKS = 4
@@ -67,17 +69,32 @@ def fill_gaps(y: np.ndarray, period: int) -> np.ndarray:
     if not np.isnan(out).any():
         return out
     if period < out.size:
-        for i in range(period, out.size):
-            if np.isnan(out[i]):
-                out[i] = out[i - period]
-        for i in range(out.size - period - 1, -1, -1):
-            if np.isnan(out[i]):
-                out[i] = out[i + period]
+        _fill_from_neighbour_periods(out, period)
     missing = np.isnan(out)
     if missing.any() and (~missing).any():
         positions = np.arange(out.size)
         out[missing] = np.interp(positions[missing], positions[~missing], out[~missing])
     return np.asarray(np.nan_to_num(out, nan=0.0), dtype=float)
+
+
+def _fill_from_neighbour_periods(out: np.ndarray, period: int) -> None:
+    """In place: each NaN from the same phase one period earlier, scanning forwards (so a fill
+    carries on into later periods), then what is left from one period later, scanning
+    backwards. Done a period at a time: the values a period reads are never written while it
+    is filled, so this is the element-by-element scan, without a Python step per element."""
+    n = out.size
+    for start in range(period, n, period):
+        block = out[start : start + period]
+        source = out[start - period : start - period + block.size]
+        gaps = np.isnan(block)
+        block[gaps] = source[gaps]
+    # backwards: position i (i < n - period) reads i + period
+    for stop in range(n - period, 0, -period):
+        start = max(0, stop - period)
+        block = out[start:stop]
+        source = out[start + period : stop + period]
+        gaps = np.isnan(block)
+        block[gaps] = source[gaps]
 
 
 def seasonal_naive(y: np.ndarray, steps: int, period: int) -> np.ndarray:
@@ -173,12 +190,13 @@ def fourier(y: np.ndarray, steps: int, season: Season, *, weekly: bool = True) -
     weights = np.sqrt(0.5 ** (age / FOURIER_HALF_LIFE_WEEKS))
     weighted = design[ok] * weights[ok, None]
     target = recent[ok] * weights[ok]
-    try:
-        # Normal equations: the design is small (at most 37 columns) and well conditioned
-        # (orthogonal harmonics), and this is several times cheaper than an SVD.
-        coef = np.linalg.solve(weighted.T @ weighted, weighted.T @ target)
-    except np.linalg.LinAlgError:
-        coef, *_ = np.linalg.lstsq(weighted, target, rcond=None)
+    with blas.one_thread():
+        try:
+            # Normal equations: the design is small (at most 37 columns) and well conditioned
+            # (orthogonal harmonics), and this is several times cheaper than an SVD.
+            coef = np.linalg.solve(weighted.T @ weighted, weighted.T @ target)
+        except np.linalg.LinAlgError:
+            coef, *_ = np.linalg.lstsq(weighted, target, rcond=None)
     future = fourier_design(np.arange(y.size, y.size + steps, dtype=float), season, weekly)
     return np.asarray(np.maximum(future @ coef, 0.0) ** 2, dtype=float)
 

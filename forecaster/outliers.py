@@ -138,12 +138,18 @@ def clean(values: pd.Series, interval_s: int, *, clip_spikes: bool = False) -> C
     dropouts = dropout_mask(values, interval_s)
     out = values.astype(float).copy()
     out[dropouts] = np.nan
-    spikes = np.zeros(len(out), dtype=bool)
-    if clip_spikes:
-        spikes = spike_mask(out, interval_s)
-        x = out.to_numpy(dtype=float).copy()
-        prev = np.r_[np.nan, x[:-1]]
-        nxt = np.r_[x[1:], np.nan]
-        x[spikes] = np.fmax(prev, nxt)[spikes]
-        out = pd.Series(x, index=out.index)
-    return Cleaned(out, int(dropouts.sum()), int(spikes.sum()))
+    masked = Cleaned(out, int(dropouts.sum()), 0)
+    return clipped(masked, interval_s) if clip_spikes else masked
+
+
+def clipped(cleaned: Cleaned, interval_s: int) -> Cleaned:
+    """A cleaned series with its isolated spikes capped at their larger neighbour as well:
+    `clean(v, i, clip_spikes=True)` is `clipped(clean(v, i), i)`, so a caller that needs both
+    masks the dropouts once."""
+    out = cleaned.values
+    spikes = spike_mask(out, interval_s)
+    x = out.to_numpy(dtype=float).copy()
+    prev = np.r_[np.nan, x[:-1]]
+    nxt = np.r_[x[1:], np.nan]
+    x[spikes] = np.fmax(prev, nxt)[spikes]
+    return Cleaned(pd.Series(x, index=out.index), cleaned.dropouts_masked, int(spikes.sum()))
