@@ -173,8 +173,11 @@ def _harmonics(season: Season, weekly: bool) -> tuple[tuple[int, int], ...]:
         (FOURIER_WEEKLY_ORDER, season.week, weekly),
     ):
         if use:
-            # A harmonic needs at least 2 buckets per cycle to be identifiable.
-            pairs.extend((k, period) for k in range(1, min(order, period // 2) + 1))
+            # A harmonic needs more than 2 buckets per cycle to be identifiable: at exactly 2
+            # (k = period / 2, hourly buckets' 12th daily harmonic) its sine is zero at every
+            # bucket up to rounding, and solving for that column's coefficient amplified the
+            # rounding into the forecast (3 % apart between two histories one week apart).
+            pairs.extend((k, period) for k in range(1, min(order, (period - 1) // 2) + 1))
     return tuple(pairs)
 
 
