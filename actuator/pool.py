@@ -14,7 +14,6 @@ import os
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-
 Task = TypeVar("Task")
 Result = TypeVar("Result")
 
@@ -59,9 +58,7 @@ def run_all(
     context = multiprocessing.get_context("fork")
     with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         futures = [pool.submit(worker, task) for task in tasks]
-        done = 0
-        for _ in concurrent.futures.as_completed(futures):
-            done += 1
+        for done, _ in enumerate(concurrent.futures.as_completed(futures), start=1):
             if on_done is not None:
                 on_done(done)
         return [future.result() for future in futures]

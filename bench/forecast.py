@@ -333,10 +333,10 @@ def fleet_speed(count: int, baseline_ref: str | None, rounds: int) -> None:
             f"{'yes' if best[label] * 100 / count < 30 else 'NO'}"
         )
     if baseline_ref is not None:
-        base_label = f"baseline {baseline_ref}"
+        base_label, this = f"baseline {baseline_ref}", "this checkout"
         print(
-            f"  speed-up against {baseline_ref}: wall {best[base_label] / best['this checkout']:.1f}x, "
-            f"cpu {cpu[base_label] / cpu['this checkout']:.1f}x"
+            f"  speed-up against {baseline_ref}: wall {best[base_label] / best[this]:.1f}x, "
+            f"cpu {cpu[base_label] / cpu[this]:.1f}x"
         )
 
 

@@ -167,7 +167,7 @@ def fourier_design(positions: np.ndarray, season: Season, weekly: bool) -> np.nd
 
 def _harmonics(season: Season, weekly: bool) -> tuple[tuple[int, int], ...]:
     """(order k, period) of each sine/cosine pair of the design, daily first."""
-    pairs = []
+    pairs: list[tuple[int, int]] = []
     for order, period, use in (
         (FOURIER_DAILY_ORDER, season.day, True),
         (FOURIER_WEEKLY_ORDER, season.week, weekly),

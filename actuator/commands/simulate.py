@@ -166,7 +166,9 @@ def run(args: argparse.Namespace) -> int:
             selection = lineup.prescale_selection(loaded, options)
     jobs = pool.default_jobs(len(chosen)) if args.jobs is None else args.jobs
     if jobs > 1 and len(chosen) > 1:
-        results = _replay_in_parallel(chosen, loaded, options, selection, jobs, terminal)
+        results = _replay_in_parallel(
+            chosen, loaded, options, selection, jobs=jobs, terminal=terminal
+        )
     else:
         results = []
         for number, workload in enumerate(chosen, start=1):
@@ -175,9 +177,7 @@ def run(args: argparse.Namespace) -> int:
             if bar is not None:
                 bar.note(f"{label}fitting the forecast on the warm-up ...")
             with errors.named(FLAGS):
-                replayed = lineup.run(
-                    workload, loaded, options, selection=selection, progress=bar
-                )
+                replayed = lineup.run(workload, loaded, options, selection=selection, progress=bar)
             results.append(replayed)
             if bar is not None:
                 bar.done()
@@ -213,6 +213,7 @@ def _replay_in_parallel(
     loaded: series.Trace,
     options: lineup.Options,
     selection: forecast.Selection | None,
+    *,
     jobs: int,
     terminal: bool,
 ) -> list[results.SimulationResult]:
