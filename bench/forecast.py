@@ -21,19 +21,15 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import io
 import json
-import os
 import statistics
-import subprocess
-import sys
-import tarfile
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import baseline
 import numpy as np
 import pandas as pd
 
@@ -284,21 +280,6 @@ def fleet_seconds(count: int) -> dict[str, float]:
     return {"wall_s": time.perf_counter() - started, "cpu_s": time.process_time() - cpu}
 
 
-def _run_fleet(count: int, library: Path) -> dict[str, float]:
-    """fleet_seconds in a fresh process on the library code under `library`."""
-    env = {**os.environ, "PYTHONPATH": str(library)}
-    done = subprocess.run(
-        [sys.executable, __file__, "--fleet-worker", str(count)],
-        env=env,
-        cwd=library,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
-
-
 def fleet_speed(count: int, baseline_ref: str | None, rounds: int) -> None:
     print(
         f"\n== fleet: select + forecast (7 d) + plan for {count} workloads of 4 weeks of 1-min "
@@ -308,22 +289,16 @@ def fleet_speed(count: int, baseline_ref: str | None, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         trees = {"this checkout": REPO}
         if baseline_ref is not None:
-            base = Path(scratch) / "baseline"
-            base.mkdir()
-            archive = subprocess.run(
-                ["git", "-C", str(REPO), "archive", baseline_ref],
-                check=True,
-                capture_output=True,
-            ).stdout
-            with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-                tar.extractall(base, filter="data")
+            base = baseline.tree(baseline_ref, Path(scratch))
             trees = {f"baseline {baseline_ref}": base, **trees}
         seen: dict[str, list[dict[str, float]]] = {label: [] for label in trees}
         # Alternate baseline and this checkout so that load from other processes on this
         # shared machine falls on both.
         for _ in range(rounds):
             for label, tree in trees.items():
-                seen[label].append(_run_fleet(count, tree))
+                seen[label].append(
+                    baseline.run(Path(__file__), ["--fleet-worker", str(count)], tree)
+                )
     best = {label: min(r["wall_s"] for r in runs) for label, runs in seen.items()}
     cpu = {label: min(r["cpu_s"] for r in runs) for label, runs in seen.items()}
     for label in trees:
