@@ -92,7 +92,8 @@ def fit_buckets(
     """Buckets at the end of a history that the model's forecast reads (None: all of them).
 
     Refits on a long history (a replay's refits, the daemon's) only need this much of it
-    (forecast.py trims the rest); MSTL fits its trend on the whole series, so it has no bound.
+    (forecast.py trims the rest); MSTL fits its trend on the whole series, so it has no bound,
+    nor has a Fourier fit whose design holds a two-bucket harmonic (hourly buckets).
     """
     windows = {
         ModelName.FOURIER: models.FOURIER_WINDOW_WEEKS * season.week,
@@ -103,6 +104,8 @@ def fit_buckets(
         ModelName.SEASONAL_NAIVE_DAILY: season.week,
         ModelName.RECENT_LEVEL: season.day,
     }
+    if model is ModelName.FOURIER and models.fourier_has_nyquist(season):
+        return None  # its fit depends on the positions' rounding (models.fourier_has_nyquist)
     if model is ModelName.ENSEMBLE:
         parts = [fit_buckets(m, season) for m in members]
         return None if not parts or None in parts else max(p for p in parts if p is not None)

@@ -173,12 +173,18 @@ def _harmonics(season: Season, weekly: bool) -> tuple[tuple[int, int], ...]:
         (FOURIER_WEEKLY_ORDER, season.week, weekly),
     ):
         if use:
-            # A harmonic needs more than 2 buckets per cycle to be identifiable: at exactly 2
-            # (k = period / 2, hourly buckets' 12th daily harmonic) its sine is zero at every
-            # bucket up to rounding, and solving for that column's coefficient amplified the
-            # rounding into the forecast (3 % apart between two histories one week apart).
-            pairs.extend((k, period) for k in range(1, min(order, (period - 1) // 2) + 1))
+            # A harmonic needs at least 2 buckets per cycle to be identifiable.
+            pairs.extend((k, period) for k in range(1, min(order, period // 2) + 1))
     return tuple(pairs)
+
+
+def fourier_has_nyquist(season: Season, weekly: bool = True) -> bool:
+    """Whether the design holds a harmonic of exactly 2 buckets per cycle (hourly buckets'
+    12th daily one). Its sine is zero at every bucket up to rounding, so the fit depends on
+    that rounding: the same data at positions a week later forecast up to 3 % apart (measured
+    on 12 weeks of hourly test demand), which is why refits of such a model are not trimmed
+    (forecast.fit_history)."""
+    return any(2 * k == period for k, period in _harmonics(season, weekly))
 
 
 @functools.lru_cache(maxsize=DESIGN_CACHE_SIZE)

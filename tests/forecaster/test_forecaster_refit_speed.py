@@ -62,29 +62,41 @@ def _whole(selection: forecast.Selection, model: forecast.ModelName) -> forecast
     return dataclasses.replace(selection, model=model, members=())
 
 
+def _five_minutes(hourly: pd.Series) -> pd.Series:
+    """The hourly demand held for each 5-min bucket of its hour (a Fourier fit at 5 min has
+    no two-bucket harmonic)."""
+    index = pd.date_range(hourly.index[0], periods=12 * len(hourly), freq="5min")
+    return pd.Series(np.repeat(hourly.to_numpy() / 12.0, 12), index=index)
+
+
 @pytest.mark.parametrize(
-    "model",
+    ("model", "resolution_s"),
     [
-        forecast.ModelName.FOURIER,
-        forecast.ModelName.WEEKLY_PROFILE,
-        forecast.ModelName.SEASONAL_NAIVE_WEEKLY,
-        forecast.ModelName.HOLT_WINTERS,
+        (forecast.ModelName.FOURIER, 300),
+        (forecast.ModelName.WEEKLY_PROFILE, 3600),
+        (forecast.ModelName.SEASONAL_NAIVE_WEEKLY, 3600),
+        (forecast.ModelName.HOLT_WINTERS, 3600),
     ],
 )
 def test_a_refit_on_a_long_history_reads_its_end_only_and_forecasts_the_same(
-    model: forecast.ModelName,
+    model: forecast.ModelName, resolution_s: int
 ) -> None:
     history = hourly_demand(12, seed=1)
     history.index.freq = "1h"
-    selection = _whole(forecast.select(history.iloc[: 5 * 168]), model)
+    if resolution_s == 300:
+        history = _five_minutes(history)
+    week = 7 * 86400 // resolution_s
+    selection = _whole(forecast.select(history.iloc[: 5 * week]), model)
+    assert selection.resolution_s == resolution_s
     trimmed = forecast.fit_history(history, selection)
-    need_s = candidates.fit_buckets(model, models.season_for(3600)) * 3600
+    need = candidates.fit_buckets(model, models.season_for(resolution_s))
+    assert need is not None
+    need_s = need * resolution_s
     span_s = (trimmed.index[-1] - trimmed.index[0]).total_seconds() + 3600
     assert len(trimmed) < len(history)
     assert need_s + forecast.FIT_MARGIN_S <= span_s < need_s + forecast.FIT_MARGIN_S + 7 * 86400
-    assert (history.index[-1] - trimmed.index[0]) % pd.Timedelta(days=7) == pd.Timedelta(
-        days=7
-    ) - pd.Timedelta(hours=1)
+    step = pd.Timedelta(seconds=resolution_s)
+    assert (history.index[-1] + step - trimmed.index[0]) % pd.Timedelta(days=7) == pd.Timedelta(0)
     made = forecast.forecast(history, horizon_s=7 * 86400, selection=selection).frame
     full = forecast.forecast(
         pd.Series(history.to_numpy(), index=pd.DatetimeIndex(history.index.to_list())),
@@ -94,12 +106,15 @@ def test_a_refit_on_a_long_history_reads_its_end_only_and_forecasts_the_same(
     np.testing.assert_allclose(made.to_numpy(), full.to_numpy(), rtol=1e-9, atol=1e-9)
 
 
-def test_mstl_and_an_ensemble_with_it_read_the_whole_history() -> None:
+def test_mstl_an_ensemble_with_it_and_an_hourly_fourier_read_the_whole_history() -> None:
     history = hourly_demand(10, seed=3)
     history.index.freq = "1h"
     selection = forecast.select(history.iloc[: 5 * 168])
+    assert models.fourier_has_nyquist(models.season_for(3600))
+    assert not models.fourier_has_nyquist(models.season_for(300))
     for chosen in (
         _whole(selection, forecast.ModelName.MSTL),
+        _whole(selection, forecast.ModelName.FOURIER),
         dataclasses.replace(
             selection,
             model=forecast.ModelName.ENSEMBLE,
