@@ -86,32 +86,6 @@ def min_history(model: ModelName, regime: Regime, season: models.Season) -> int:
     return period
 
 
-def fit_buckets(
-    model: ModelName, season: models.Season, members: Sequence[ModelName] = ()
-) -> int | None:
-    """Buckets at the end of a history that the model's forecast reads (None: all of them).
-
-    Refits on a long history (a replay's refits, the daemon's) only need this much of it
-    (forecast.py trims the rest); MSTL fits its trend on the whole series, so it has no bound,
-    nor has a Fourier fit whose design holds a two-bucket harmonic (hourly buckets).
-    """
-    windows = {
-        ModelName.FOURIER: models.FOURIER_WINDOW_WEEKS * season.week,
-        ModelName.HOLT_WINTERS: models.HOLT_WINTERS_WEEKS * season.week,
-        ModelName.WEEKLY_PROFILE: models.PROFILE_WEEKS * season.week,
-        ModelName.DAILY_PROFILE: models.PROFILE_DAYS * season.day,
-        ModelName.SEASONAL_NAIVE_WEEKLY: season.week,
-        ModelName.SEASONAL_NAIVE_DAILY: season.week,
-        ModelName.RECENT_LEVEL: season.day,
-    }
-    if model is ModelName.FOURIER and models.fourier_has_nyquist(season):
-        return None  # its fit depends on the positions' rounding (models.fourier_has_nyquist)
-    if model is ModelName.ENSEMBLE:
-        parts = [fit_buckets(m, season) for m in members]
-        return None if not parts or None in parts else max(p for p in parts if p is not None)
-    return windows.get(model)
-
-
 def predict(  # noqa: PLR0917 - mirrors the model functions' (y, steps, season) order
     model: ModelName,
     y: np.ndarray,

@@ -35,9 +35,6 @@ Choice = backtest.Choice
 DEFAULT_RESOLUTION_S = 300
 # The level fallback averages the last hour of data.
 LEVEL_WINDOW_S = 3600
-# A refit keeps this much history before the span its model reads: cleaning judges each
-# interval against the day around it, and the seasonal fills reach back a week.
-FIT_MARGIN_S = 7 * 86400
 WEEK_S = 7 * 86400
 FRAME_COLUMNS = ("p50", "p90", "p99", "peak_p50", "peak_p90", "peak_p99")
 
@@ -388,27 +385,6 @@ def _ceiling(history: np.ndarray, p50: np.ndarray, resolution_s: int) -> np.ndar
     return ceiling
 
 
-def fit_history(history: pd.Series, selection: Selection) -> pd.Series:
-    """The end of `history` a refit of `selection` reads: the model's span
-    (`candidates.fit_buckets`) plus FIT_MARGIN_S, cut by whole weeks from the start so that
-    bucket phases, the cleaning's blocks and the Fourier harmonics' phases stay as they were
-    (the forecast is the one of the whole history up to rounding, bench/simulate.py compares).
-    The whole history for an unbounded model, or one off a regular grid."""
-    need = candidates.fit_buckets(
-        selection.model, models.season_for(selection.resolution_s), selection.members
-    )
-    index = history.index
-    if need is None or not isinstance(index, pd.DatetimeIndex) or index.freq is None:
-        return history
-    interval_s = series.interval_of(history)
-    if WEEK_S % interval_s != 0:
-        return history
-    per_week = WEEK_S // interval_s
-    keep = math.ceil((need * selection.resolution_s + FIT_MARGIN_S) / interval_s)
-    drop = (len(history) - keep) // per_week * per_week
-    return history.iloc[drop:] if drop > 0 else history
-
-
 def forecast(
     history: pd.Series,
     *,
@@ -431,11 +407,7 @@ def forecast(
         selected = _select(history, resolution_s)
         selection, prepared = selected.selection, selected.fit
     else:
-        prepared = _prepare(
-            fit_history(history, selection),
-            selection.resolution_s,
-            clip_spikes=selection.clip_spikes,
-        )
+        prepared = _prepare(history, selection.resolution_s, clip_spikes=selection.clip_spikes)
     steps = max(1, math.ceil(horizon_s / prepared.resolution_s))
     if selection.regime is candidates.Regime.LEVEL or prepared.mean.size == 0:
         mean_q, peak_q = _level_quantiles(prepared, steps)

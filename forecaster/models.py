@@ -178,15 +178,6 @@ def _harmonics(season: Season, weekly: bool) -> tuple[tuple[int, int], ...]:
     return tuple(pairs)
 
 
-def fourier_has_nyquist(season: Season, weekly: bool = True) -> bool:
-    """Whether the design holds a harmonic of exactly 2 buckets per cycle (hourly buckets'
-    12th daily one). Its sine is zero at every bucket up to rounding, so the fit depends on
-    that rounding: the same data at positions a week later forecast up to 3 % apart (measured
-    on 12 weeks of hourly test demand), which is why refits of such a model are not trimmed
-    (forecast.fit_history)."""
-    return any(2 * k == period for k, period in _harmonics(season, weekly))
-
-
 @functools.lru_cache(maxsize=DESIGN_CACHE_SIZE)
 def _design_of_range(first: int, count: int, season: Season, weekly: bool) -> np.ndarray:
     """The design at positions first .. first + count - 1, kept read-only for reuse.
