@@ -6,25 +6,37 @@ coverage, the band's width (mean P90 / mean P50 over the held-out week), backtes
 refit of a 4-week series and of the backtest-driven selection for many series, each against
 a baseline measured in the same run.
 
+`--fleet N` times what `prescale plan` and the daemon's refits do for N workloads of their own
+(4 weeks of 1-min points modelled at 5 min, each series its own: the bundled trace times seeded
+noise and scale): select by backtest, forecast a week, plan (fleet.plan_all). Each run is a
+fresh process; with `--baseline-ref REF` the same timing also runs on the library code of git
+ref REF (extracted to a temporary directory, this bench script driving it), alternately with
+this checkout's, and the ratio is printed.
+
     python bench/forecast.py [--traces-dir ../shared/traces] [--series 100] [--measure-mstl]
+                             [--fleet 100 [--baseline-ref main] [--rounds 1]]
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import baseline
 import numpy as np
 import pandas as pd
 
-from actuator import trace
+from actuator import trace, workloads
 from actuator.commands import inputs
 from forecaster import candidates, forecast, models, outliers, series
+from planner import fleet
 
 WEEK = pd.Timedelta(days=7)
 REPO = Path(__file__).resolve().parent.parent
@@ -246,6 +258,63 @@ def mstl_cost() -> None:
             )
 
 
+def _fleet_series(count: int) -> list[pd.Series]:
+    history = _four_weeks()
+    rng = np.random.default_rng(0)
+    return [
+        history * rng.lognormal(0.0, 0.2, size=len(history)) * rng.uniform(0.5, 2.0)
+        for _ in range(count)
+    ]
+
+
+def fleet_seconds(count: int) -> dict[str, float]:
+    """Seconds for select + forecast (a week) + plan of `count` workloads, one series each."""
+    collection = _fleet_series(count)
+    (workload,) = workloads.load(inputs.example_path(inputs.EXAMPLE_WORKLOAD))
+    started = time.perf_counter()
+    cpu = time.process_time()
+    for values in collection:
+        loaded = series.Trace(values, 60, "requests", None, None)
+        predicted = forecast.forecast(values, horizon_s=7 * 86400)
+        fleet.plan_all([workload], loaded, predicted)
+    return {"wall_s": time.perf_counter() - started, "cpu_s": time.process_time() - cpu}
+
+
+def fleet_speed(count: int, baseline_ref: str | None, rounds: int) -> None:
+    print(
+        f"\n== fleet: select + forecast (7 d) + plan for {count} workloads of 4 weeks of 1-min "
+        "points modelled at 5 min (bundled trace x seeded lognormal noise sd 0.2 x scale "
+        "0.5-2), serial, fresh process each"
+    )
+    with tempfile.TemporaryDirectory() as scratch:
+        trees = {"this checkout": REPO}
+        if baseline_ref is not None:
+            base = baseline.tree(baseline_ref, Path(scratch))
+            trees = {f"baseline {baseline_ref}": base, **trees}
+        seen: dict[str, list[dict[str, float]]] = {label: [] for label in trees}
+        # Alternate baseline and this checkout so that load from other processes on this
+        # shared machine falls on both.
+        for _ in range(rounds):
+            for label, tree in trees.items():
+                seen[label].append(
+                    baseline.run(Path(__file__), ["--fleet-worker", str(count)], tree)
+                )
+    best = {label: min(r["wall_s"] for r in runs) for label, runs in seen.items()}
+    cpu = {label: min(r["cpu_s"] for r in runs) for label, runs in seen.items()}
+    for label in trees:
+        print(
+            f"  {label:<24} wall {best[label]:7.1f} s (best of {rounds}), cpu {cpu[label]:7.1f} s, "
+            f"{best[label] / count:.3f} s per workload; target < 30 s for 100: "
+            f"{'yes' if best[label] * 100 / count < 30 else 'NO'}"
+        )
+    if baseline_ref is not None:
+        base_label, this = f"baseline {baseline_ref}", "this checkout"
+        print(
+            f"  speed-up against {baseline_ref}: wall {best[base_label] / best[this]:.1f}x, "
+            f"cpu {cpu[base_label] / cpu[this]:.1f}x"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--traces-dir", type=Path, default=REPO.parent / "shared" / "traces")
@@ -254,10 +323,21 @@ def main() -> None:
     parser.add_argument(
         "--measure-mstl", action="store_true", help="also time MSTL at 5 min (about a minute)"
     )
+    parser.add_argument("--fleet", type=int, default=0, help="workloads for the fleet timing")
+    parser.add_argument("--baseline-ref", help="git ref whose library code is the baseline")
+    parser.add_argument("--rounds", type=int, default=1, help="fleet timing rounds")
+    parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--fleet-worker", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.fleet_worker is not None:
+        print(json.dumps(fleet_seconds(args.fleet_worker)))
+        return
+    if args.fleet:
+        fleet_speed(args.fleet, args.baseline_ref, args.rounds)
     if not args.skip_accuracy:
         accuracy(args.traces_dir)
-    speed(args.series)
+    if not args.skip_speed:
+        speed(args.series)
     if args.measure_mstl:
         mstl_cost()
 

@@ -12,19 +12,27 @@ minute, which is what "forecast fits excluded" measures) and, with --with-refits
 (refitting its forecast every 6 h). Building the policies (the backtest that
 selects prescale's model, the rivals' sizing) is outside every timing.
 
+With `--baseline-ref REF` the replay with refits runs in fresh processes on this checkout's
+library code and on git ref REF's (bench/baseline.py), alternately, `--rounds` times each, and
+the ratio is printed (the issue's target: a 60-day replay with refits under 20 s).
+
     python bench/simulate.py [--traces-dir ../shared/traces] [--days 60] [--repeat 3]
-                             [--with-refits]
+                             [--with-refits] [--baseline-ref main [--rounds 2] [--refits-only]]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import baseline
 
 from actuator import trace, workloads
 from actuator.commands import inputs
@@ -58,6 +66,70 @@ def best_of(repeat: int, timed: Callable[[], float]) -> float:
     return min(timed() for _ in range(repeat))
 
 
+def refit_replay(traces_dir: Path, trace_name: str, days: float, seed: int) -> dict[str, float]:
+    """prescale replayed with its 6-hourly refits: seconds (wall, this process's CPU), refits
+    and the replay's figures. The model selection on the warm-up is outside the timing."""
+    (workload,) = workloads.load(inputs.example_path(inputs.EXAMPLE_WORKLOAD))
+    loaded = trace.load(traces_dir / trace_name)
+    options = lineup.Options(replay_s=round(days * 86400), seed=seed)
+    split = replay.split(loaded, options.replay_s)
+    cold = cold_start.ColdStartDistribution.fixed(workload.lead_time_s)
+    world = lineup.scenario(workload, split, cold, options.seed, workload.request)
+    draws = spot.InterruptionDraws.draw(seed, world.minutes)
+    sizing = lineup.sizing(workload, split, world, options.mix, workload.request)
+    selection = forecast.select(split.warmup.values)
+    start, start_cpu = time.perf_counter(), time.process_time()
+    policy = predictive.Prescale(
+        workload,
+        split.warmup,
+        lead_time_s=sizing.lead_time_s,
+        mix=options.mix,
+        refit_every_s=predictive.DEFAULT_REFIT_EVERY_S,
+        selection=selection,
+        request=workload.request,
+        reserved=sizing.reserved,
+    )
+    result = engine.run(policy, world, draws)
+    return {
+        "wall_s": time.perf_counter() - start,
+        "cpu_s": time.process_time() - start_cpu,
+        "refits": len(policy.refits) - 1,
+        "served_minutes_pct": result.served_minutes_pct,
+        "gpu_hours": result.gpu_hours,
+    }
+
+
+def compare_refits(args: argparse.Namespace) -> None:
+    """refit_replay on this checkout and on --baseline-ref, alternately, in fresh processes."""
+    worker = ["--refits-worker", "--traces-dir", str(args.traces_dir), "--trace", args.trace]
+    worker += ["--days", str(args.days), "--seed", str(args.seed)]
+    with tempfile.TemporaryDirectory() as scratch:
+        base = baseline.tree(args.baseline_ref, Path(scratch))
+        trees = {f"baseline {args.baseline_ref}": base, "this checkout": REPO}
+        seen: dict[str, list[dict[str, float]]] = {label: [] for label in trees}
+        for _ in range(args.rounds):
+            for label, tree in trees.items():
+                seen[label].append(baseline.run(Path(__file__), worker, tree))
+    print(
+        f"\nprescale replayed {args.days:g} days of {args.trace} with refits every "
+        f"{predictive.DEFAULT_REFIT_EVERY_S // 3600} h, fresh process per run, "
+        f"{args.rounds} round(s) alternating:"
+    )
+    best = {label: min(runs, key=lambda r: r["wall_s"]) for label, runs in seen.items()}
+    for label, row in best.items():
+        cpu = min(r["cpu_s"] for r in seen[label])
+        print(
+            f"  {label:<22} wall {row['wall_s']:6.1f} s (best), cpu {cpu:6.1f} s, "
+            f"{row['refits']:.0f} refits, served {row['served_minutes_pct']:.3f} % of minutes, "
+            f"{row['gpu_hours']:.1f} GPU-hours; under 20 s: "
+            f"{'yes' if row['wall_s'] < 20 else 'NO'}"
+        )
+    old, new = best[f"baseline {args.baseline_ref}"], best["this checkout"]
+    old_cpu = min(r["cpu_s"] for r in seen[f"baseline {args.baseline_ref}"])
+    new_cpu = min(r["cpu_s"] for r in seen["this checkout"])
+    print(f"  speed-up: wall {old['wall_s'] / new['wall_s']:.1f}x, cpu {old_cpu / new_cpu:.1f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--traces-dir", type=Path, default=REPO.parent / "shared" / "traces")
@@ -70,7 +142,20 @@ def main() -> None:
         action="store_true",
         help="also replay prescale with its 6-hourly refits (about 0.5 s per refit)",
     )
+    parser.add_argument("--baseline-ref", help="git ref whose library code is the baseline")
+    parser.add_argument("--rounds", type=int, default=1, help="baseline comparison rounds")
+    parser.add_argument(
+        "--refits-only", action="store_true", help="only the replay with refits (with a ref)"
+    )
+    parser.add_argument("--refits-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.refits_worker:
+        print(json.dumps(refit_replay(args.traces_dir, args.trace, args.days, args.seed)))
+        return
+    if args.baseline_ref is not None:
+        compare_refits(args)
+        if args.refits_only:
+            return
 
     (workload,) = workloads.load(inputs.example_path(inputs.EXAMPLE_WORKLOAD))
     loaded = trace.load(args.traces_dir / args.trace)

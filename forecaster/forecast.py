@@ -103,6 +103,7 @@ class _Prepared:
     resolution_s: int
     season: models.Season
     cleaned: pd.Series  # input intervals, dropouts masked
+    dropouts: outliers.Cleaned  # what cleaning did (spike clipping reuses its dropout mask)
     mean: np.ndarray  # complete buckets, in time order
     peak: np.ndarray
     first_forecast: pd.Timestamp
@@ -130,6 +131,11 @@ def resolution_for(interval_s: int, resolution_s: int | None) -> int:
 def _prepare(
     history: pd.Series, resolution_s: int | None, *, clip_spikes: bool = False
 ) -> _Prepared:
+    interval_s, cleaned = _cleaned(history, clip_spikes=clip_spikes)
+    return _bucketed(cleaned, interval_s, resolution_s)
+
+
+def _cleaned(history: pd.Series, *, clip_spikes: bool = False) -> tuple[int, outliers.Cleaned]:
     if not isinstance(history.index, pd.DatetimeIndex):
         raise errors.InputError(
             f"history index is {type(history.index).__name__}; it must be a DatetimeIndex "
@@ -142,7 +148,13 @@ def _prepare(
         )
     interval_s = series.interval_of(history)
     regular = series.regularise(history, interval_s).values
-    cleaned = outliers.clean(regular, interval_s, clip_spikes=clip_spikes).values
+    return interval_s, outliers.clean(regular, interval_s, clip_spikes=clip_spikes)
+
+
+def _bucketed(
+    cleaned_input: outliers.Cleaned, interval_s: int, resolution_s: int | None
+) -> _Prepared:
+    cleaned = cleaned_input.values
     resolution = resolution_for(interval_s, resolution_s)
     mean, peak, first_forecast = series.complete_buckets(cleaned, interval_s, resolution)
     step = pd.Timedelta(seconds=resolution)
@@ -158,6 +170,7 @@ def _prepare(
         resolution_s=resolution,
         season=models.season_for(resolution),
         cleaned=cleaned,
+        dropouts=cleaned_input,
         mean=mean.to_numpy(dtype=float),
         peak=peak.to_numpy(dtype=float),
         first_forecast=first_forecast,
@@ -251,14 +264,17 @@ def _selection_for(
 
 
 def _clipping_helps(
-    history: pd.Series,
     prepared: _Prepared,
     result: backtest.Result,
     regime: candidates.Regime,
     model: ModelName,
 ) -> _Clipped | None:
     """The spike-clipped fit of `model` when it lowers the MAE on the same common folds."""
-    clipped = _prepare(history, prepared.resolution_s, clip_spikes=True)
+    clipped = _bucketed(
+        outliers.clipped(prepared.dropouts, prepared.interval_s),
+        prepared.interval_s,
+        prepared.resolution_s,
+    )
     if clipped.mean.size != prepared.mean.size or np.array_equal(
         clipped.mean, prepared.mean, equal_nan=True
     ):
@@ -289,22 +305,28 @@ def _backtest(
     return prepared, regime, result
 
 
-def _select(
-    history: pd.Series, resolution_s: int | None
-) -> tuple[Selection, tuple[_Prepared, candidates.Regime, backtest.Result] | None]:
-    """The chosen selection, and the backtest behind it (None for the recent level)."""
+@dataclass(frozen=True)
+class _Selected:
+    selection: Selection
+    backtested: tuple[_Prepared, candidates.Regime, backtest.Result] | None  # None: level
+    fit: _Prepared  # the history as the selection fits it (spike-clipped when it says so)
+
+
+def _select(history: pd.Series, resolution_s: int | None) -> _Selected:
+    """The chosen selection, the backtest behind it, and the preparation to refit on."""
     prepared, regime, result = _backtest(history, resolution_s)
     if result is None:
-        return _level_selection(prepared), None
+        return _Selected(_level_selection(prepared), None, prepared)
     chosen = backtest.choose(result, regime)
-    clipped = _clipping_helps(history, prepared, result, regime, chosen)
+    clipped = _clipping_helps(prepared, result, regime, chosen)
     selection = _selection_for(prepared, result, regime, chosen, clipped=clipped)
-    return selection, (prepared, regime, result)
+    fit = prepared if clipped is None else clipped.prepared
+    return _Selected(selection, (prepared, regime, result), fit)
 
 
 def select(history: pd.Series, *, resolution_s: int | None = None) -> Selection:
     """Backtest the candidates on `history` and return the chosen model and its calibration."""
-    return _select(history, resolution_s)[0]
+    return _select(history, resolution_s).selection
 
 
 def select_each(history: pd.Series, *, resolution_s: int | None = None) -> tuple[Selection, ...]:
@@ -312,7 +334,8 @@ def select_each(history: pd.Series, *, resolution_s: int | None = None) -> tuple
 
     For comparing models (bench/forecast.py): each carries its own calibration and coverage.
     """
-    chosen, backtested = _select(history, resolution_s)
+    selected = _select(history, resolution_s)
+    chosen, backtested = selected.selection, selected.backtested
     if backtested is None:
         return (chosen,)
     prepared, regime, result = backtested
@@ -380,8 +403,11 @@ def forecast(
             f"horizon_s ({horizon_s}) must be positive; use e.g. 604800 for 7 days"
         )
     if selection is None:
-        selection = select(history, resolution_s=resolution_s)
-    prepared = _prepare(history, selection.resolution_s, clip_spikes=selection.clip_spikes)
+        # the backtest has prepared this history already: refit on its preparation
+        selected = _select(history, resolution_s)
+        selection, prepared = selected.selection, selected.fit
+    else:
+        prepared = _prepare(history, selection.resolution_s, clip_spikes=selection.clip_spikes)
     steps = max(1, math.ceil(horizon_s / prepared.resolution_s))
     if selection.regime is candidates.Regime.LEVEL or prepared.mean.size == 0:
         mean_q, peak_q = _level_quantiles(prepared, steps)

@@ -8,6 +8,7 @@ caller keeps `y` aligned so that position n is the first forecast step.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ import numpy as np
 from statsmodels.tools import sm_exceptions
 from statsmodels.tsa import holtwinters
 from statsmodels.tsa import seasonal as sm_seasonal
+
+from forecaster import blas
 
 # The multi-week profile takes the median of up to this many past weeks: enough to outvote one
 # odd week (a holiday, an outage), few enough to follow a changing pattern.
@@ -42,6 +45,9 @@ MSTL_STEP_S = 3600
 MSTL_INNER_ITER = 1
 # Holt-Winters is fitted on at most this many weeks (older data carries little of next week).
 HOLT_WINTERS_WEEKS = 4
+# Fourier designs kept for reuse: a selection uses six (three folds' history and future), a
+# forecast two; each is at most 4 weeks at 5 min by 37 columns (2.4 MB).
+DESIGN_CACHE_SIZE = 16
 
 
 @dataclass(frozen=True)
@@ -67,17 +73,32 @@ def fill_gaps(y: np.ndarray, period: int) -> np.ndarray:
     if not np.isnan(out).any():
         return out
     if period < out.size:
-        for i in range(period, out.size):
-            if np.isnan(out[i]):
-                out[i] = out[i - period]
-        for i in range(out.size - period - 1, -1, -1):
-            if np.isnan(out[i]):
-                out[i] = out[i + period]
+        _fill_from_neighbour_periods(out, period)
     missing = np.isnan(out)
     if missing.any() and (~missing).any():
         positions = np.arange(out.size)
         out[missing] = np.interp(positions[missing], positions[~missing], out[~missing])
     return np.asarray(np.nan_to_num(out, nan=0.0), dtype=float)
+
+
+def _fill_from_neighbour_periods(out: np.ndarray, period: int) -> None:
+    """In place: each NaN from the same phase one period earlier, scanning forwards (so a fill
+    carries on into later periods), then what is left from one period later, scanning
+    backwards. Done a period at a time: the values a period reads are never written while it
+    is filled, so this is the element-by-element scan, without a Python step per element."""
+    n = out.size
+    for start in range(period, n, period):
+        block = out[start : start + period]
+        source = out[start - period : start - period + block.size]
+        gaps = np.isnan(block)
+        block[gaps] = source[gaps]
+    # backwards: position i (i < n - period) reads i + period
+    for stop in range(n - period, 0, -period):
+        start = max(0, stop - period)
+        block = out[start:stop]
+        source = out[start + period : stop + period]
+        gaps = np.isnan(block)
+        block[gaps] = source[gaps]
 
 
 def seasonal_naive(y: np.ndarray, steps: int, period: int) -> np.ndarray:
@@ -134,19 +155,40 @@ def daily_profile(y: np.ndarray, steps: int, season: Season) -> np.ndarray:
 
 
 def fourier_design(positions: np.ndarray, season: Season, weekly: bool) -> np.ndarray:
-    columns = [np.ones(positions.size)]
+    harmonics = _harmonics(season, weekly)
+    design = np.empty((positions.size, 1 + 2 * len(harmonics)))
+    design[:, 0] = 1.0
+    for column, (k, period) in enumerate(harmonics):
+        angle = 2.0 * np.pi * k * positions / period
+        design[:, 1 + 2 * column] = np.sin(angle)
+        design[:, 2 + 2 * column] = np.cos(angle)
+    return design
+
+
+def _harmonics(season: Season, weekly: bool) -> tuple[tuple[int, int], ...]:
+    """(order k, period) of each sine/cosine pair of the design, daily first."""
+    pairs: list[tuple[int, int]] = []
     for order, period, use in (
         (FOURIER_DAILY_ORDER, season.day, True),
         (FOURIER_WEEKLY_ORDER, season.week, weekly),
     ):
-        if not use:
-            continue
-        # A harmonic needs at least 2 buckets per cycle to be identifiable.
-        for k in range(1, min(order, period // 2) + 1):
-            angle = 2.0 * np.pi * k * positions / period
-            columns.append(np.sin(angle))
-            columns.append(np.cos(angle))
-    return np.column_stack(columns)
+        if use:
+            # A harmonic needs at least 2 buckets per cycle to be identifiable.
+            pairs.extend((k, period) for k in range(1, min(order, period // 2) + 1))
+    return tuple(pairs)
+
+
+@functools.lru_cache(maxsize=DESIGN_CACHE_SIZE)
+def _design_of_range(first: int, count: int, season: Season, weekly: bool) -> np.ndarray:
+    """The design at positions first .. first + count - 1, kept read-only for reuse.
+
+    A backtest fits the same fold positions three times (bucket means, peaks, the spike-clipped
+    fit) and every series of the same length has the same positions, while computing the
+    sines and cosines was a third of a selection's time (cProfile, bench/forecast.py --fleet).
+    """
+    design = fourier_design(np.arange(first, first + count, dtype=float), season, weekly)
+    design.flags.writeable = False
+    return design
 
 
 def fourier(y: np.ndarray, steps: int, season: Season, *, weekly: bool = True) -> np.ndarray:
@@ -166,20 +208,21 @@ def fourier(y: np.ndarray, steps: int, season: Season, *, weekly: bool = True) -
     positions = np.arange(y.size - window, y.size, dtype=float)
     ok = np.isfinite(recent)
     weekly = weekly and y.size >= season.week
-    design = fourier_design(positions, season, weekly)
+    design = _design_of_range(y.size - window, window, season, weekly)
     if ok.sum() <= design.shape[1]:
         return recent_level(y, steps, season.day)
     age = (y.size - 1 - positions) / season.week
     weights = np.sqrt(0.5 ** (age / FOURIER_HALF_LIFE_WEEKS))
     weighted = design[ok] * weights[ok, None]
     target = recent[ok] * weights[ok]
-    try:
-        # Normal equations: the design is small (at most 37 columns) and well conditioned
-        # (orthogonal harmonics), and this is several times cheaper than an SVD.
-        coef = np.linalg.solve(weighted.T @ weighted, weighted.T @ target)
-    except np.linalg.LinAlgError:
-        coef, *_ = np.linalg.lstsq(weighted, target, rcond=None)
-    future = fourier_design(np.arange(y.size, y.size + steps, dtype=float), season, weekly)
+    with blas.one_thread():
+        try:
+            # Normal equations: the design is small (at most 37 columns) and well conditioned
+            # (orthogonal harmonics), and this is several times cheaper than an SVD.
+            coef = np.linalg.solve(weighted.T @ weighted, weighted.T @ target)
+        except np.linalg.LinAlgError:
+            coef, *_ = np.linalg.lstsq(weighted, target, rcond=None)
+    future = _design_of_range(y.size, steps, season, weekly)
     return np.asarray(np.maximum(future @ coef, 0.0) ** 2, dtype=float)
 
 

@@ -265,6 +265,33 @@ def simulation_view(result: results.SimulationResult) -> model.Simulation:
         forecast_model=result.forecast_model,
         forecast_refits=result.forecast_refits,
         policies=rows,
+        operating_point=operating_point_view(result.operating_point),
+    )
+
+
+def operating_point_view(choice: results.Choice | None) -> model.OperatingPointView | None:
+    """The choice and every point replayed, cheapest first; `efficient` marks the points
+    `prescale simulate` prints (results.frontier_rows)."""
+    if choice is None:
+        return None
+    efficient = {f.point for f, _ in results.frontier_rows(choice)}
+    ordered = sorted(choice.frontier, key=lambda f: (f.gpu_hours, -f.worst_served_pct))
+    return model.OperatingPointView(
+        slo_served_minutes_pct=choice.slo.served_minutes_pct,
+        chosen=choice.point.describe(),
+        met=choice.met,
+        reason=choice.reason,
+        windows=len(choice.windows),
+        frontier=tuple(
+            model.FrontierPoint(
+                point=f.point.describe(),
+                worst_served_pct=f.worst_served_pct,
+                gpu_hours=f.gpu_hours,
+                efficient=f.point in efficient,
+                chosen=f.point == choice.point,
+            )
+            for f in ordered
+        ),
     )
 
 

@@ -65,8 +65,9 @@ svg text { font: 11px system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans
 svg .axis-label { font-size: 12px; fill: #1d2733; }
 svg .now { stroke: #1d2733; stroke-dasharray: 4 3; } svg .now-label { fill: #1d2733; }
 svg .break-even { stroke: #1d2733; stroke-dasharray: 6 4; stroke-width: 1.3; }
-svg .break-even-label { fill: #1d2733; font-weight: 600; paint-order: stroke;
-  stroke: #fff; stroke-width: 4px; stroke-linejoin: round; }
+svg .break-even-label, svg .slo-label, svg .chosen-label { fill: #1d2733; font-weight: 600;
+  paint-order: stroke; stroke: #fff; stroke-width: 4px; stroke-linejoin: round; }
+svg .slo { stroke: #1d2733; stroke-dasharray: 6 4; stroke-width: 1.3; }
 .explain { background: #f3f6fa; border-left: 3px solid var(--accent); padding: 8px 12px;
   margin: 8px 0; }
 footer { color: var(--muted); font-size: 12px; margin-top: 30px; }

@@ -251,8 +251,36 @@ def _workload(w: model.WorkloadReport) -> list[str]:
                         for p in s.policies
                     ],
                 ),
+                *_operating_point(s.operating_point),
             ]
         )
     if w.shadow is not None:
         out.extend(shadow.markdown(w.shadow))
     return out
+
+
+def _operating_point(v: model.OperatingPointView | None) -> list[str]:
+    """The choice and its frontier: the efficient points, cheapest first (as `prescale
+    simulate` prints them)."""
+    if v is None:
+        return []
+    return [
+        "",
+        f"Operating point for the SLO of {_r(v.slo_served_minutes_pct, Fmt.pct)} of minutes "
+        f"served: {text(v.chosen)} ({text(v.reason)}). Frontier on the warm-up's last "
+        f"{v.windows} validation window(s):",
+        "",
+        _table(
+            ["Operating point", "Minutes served (worst window)", "GPU-hours", "Chosen"],
+            [
+                [
+                    text(f.point),
+                    _r(f.worst_served_pct, Fmt.pct),
+                    _r(f.gpu_hours, Fmt.gpu_hours),
+                    "yes" if f.chosen else "",
+                ]
+                for f in v.frontier
+                if f.efficient
+            ],
+        ),
+    ]

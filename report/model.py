@@ -16,7 +16,7 @@ from forecaster import forecast
 from planner import lead_time, spec
 
 # Bump the major part when a field is renamed or removed, the minor part when one is added.
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 
 
 class CaveatKind(StrEnum):
@@ -187,6 +187,29 @@ class PolicyRow:
 
 
 @dataclass(frozen=True)
+class FrontierPoint:
+    """One operating point prescale replayed on its warm-up's validation windows."""
+
+    point: str  # planner.operating.OperatingPoint.describe(), e.g. "band 0.50 (P50..P90), ..."
+    worst_served_pct: float  # minutes served on the worst window
+    gpu_hours: float  # over all the windows
+    efficient: bool  # no cheaper point served as much (the frontier line)
+    chosen: bool
+
+
+@dataclass(frozen=True)
+class OperatingPointView:
+    """How prescale's operating point was chosen for the SLO, and the frontier it saw."""
+
+    slo_served_minutes_pct: float
+    chosen: str
+    met: bool  # the chosen point met the SLO plus margin on every window
+    reason: str
+    windows: int  # validation windows replayed
+    frontier: tuple[FrontierPoint, ...]  # every point replayed, cheapest first
+
+
+@dataclass(frozen=True)
 class Simulation:
     replay_start: datetime
     replay_days: float
@@ -195,6 +218,7 @@ class Simulation:
     forecast_model: str | None  # prescale's forecast model in the replay
     forecast_refits: int  # forecasts prescale made during the replay, the first from the warm-up
     policies: tuple[PolicyRow, ...]
+    operating_point: OperatingPointView | None = None  # None: the spec's quantile as it stands
 
 
 @dataclass(frozen=True)

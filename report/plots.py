@@ -1,8 +1,10 @@
 """Shell: the report's plots as hand-written inline SVG (no fonts, scripts or files to fetch).
 
-Three charts: history and forecast (P50 line, P90-P99 band), needed vs planned replicas stacked
-by capacity type, and the reservation duration curve against the break-even line. Colours per
-capacity type come from `COLOURS` and match the HTML tables.
+Three charts per workload: history and forecast (P50 line, P90-P99 band), needed vs planned
+replicas stacked by capacity type, and the reservation duration curve against the break-even
+line; with a what-if replay a fourth, the operating-point frontier (served % against
+GPU-hours, the chosen point marked). Colours per capacity type come from `COLOURS` and match
+the HTML tables.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ FORECAST_COLOUR = "#1f4e79"
 BAND_COLOUR = "#9ecae1"
 NEEDED_COLOUR = "#111111"
 BELOW_BREAK_EVEN_COLOUR = "#c9ccd1"
+CHOSEN_COLOUR = "#e4572e"
 
 
 @dataclass(frozen=True)
@@ -300,4 +303,69 @@ def duration_chart(reservation: model.Reservation, title: str) -> str:
         title,
         "".join(body),
         {"reserved": str(reservation.reserved_replicas)},
+    )
+
+
+def _span_ticks(low: float, high: float, target: int = 5) -> list[float]:
+    """Round ticks covering [low, high] (steps as nice_ticks), for an axis not starting at 0."""
+    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
+        centre = low if math.isfinite(low) else 0.0
+        low, high = centre - 1.0, centre + 1.0
+    step = nice_ticks(high - low, target)[1]
+    first = math.floor(low / step + 1e-9) * step
+    count = math.ceil((high - first) / step - 1e-9)
+    return [first + i * step for i in range(count + 1)]
+
+
+def frontier_chart(view: model.OperatingPointView, title: str) -> str:
+    """Every operating point replayed (dots), the efficient ones joined cheapest first, the
+    chosen one marked, and the SLO as a dashed line: served % on the worst window (y) against
+    GPU-hours over the windows (x)."""
+    points = [p for p in view.frontier if math.isfinite(p.worst_served_pct)]
+    served = [p.worst_served_pct for p in points] + [view.slo_served_minutes_pct]
+    cost = [p.gpu_hours for p in points] or [0.0]
+    y_ticks = _span_ticks(min(served), min(100.0, max(served)))
+    x_ticks = _span_ticks(min(cost), max(cost))
+    frame = _Frame(x_ticks[0], x_ticks[-1], y_ticks[0], y_ticks[-1])
+    labels = [
+        f'<text class="tick" x="{frame.px(x):.1f}" y="{HEIGHT - MARGIN_BOTTOM + 16}" '
+        f'text-anchor="middle">{tick_label(x)}</text>'
+        for x in x_ticks
+    ]
+    # served % ticks read better with their unit than as bare numbers
+    body = [_axes(frame, y_ticks, "minutes served, worst window (%)", labels)]
+    body.append(
+        f'<text class="tick" x="{(MARGIN_LEFT + WIDTH - MARGIN_RIGHT) / 2:.0f}" '
+        f'y="{HEIGHT - 6}" text-anchor="middle">GPU-hours over the validation windows</text>'
+    )
+    y_slo = frame.py(view.slo_served_minutes_pct)
+    body.append(
+        f'<line class="slo" x1="{MARGIN_LEFT}" x2="{WIDTH - MARGIN_RIGHT}" '
+        f'y1="{y_slo:.1f}" y2="{y_slo:.1f}"/>'
+        f'<text class="slo-label" x="{WIDTH - MARGIN_RIGHT - 4}" y="{y_slo - 5:.1f}" '
+        f'text-anchor="end">SLO {view.slo_served_minutes_pct:g} %</text>'
+    )
+    line = [(frame.px(p.gpu_hours), frame.py(p.worst_served_pct)) for p in points if p.efficient]
+    if len(line) > 1:
+        body.append(
+            f'<polyline class="frontier" fill="none" stroke="{FORECAST_COLOUR}" '
+            f'stroke-width="1.6" points="{_polyline(line)}"/>'
+        )
+    for p in points:
+        x, y = frame.px(p.gpu_hours), frame.py(p.worst_served_pct)
+        css = "point" + (" efficient" if p.efficient else "") + (" chosen" if p.chosen else "")
+        colour = CHOSEN_COLOUR if p.chosen else FORECAST_COLOUR if p.efficient else HISTORY_COLOUR
+        radius = 6 if p.chosen else 3.5
+        body.append(
+            f'<circle class="{css}" cx="{x:.1f}" cy="{y:.1f}" r="{radius}" fill="{colour}">'
+            f"<title>{escape(p.point)}: {p.worst_served_pct:.2f} % served, "
+            f"{p.gpu_hours:,.1f} GPU-h</title></circle>"
+        )
+        if p.chosen:
+            body.append(f'<text class="chosen-label" x="{x + 9:.1f}" y="{y + 4:.1f}">chosen</text>')
+    return _svg(
+        "frontier",
+        title,
+        "".join(body),
+        {"points": str(len(points)), "chosen": view.chosen},
     )

@@ -356,5 +356,44 @@ def _simulation(s: model.Simulation, p: str) -> str:
         '<th class="num">Spot $</th><th class="num">On-demand $</th><th class="num">Total $</th>'
         '<th class="num">Scale events</th><th class="num">GPU-h / oracle</th></tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
-        "</div>"
+        "</div>" + _operating_point(s.operating_point, f"{p}.operating_point")
+    )
+
+
+def _operating_point(v: model.OperatingPointView | None, p: str) -> str:
+    """The frontier plot and the choice in words (the points' figures are in report.json and
+    the Markdown table)."""
+    if v is None:
+        return ""
+    chosen = next((i for i, f in enumerate(v.frontier) if f.chosen), None)
+    figures = ""
+    if chosen is not None:
+        q = f"{p}.frontier.{chosen}"
+        figures = (
+            ": it served "
+            + elements.number(v.frontier[chosen].worst_served_pct, Fmt.pct, f"{q}.worst_served_pct")
+            + " of minutes on the worst window for "
+            + elements.number(v.frontier[chosen].gpu_hours, Fmt.gpu_hours, f"{q}.gpu_hours")
+        )
+    legend = (
+        '<p class="legend">'
+        f'<span><span class="line" style="border-color:{plots.FORECAST_COLOUR}"></span>'
+        "frontier (no cheaper point serves as much)</span>"
+        f'<span><span class="swatch" style="background:{plots.HISTORY_COLOUR}"></span>'
+        "other points replayed</span>"
+        f'<span><span class="swatch" style="background:{plots.CHOSEN_COLOUR}"></span>'
+        "chosen</span></p>"
+    )
+    chart = plots.frontier_chart(v, "operating points: minutes served against GPU-hours")
+    return (
+        "<h4>Operating point for the SLO</h4><p>prescale replayed operating points (band, "
+        "level correction, scale-in hold) on the last "
+        + elements.number(v.windows, Fmt.integer, f"{p}.windows")
+        + " validation window(s) of its warm-up, walk-forward, for the SLO of "
+        + elements.number(v.slo_served_minutes_pct, Fmt.pct, f"{p}.slo_served_minutes_pct")
+        + f" of minutes served, and chose <b>{escape(v.chosen)}</b>{figures}. "
+        + escape(v.reason[:1].upper() + v.reason[1:])
+        + ".</p>"
+        + chart
+        + legend
     )

@@ -108,6 +108,23 @@ def run(
     )
 
 
+@dataclass(frozen=True)
+class Task:
+    """One workload's what-if run as plain frozen inputs, for `run_task`: what a process pool
+    (or, later, a distributed engine) ships to a worker."""
+
+    workload: spec.WorkloadSpec
+    trace: series.Trace
+    options: Options
+    selection: forecast.Selection | None = None
+
+
+def run_task(task: Task) -> results.SimulationResult:
+    """`run` on a task's inputs, with no progress callback: a worker of a pool. It depends on
+    its inputs alone (the seeds are in `options`), so a pool's results are the serial ones."""
+    return run(task.workload, task.trace, task.options, selection=task.selection)
+
+
 def forecast_resolution_s(trace: series.Trace) -> int:
     """The model resolution for a trace: the forecaster's default, or the trace's own interval
     when coarser (an hourly trace held per minute carries nothing finer than its hour, and a

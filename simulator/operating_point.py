@@ -22,7 +22,6 @@ pool or a distributed engine can run one workload per task.
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -221,14 +220,9 @@ def _slice(trace: series.Trace, start: int, stop: int) -> series.Trace:
 
 
 def frontier_rows(choice: Choice) -> list[tuple[str, float, float, bool]]:
-    """(point, worst served %, GPU-hours, chosen) per efficient grid point, cheapest first:
-    a point is left out when a cheaper one serves as much (the chosen one always stays)."""
-    ordered = sorted(choice.frontier, key=lambda f: (f.gpu_hours, -f.worst_served_pct))
-    rows = []
-    best = -math.inf
-    for f in ordered:
-        chosen = f.point == choice.point
-        if f.worst_served_pct > best or chosen:
-            rows.append((f.point.describe(), f.worst_served_pct, f.gpu_hours, chosen))
-        best = max(best, f.worst_served_pct)
-    return rows
+    """(point, worst served %, GPU-hours, chosen) per efficient grid point, cheapest first
+    (`results.frontier_rows`)."""
+    return [
+        (f.point.describe(), f.worst_served_pct, f.gpu_hours, chosen)
+        for f, chosen in results.frontier_rows(choice)
+    ]

@@ -123,6 +123,20 @@ class Choice:
     reason: str
 
 
+def frontier_rows(choice: Choice) -> list[tuple[Frontier, bool]]:
+    """(point, chosen) per efficient grid point, cheapest first: a point is left out when a
+    cheaper one serves as much on the worst window (the chosen one always stays)."""
+    ordered = sorted(choice.frontier, key=lambda f: (f.gpu_hours, -f.worst_served_pct))
+    rows = []
+    best = -math.inf
+    for f in ordered:
+        chosen = f.point == choice.point
+        if f.worst_served_pct > best or chosen:
+            rows.append((f, chosen))
+        best = max(best, f.worst_served_pct)
+    return rows
+
+
 @dataclass(frozen=True)
 class SimulationResult:
     """Every policy's replay of one workload over one replayed period."""

@@ -120,7 +120,7 @@ def test_writes_three_files_covering_every_workload(
         "report.json",
         "report.md",
     ]
-    assert document["schema_version"] == "1.3"
+    assert document["schema_version"] == "1.4"
     names = [jsondoc.resolve(document, f"workloads.{i}.name") for i in range(2)]
     assert names == ["chat-llama-8b", "vision-vit"]
     markdown = (report_dir / "report.md").read_text()
@@ -278,6 +278,9 @@ def test_browser_renders_plots_and_numbers_from_the_json(
     for kind in ("forecast", "replicas", "duration"):
         assert rendered_dom.count(f"plot plot-{kind}") == 2
     assert rendered_dom.count('<table class="simulation">') == 2
+    # each replay chose its operating point on the warm-up: the frontier is drawn, chosen marked
+    assert rendered_dom.count("plot plot-frontier") == 2
+    assert rendered_dom.count('class="point efficient chosen"') == 2
     found = [(m[1], m[2], m[3]) for m in TAGGED_NUMBER.findall(rendered_dom)]
     assert len(found) > 100
     for path, fmt, text in found:

@@ -169,6 +169,7 @@ def test_the_progress_bar_names_the_workload_when_several_replay() -> None:
         pytest.param(("--lead-time-p90", "2m"), "must be >= the median", id="p90-below-median"),
         pytest.param(("--name", "other"), "--name (other) is not a workload", id="unknown-name"),
         pytest.param(("--until", "someday"), "--until ('someday') is not a timestamp", id="until"),
+        pytest.param(("--jobs", "0"), "--jobs (0) must be at least 1", id="jobs"),
     ],
 )
 def test_bad_input_exits_2_naming_the_problem(
@@ -205,8 +206,9 @@ def write_two_workloads(path: Path) -> Path:
 class FleetRun:
     """Outputs of replaying both workloads together, twice, and each alone with --name."""
 
-    together: Path  # --json of the two-workload run
+    together: Path  # --json of the two-workload run (one process per workload, two jobs)
     again: Path  # the same run repeated
+    serial: Path  # the same run with --jobs 1 (one process, one workload after the other)
     table: str
     timeseries: Path
     alone: dict[str, Path]  # --json of each workload replayed alone
@@ -225,13 +227,15 @@ def fleet_run(files: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
         return out.getvalue()
 
     together, again, timeseries = root / "a.json", root / "b.json", root / "series.csv"
-    table = replay("--json", str(together), "--timeseries", str(timeseries))
-    replay("--json", str(again))
+    table = replay("--json", str(together), "--timeseries", str(timeseries), "--jobs", "2")
+    replay("--json", str(again), "--jobs", "2")
+    serial = root / "serial.json"
+    assert replay("--json", str(serial), "--jobs", "1") == table
     alone, alone_tables = {}, {}
     for name in ("chat-llama-8b", "chat-big"):
         alone[name] = root / f"{name}.json"
         alone_tables[name] = replay("--name", name, "--json", str(alone[name]))
-    return FleetRun(together, again, table, timeseries, alone, alone_tables)
+    return FleetRun(together, again, serial, table, timeseries, alone, alone_tables)
 
 
 def test_every_workload_replays_as_it_does_alone(fleet_run: FleetRun) -> None:
@@ -278,6 +282,12 @@ def test_the_fleet_sums_gpu_hours_and_cost_over_workloads(fleet_run: FleetRun) -
 
 def test_two_workloads_give_byte_identical_json_for_a_seed(fleet_run: FleetRun) -> None:
     assert fleet_run.together.read_bytes() == fleet_run.again.read_bytes()
+
+
+def test_workloads_replayed_in_parallel_processes_give_the_serial_json(
+    fleet_run: FleetRun,
+) -> None:
+    assert fleet_run.together.read_bytes() == fleet_run.serial.read_bytes()
 
 
 def test_the_table_shows_each_workload_the_fleet_and_the_pool_not_simulated(

@@ -10,13 +10,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from actuator import outputs, plausibility, workloads
+from actuator import outputs, plausibility, pool, workloads
 from actuator.commands import inputs
 from forecaster import forecast as fc
 from kernel import errors
 from planner import budget, fleet
 from report import content, html, jsondoc, markdown, model
-from simulator import lineup
+from simulator import lineup, results
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,13 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--seed", type=int, default=0, help="with --simulate: random seed")
     parser.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="with --simulate: workloads replayed in parallel processes (default: one per "
+        "core; 1 = serial)",
+    )
+    parser.add_argument(
         "--out", type=Path, default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})"
     )
     parser.set_defaults(run=run)
@@ -88,6 +95,7 @@ class Request:
     horizon_s: int
     replay_s: int | None  # None: no what-if replay
     seed: int
+    jobs: int | None = None  # replay processes (None: one per core)
 
 
 def request_of(args: argparse.Namespace) -> Request:
@@ -95,6 +103,9 @@ def request_of(args: argparse.Namespace) -> Request:
     horizon_s = inputs.duration_s("--horizon", args.horizon, problems)
     replay_s = inputs.duration_s("--replay", args.replay, problems) if args.simulate else None
     seed = inputs.seed(args.seed, problems)
+    wrong_jobs = pool.jobs_problem(args.jobs)
+    if wrong_jobs is not None:
+        problems.append(wrong_jobs)
     if problems:
         raise errors.InputError(problems)
     return Request(
@@ -103,6 +114,7 @@ def request_of(args: argparse.Namespace) -> Request:
         horizon_s=horizon_s,
         replay_s=replay_s,
         seed=seed,
+        jobs=args.jobs,
     )
 
 
@@ -124,11 +136,14 @@ def build(request: Request, *, now: datetime) -> model.Report:
     prediction = fc.forecast(history.values, horizon_s=request.horizon_s)
     sections = []
     # The same plans `prescale plan` prints: one forecast, pools within their budgets.
-    for planned in fleet.plan_all(specs, history, prediction):
-        simulation = None
-        if replay_s:
-            with errors.named(FLAGS):
-                simulation = lineup.run(planned.workload, history, options, selection=selection)
+    planned_all = fleet.plan_all(specs, history, prediction)
+    simulations: list[results.SimulationResult | None] = [None] * len(planned_all)
+    if replay_s:
+        tasks = [lineup.Task(p.workload, history, options, selection) for p in planned_all]
+        jobs = pool.default_jobs(len(tasks)) if request.jobs is None else request.jobs
+        with errors.named(FLAGS):
+            simulations = list(pool.run_all(lineup.run_task, tasks, jobs))
+    for planned, simulation in zip(planned_all, simulations, strict=True):
         sections.append(
             content.WorkloadInputs(
                 workload=planned.workload,

@@ -17,9 +17,10 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from actuator import outputs, workloads
+from actuator import outputs, pool, workloads
 from actuator.commands import inputs
 from actuator.commands import simulate_output as output
+from forecaster import forecast, series
 from kernel import errors
 from planner import spec
 from simulator import cold_start, lineup, results
@@ -115,6 +116,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--refit-every", default="6h", help="prescale's forecast refit interval (default 6h)"
     )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="workloads replayed in parallel processes (default: one per core; 1 = serial)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="write the JSON summary here")
     parser.add_argument(
         "--timeseries", type=Path, default=None, help="write per-minute series (CSV) here"
@@ -157,17 +164,23 @@ def run(args: argparse.Namespace) -> int:
             ProgressBar(sys.stderr).note("choosing the forecast model on the warm-up ...")
         with errors.named(FLAGS):
             selection = lineup.prescale_selection(loaded, options)
-    results = []
-    for number, workload in enumerate(chosen, start=1):
-        label = f"{workload.name} ({number}/{len(chosen)}) " if len(chosen) > 1 else ""
-        bar = ProgressBar(sys.stderr, label=label) if terminal else None
-        if bar is not None:
-            bar.note(f"{label}fitting the forecast on the warm-up ...")
-        with errors.named(FLAGS):
-            replayed = lineup.run(workload, loaded, options, selection=selection, progress=bar)
-        results.append(replayed)
-        if bar is not None:
-            bar.done()
+    jobs = pool.default_jobs(len(chosen)) if args.jobs is None else args.jobs
+    if jobs > 1 and len(chosen) > 1:
+        results = _replay_in_parallel(
+            chosen, loaded, options, selection, jobs=jobs, terminal=terminal
+        )
+    else:
+        results = []
+        for number, workload in enumerate(chosen, start=1):
+            label = f"{workload.name} ({number}/{len(chosen)}) " if len(chosen) > 1 else ""
+            bar = ProgressBar(sys.stderr, label=label) if terminal else None
+            if bar is not None:
+                bar.note(f"{label}fitting the forecast on the warm-up ...")
+            with errors.named(FLAGS):
+                replayed = lineup.run(workload, loaded, options, selection=selection, progress=bar)
+            results.append(replayed)
+            if bar is not None:
+                bar.done()
     source = history.label
     if len(chosen) == 1:
         print(output.as_table(results[0], source=source, column=loaded.column, mix=options.mix))
@@ -193,6 +206,31 @@ def run(args: argparse.Namespace) -> int:
     if args.timeseries is not None:
         write_timeseries(args.timeseries, results, several=len(chosen) > 1)
     return 0
+
+
+def _replay_in_parallel(
+    chosen: Sequence[spec.WorkloadSpec],
+    loaded: series.Trace,
+    options: lineup.Options,
+    selection: forecast.Selection | None,
+    *,
+    jobs: int,
+    terminal: bool,
+) -> list[results.SimulationResult]:
+    """Every workload's replay in `jobs` processes (actuator/pool.py): the serial results."""
+    tasks = [lineup.Task(w, loaded, options, selection) for w in chosen]
+    bar = ProgressBar(sys.stderr) if terminal else None
+
+    def done(count: int) -> None:
+        if bar is not None:
+            bar.note(f"replayed {count}/{len(tasks)} workloads in {jobs} processes ...")
+
+    done(0)
+    with errors.named(FLAGS):
+        replayed = pool.run_all(lineup.run_task, tasks, jobs, on_done=done)
+    if bar is not None:
+        bar.done()
+    return replayed
 
 
 def _options(args: argparse.Namespace) -> tuple[lineup.Options, list[str]]:
@@ -232,6 +270,9 @@ def _options(args: argparse.Namespace) -> tuple[lineup.Options, list[str]]:
             until = inputs.parse_time("--until", args.until)
         except errors.InputError as exc:
             problems.extend(exc.problems)
+    wrong_jobs = pool.jobs_problem(args.jobs)
+    if wrong_jobs is not None:
+        problems.append(wrong_jobs)
     options = lineup.Options(
         replay_s=replay_s,
         until=until,

@@ -108,7 +108,9 @@ def cost(**overrides: Any) -> model.Cost:
     return dataclasses.replace(value, **overrides)
 
 
-def simulation() -> model.Simulation:
+def simulation(
+    operating_point: model.OperatingPointView | None = None,
+) -> model.Simulation:
     def row(policy: str, served: float, gpu_h: float, usd: float) -> model.PolicyRow:
         return model.PolicyRow(
             policy=policy,
@@ -136,6 +138,29 @@ def simulation() -> model.Simulation:
             row("prescale", 99.8, 800.0, 2936.0),
             row("reactive", 97.1, 720.0, 2642.4),
             row("oracle", 100.0, 700.0, 2569.0),
+        ),
+        operating_point=operating_point,
+    )
+
+
+def chosen_point() -> model.OperatingPointView:
+    """Four points replayed, cheapest first: three on the frontier, one dominated (it costs
+    more than the chosen point and serves less), the chosen one the cheapest above 99.7 %."""
+
+    def point(name: str, served: float, gpu_h: float, efficient: bool) -> model.FrontierPoint:
+        return model.FrontierPoint(name, served, gpu_h, efficient, name == "band 0.50")
+
+    return model.OperatingPointView(
+        slo_served_minutes_pct=99.5,
+        chosen="band 0.50",
+        met=True,
+        reason="cheapest of 2/4 points replayed serving >= 99.7 % of minutes on each of 2 windows",
+        windows=2,
+        frontier=(
+            point("band 0.00", 99.1, 1210.0, True),
+            point("band 0.50", 99.82, 1302.5, True),
+            point("band 0.25 hold cooldown", 99.4, 1340.0, False),
+            point("band 1.00", 99.97, 1420.0, True),
         ),
     )
 

@@ -61,6 +61,7 @@ def test_three_plots_per_workload_and_one_table_each(full_report: model.Report) 
         assert page.count(f'class="plot plot-{kind}"') == 2
     assert page.count('<table class="cost">') == 2
     assert page.count('<table class="simulation">') == 1  # only the first simulated
+    assert 'class="plot plot-frontier"' not in page  # no operating point was chosen
 
 
 def test_capacity_colours_match_between_css_and_plots(full_report: model.Report) -> None:
@@ -110,3 +111,27 @@ def test_a_candidate_not_eligible_shows_why_instead_of_n_a() -> None:
     document = jsondoc.to_document(report)
     assert jsondoc.resolve(document, "workloads.0.accuracy.candidates.3.status") == "short_history"
     assert jsondoc.resolve(document, "workloads.0.accuracy.candidates.2.status") == "eligible"
+
+
+def test_a_chosen_operating_point_shows_its_frontier_plot() -> None:
+    simulated = build.workload(simulation=build.simulation(build.chosen_point()))
+    report = build.report(simulated, build.workload(name="vision-vit", kind="vision"))
+    page = html.render(report)
+    assert page.count('class="plot plot-frontier"') == 1
+    assert "Operating point for the SLO" in page and "<b>band 0.50</b>" in page
+    document = jsondoc.to_document(report)
+    found = {path: text for path, _, text in numbers_in_page.numbers(page)}
+    point = "workloads.0.simulation.operating_point"
+    assert found[f"{point}.frontier.1.worst_served_pct"] == "99.8 %"
+    assert found[f"{point}.slo_served_minutes_pct"] == "99.5 %"
+    for path, fmt, text in numbers_in_page.numbers(page):
+        assert text == units.render(jsondoc.resolve(document, path), units.Fmt(fmt)), path
+    rows = jsondoc.resolve(document, f"{point}.frontier")
+    assert isinstance(rows, list) and len(rows) == 4
+    assert rows[1] == {
+        "point": "band 0.50",
+        "worst_served_pct": 99.82,
+        "gpu_hours": 1302.5,
+        "efficient": True,
+        "chosen": True,
+    }

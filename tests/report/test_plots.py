@@ -74,3 +74,28 @@ def test_three_weeks_label_every_other_midnight() -> None:
 )
 def test_tick_labels(value: float, label: str) -> None:
     assert plots.tick_label(value) == label
+
+
+def test_frontier_marks_the_chosen_point_and_joins_the_efficient_ones() -> None:
+    view = build.chosen_point()
+    svg = plots.frontier_chart(view, "t")
+    assert svg.count("<circle ") == 4
+    assert svg.count('class="point efficient chosen"') == 1
+    assert svg.count('class="point"') == 1  # the dominated one, not on the line
+    (line,) = re.findall(r'class="frontier"[^>]*points="([^"]+)"', svg)
+    xs = [float(p.split(",")[0]) for p in line.split()]
+    assert len(xs) == 3 and xs == sorted(xs)  # cheapest first, left to right
+    assert 'data-chosen="band 0.50"' in svg and "SLO 99.5 %" in svg
+    # more GPU-hours to the right, more served higher up (SVG y grows downwards)
+    (chosen,) = re.findall(r'class="point efficient chosen" cx="([\d.]+)" cy="([\d.]+)"', svg)
+    (cheapest,) = re.findall(r'class="point efficient" cx="([\d.]+)" cy="([\d.]+)"', svg)[:1]
+    assert float(chosen[0]) > float(cheapest[0]) and float(chosen[1]) < float(cheapest[1])
+
+
+def test_frontier_axes_cover_the_points_and_the_slo() -> None:
+    view = build.chosen_point()
+    svg = plots.frontier_chart(view, "t")
+    for cx, cy in re.findall(r'<circle [^>]*cx="([\d.]+)" cy="([\d.]+)"', svg):
+        assert plots.MARGIN_LEFT <= float(cx) <= plots.WIDTH - plots.MARGIN_RIGHT
+        assert plots.MARGIN_TOP <= float(cy) <= plots.HEIGHT - plots.MARGIN_BOTTOM
+    assert plots._span_ticks(99.1, 99.97) == pytest.approx([99.0, 99.2, 99.4, 99.6, 99.8, 100.0])
