@@ -92,6 +92,11 @@ class Metrics:
             "prescale_source_up", "1 when the demand source answered this tick", w, registry=r
         )
         self.leader = prom.Gauge("prescale_leader", "1 when this replica writes", registry=r)
+        self.started = prom.Gauge(
+            "prescale_started",
+            "1 once the store answered and the daemon's state was restored from it",
+            registry=r,
+        )
         self.store_pending = prom.Gauge(
             "prescale_store_pending",
             "Decisions and states waiting in memory for a store that did not answer",
@@ -212,7 +217,7 @@ class Views:
     plan: Callable[[str | None], dict[str, Any] | None]  # workload (None: all) -> JSON
     decisions: Callable[[str | None, int], list[dict[str, Any]]]
     report_html: Callable[[], str]
-    ready: Callable[[], bool]
+    not_ready: Callable[[], str | None]  # why this replica should get no traffic; None: ready
     api_token_file: Path | None
 
 
@@ -251,10 +256,10 @@ class _Handler(server.BaseHTTPRequestHandler):
         elif path == "/healthz":
             self._send(HTTPStatus.OK, b"ok\n", "text/plain")
         elif path == "/readyz":
-            ready = self.views.ready()
+            problem = self.views.not_ready()
             self._send(
-                HTTPStatus.OK if ready else HTTPStatus.SERVICE_UNAVAILABLE,
-                b"ok\n" if ready else b"no recent tick\n",
+                HTTPStatus.OK if problem is None else HTTPStatus.SERVICE_UNAVAILABLE,
+                b"ok\n" if problem is None else problem.encode() + b"\n",
                 "text/plain",
             )
         elif path.startswith(("/api/", "/report")):
