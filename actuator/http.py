@@ -73,6 +73,12 @@ class Metrics:
             ["workload", "reason", "outcome"],
             registry=r,
         )
+        self.refits_skipped = prom.Counter(
+            "prescale_refits_skipped",
+            "Refits not made (the plan in force stayed), by reason",
+            ["workload", "reason"],
+            registry=r,
+        )
         self.mae = prom.Gauge(
             "prescale_forecast_mae", "MAE of P50 per horizon", ["workload", "horizon"], registry=r
         )
@@ -177,6 +183,8 @@ class Metrics:
                 self.refit_age.labels(name).set((report.at - w.refit_at).total_seconds())
             self.source_up.labels(name).set(1 if w.source_up else 0)
             self._observe_point(w)
+            if w.refit_skipped is not None:
+                self.refits_skipped.labels(name, w.refit_skipped).inc()
             score = scores.get(name)
             if score is not None:
                 self.shadow_minutes.labels(name).set(score.minutes)

@@ -125,7 +125,6 @@ class Service:
         self._lock = threading.Lock()
         self._stopped = threading.Event()
         self.shadow = shadow.Shadow(settings.schedule.shadow_window_s)
-        self._restore_shadow()
         self.metrics = http.Metrics()
         self._scheduler = BackgroundScheduler(timezone=dt.UTC)
         self.server = http.Server(
@@ -182,6 +181,7 @@ class Service:
                 )
                 return False
             self._core, self._db = core, db
+            self._restore_shadow(db)
             self.start_problem = None
             self.metrics.started.set(1)
         log.info("store answered after %d failed attempt(s): state restored", self.start_failures)
@@ -245,15 +245,17 @@ class Service:
         self._observe(report)
         return report
 
-    def _restore_shadow(self) -> None:
+    def _restore_shadow(self, db: store.Store) -> None:
         """The shadow score's window as stored: a restart carries the week on."""
         since = self._clock.now() - dt.timedelta(seconds=self.settings.schedule.shadow_window_s)
         try:
-            self.shadow.restore(self._db.shadow_hours(since))
+            self.shadow.restore(db.shadow_hours(since))
         except store.StoreUnavailableError as exc:
             log.warning("shadow score not restored, it starts empty: %s", exc)
 
     def _observe(self, report: daemon.TickReport) -> None:
+        if self._db is None:
+            return  # no tick runs before the start: unreachable, for the type checker
         specs = {w.name: w.spec for w in self.settings.workloads}
         for w in report.workloads:
             self.shadow.add(specs[w.workload], report.at.timestamp(), w)
@@ -265,8 +267,6 @@ class Service:
             # whole, so nothing is counted twice)
             log.warning("shadow score not stored: %s", exc)
         self.metrics.observe(report, {n: self.shadow.score(n) for n in specs})
-        if self._db is None:
-            return
         try:
             for name in specs:
                 self.metrics.observe_errors(self._db.latest_forecast_errors(name))

@@ -70,7 +70,7 @@ def before_the_outage(rig: fault_rig.Rig) -> dict[str, int]:
 
 
 def started_through_an_outage(
-    rig: fault_rig.Rig, url: str, down: Callable[[], None], up: Callable[[], None]
+    rig: fault_rig.Rig, url: str, down: Callable[[], object], up: Callable[[], object]
 ) -> None:
     """The service, on a manual clock and driven by hand, starting while the store is down."""
     before = before_the_outage(rig)
