@@ -57,7 +57,7 @@ run() {
     --tmpfs /tmp --volume "$PWD/deploy/base/config.yaml:/etc/prescale/config.yaml:ro" "$@"
 }
 run --entrypoint id "$IMAGE" | tee "$work/id"
-grep -q '^uid=65532 gid=65532' "$work/id"
+grep -q '^uid=65532(65532) gid=65532(65532)' "$work/id"
 run "$IMAGE" --help >"$work/help"
 grep -q 'check-config' "$work/help"
 say "prescale --help: $(wc -l <"$work/help") lines"
