@@ -275,10 +275,12 @@ class Service:
             log.warning("forecast errors not read: %s", exc)
 
     def start(self) -> None:
-        """Serve at once; the jobs start once the store has answered (see the module)."""
+        """Serve at once; the jobs start once the store has answered (see the module). The
+        first attempt runs on the scheduler too: a store that hangs (packets dropped, not
+        refused) must not hold up the start nor the SIGTERM handler."""
         self.server.start()
         self._scheduler.start()
-        self._start_or_retry()
+        self._scheduler.add_job(self._start_or_retry, "date", run_date=dt.datetime.now(dt.UTC))
 
     def _schedule_jobs(self) -> None:
         s = self.settings.schedule
