@@ -5,7 +5,10 @@
 # directory alone (no index, no compiler) and drops pip, setuptools and wheel. tests/test_dockerfile.py
 # checks these claims statically and builds the wheel from exactly the files copied below.
 
-FROM python:3.11-slim AS build
+# The base: Python 3.11 with pip on PATH. BASE can name a local image instead (bench/image.sh
+# builds one from Debian's packages where no registry of images is reachable).
+ARG BASE=python:3.11-slim
+FROM ${BASE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 COPY pyproject.toml README.md ./
@@ -19,7 +22,7 @@ COPY migrations ./migrations
 # The postgres extra brings the PostgreSQL driver (deploy/overlays/postgres).
 RUN pip wheel --wheel-dir /wheels '.[postgres]'
 
-FROM python:3.11-slim
+FROM ${BASE}
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 HOME=/tmp
 # The wheels are bind-mounted from the build stage, so no layer of the image keeps them.

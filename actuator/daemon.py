@@ -55,7 +55,7 @@ Floors = tick.Floors
 DemandSource = refits.DemandSource
 
 # The reason recorded when a tick could not read its source and kept the last targets.
-SOURCE_UNAVAILABLE = "source_unavailable"
+SOURCE_UNAVAILABLE = refits.SOURCE_UNAVAILABLE
 # The reason recorded when the source answered with no value for the last minute (no series, or
 # NaN): as little known as in an outage, so the last targets stay the same way.
 DEMAND_MISSING = "demand_missing"
@@ -64,6 +64,9 @@ DEMAND_MISSING = "demand_missing"
 # last targets stay until the clock passes that tick again.
 CLOCK_BEHIND = "clock_behind"
 HOLD_REASONS = frozenset({SOURCE_UNAVAILABLE, DEMAND_MISSING, CLOCK_BEHIND})
+# Why a refit was not made (see refits.py): stored as a skipped refit, counted on /metrics.
+HISTORY_PARTIAL = refits.HISTORY_PARTIAL
+HISTORY_MISSING = refits.HISTORY_MISSING
 
 
 class Outcome(StrEnum):
@@ -154,6 +157,7 @@ class WorkloadTick:
     point_chosen: bool = False
     level_factor: float = 1.0
     replica_cap: int | None = None  # the pool budget's cap on this workload now; None: none
+    refit_skipped: str | None = None  # why this tick's due refit was not made
 
 
 @dataclass(frozen=True)
@@ -373,6 +377,7 @@ class Daemon:
         )
         changed = self._changes(workload, live, decisions, now, evidence)
         p50, p90 = self._forecast_now(workload, live, now)
+        skipped, live.skipped_now = live.skipped_now, None
         log.info(
             "workload=%s floor=%s demand=%s targets=%s reasons=%s outcomes=%s",
             workload.name,
@@ -399,6 +404,7 @@ class Daemon:
                 point_chosen=live.choice is not None,
                 level_factor=live.factor,
                 replica_cap=None if live.caps is None else live.caps.at(now),
+                refit_skipped=skipped,
             ),
             changed,
             new_state,

@@ -73,6 +73,12 @@ class Metrics:
             ["workload", "reason", "outcome"],
             registry=r,
         )
+        self.refits_skipped = prom.Counter(
+            "prescale_refits_skipped",
+            "Refits not made (the plan in force stayed), by reason",
+            ["workload", "reason"],
+            registry=r,
+        )
         self.mae = prom.Gauge(
             "prescale_forecast_mae", "MAE of P50 per horizon", ["workload", "horizon"], registry=r
         )
@@ -92,6 +98,11 @@ class Metrics:
             "prescale_source_up", "1 when the demand source answered this tick", w, registry=r
         )
         self.leader = prom.Gauge("prescale_leader", "1 when this replica writes", registry=r)
+        self.started = prom.Gauge(
+            "prescale_started",
+            "1 once the store answered and the daemon's state was restored from it",
+            registry=r,
+        )
         self.store_pending = prom.Gauge(
             "prescale_store_pending",
             "Decisions and states waiting in memory for a store that did not answer",
@@ -172,6 +183,8 @@ class Metrics:
                 self.refit_age.labels(name).set((report.at - w.refit_at).total_seconds())
             self.source_up.labels(name).set(1 if w.source_up else 0)
             self._observe_point(w)
+            if w.refit_skipped is not None:
+                self.refits_skipped.labels(name, w.refit_skipped).inc()
             score = scores.get(name)
             if score is not None:
                 self.shadow_minutes.labels(name).set(score.minutes)
@@ -212,7 +225,7 @@ class Views:
     plan: Callable[[str | None], dict[str, Any] | None]  # workload (None: all) -> JSON
     decisions: Callable[[str | None, int], list[dict[str, Any]]]
     report_html: Callable[[], str]
-    ready: Callable[[], bool]
+    not_ready: Callable[[], str | None]  # why this replica should get no traffic; None: ready
     api_token_file: Path | None
 
 
@@ -251,10 +264,10 @@ class _Handler(server.BaseHTTPRequestHandler):
         elif path == "/healthz":
             self._send(HTTPStatus.OK, b"ok\n", "text/plain")
         elif path == "/readyz":
-            ready = self.views.ready()
+            problem = self.views.not_ready()
             self._send(
-                HTTPStatus.OK if ready else HTTPStatus.SERVICE_UNAVAILABLE,
-                b"ok\n" if ready else b"no recent tick\n",
+                HTTPStatus.OK if problem is None else HTTPStatus.SERVICE_UNAVAILABLE,
+                b"ok\n" if problem is None else problem.encode() + b"\n",
                 "text/plain",
             )
         elif path.startswith(("/api/", "/report")):

@@ -593,7 +593,7 @@ def load_trace(
     first, last = since + shift, until + shift - pd.Timedelta(seconds=step_s)
     main = fetch_range(source.connection, queries.main, first, last, step_s)
     if main.partial and strict:
-        raise errors.SourceUnavailableError(
+        raise errors.PartialHistoryError(
             f"history from {source.describe()} is partial ({'; '.join(main.warnings)}); "
             "the plan in force stays until a complete range can be read"
         )

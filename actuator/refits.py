@@ -36,6 +36,13 @@ log = logging.getLogger(__name__)
 ERROR_HORIZONS_S = (3600, 6 * 3600, 86400)
 # A stored forecast keeps only the next day: enough to score every horizon above.
 STORED_FORECAST_S = 86400
+# The reason recorded when a source could not be read (a tick holds on it; a refit is skipped).
+SOURCE_UNAVAILABLE = "source_unavailable"
+# Why a refit was not made besides an outage (the plan in force stays; stored as a skipped
+# refit, counted on /metrics): the source answered for part of the range only, or with no
+# history at all (no series yet, every value missing).
+HISTORY_PARTIAL = "history_partial"
+HISTORY_MISSING = "history_missing"
 # The level correction the simulator's prescale policy applies between refits (its defaults),
 # so a chosen point with level correction runs here as it was replayed.
 LEVEL_CORRECTION = level.LevelCorrection()
@@ -93,6 +100,8 @@ class Live:
     level_at: dt.datetime | None = None
     # the pool budget's replica cap per minute (None: not pooled); on the same grid as floors
     caps: tick.Floors | None = None
+    skipped_now: str | None = None  # the reason of a refit skipped since the last tick
+    skipping: str | None = None  # the reason of the skips since the last refit made
 
 
 @dataclass(frozen=True)
@@ -276,6 +285,21 @@ class Refits:
                 short.worst_wanted,
             )
 
+    def _skip(self, workload: config.Workload, now: dt.datetime, reason: str, detail: str) -> None:
+        """The plan in force stays. The first skip of a run with one reason is stored (a long
+        outage retried every tick adds one row, not one a minute); each is counted."""
+        log.warning(
+            "workload=%s refit skipped (%s), the plan in force stays: %s",
+            workload.name,
+            reason,
+            detail,
+        )
+        live = self._live[workload.name]
+        live.skipped_now = reason
+        if live.skipping != reason:
+            self._db.record_skipped_refit(store.SkippedRefit(workload.name, now, reason, detail))
+            live.skipping = reason
+
     def _fit(
         self, workload: config.Workload, now: dt.datetime, *, horizon_s: int | None = None
     ) -> Fitted | None:
@@ -286,12 +310,20 @@ class Refits:
         since = now - dt.timedelta(seconds=s.history_s)
         try:
             history = self._sources[workload.name].history(since, now)
+        except errors.PartialHistoryError as exc:
+            self._skip(workload, now, HISTORY_PARTIAL, str(exc))
+            return None
         except errors.SourceUnavailableError as exc:
-            log.warning("workload=%s refit skipped, source unavailable: %s", workload.name, exc)
+            self._skip(workload, now, SOURCE_UNAVAILABLE, str(exc))
+            return None
+        except errors.InputError as exc:
+            # the query matches no series (yet): this workload waits, the others still tick
+            self._skip(workload, now, HISTORY_MISSING, str(exc))
             return None
         if history.values.notna().sum() == 0:
-            log.warning("workload=%s refit skipped: no history before %s", workload.name, now)
+            self._skip(workload, now, HISTORY_MISSING, f"no history before {now}")
             return None
+        live.skipping = None
         history = from_first_value(history)
         if (
             live.selection is None

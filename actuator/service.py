@@ -8,12 +8,19 @@ then stepped, in the simulator's order), the refit safety net (every `schedule.r
 re-selection (daily), cold-start learning and retention. All jobs take one lock: they share
 the daemon's memory. SIGTERM (and SIGINT) stop the scheduler after the running job finishes,
 release the Lease and exit 0.
+
+The store may not answer when the process starts (PostgreSQL restarting, the SQLite volume not
+mounted yet). The process starts anyway: the HTTP server answers /healthz, /readyz says why it
+is not ready, and the store is tried again with a backoff (1 s doubling to 60 s). Until the
+store has answered and every workload's state is restored from it, there is no daemon and so
+no tick, no Lease and no write: a floor is never decided from a state that was not read.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import html as html_text
 import logging
 import math
 import signal
@@ -40,6 +47,11 @@ from report import content, html, model
 from simulator import operating_point
 
 log = logging.getLogger(__name__)
+
+# The first retry of a start whose store did not answer, doubling up to the cap: a store back in
+# seconds is met at once, one down for long is asked once a minute.
+START_RETRY_FIRST_S = 1.0
+START_RETRY_MAX_S = 60.0
 
 # Plan minutes shown ahead on /api/v1/plan: two hours covers any lead time worth planning for.
 PLAN_AHEAD_MINUTES = 120
@@ -75,20 +87,44 @@ def cluster_parts(settings: config.Config) -> dict[str, Any]:
     return parts
 
 
+def restorer(settings: config.Config) -> Callable[[], tuple[daemon.Daemon, store.Store]]:
+    """The store, migrated, and the daemon restored from it: made again on each call, so a call
+    that meets a store down (SourceUnavailableError) can be repeated. The sources and cluster
+    parts are built once, now: their mistakes are the user's and stop the start."""
+    demand_sources = sources(settings)
+    parts = cluster_parts(settings)
+
+    def restore() -> tuple[daemon.Daemon, store.Store]:
+        db = store.Store.connect(settings.store_url)
+        return daemon.Daemon(settings, db, demand_sources, **parts), db
+
+    return restore
+
+
+def start_retry_s(failures: int) -> float:
+    """Seconds before the next start attempt after `failures` failed ones."""
+    return min(START_RETRY_MAX_S, START_RETRY_FIRST_S * 2.0 ** max(0, failures - 1))
+
+
 class Service:
     """A running daemon: jobs on a scheduler, the HTTP server, the stop on SIGTERM."""
 
     def __init__(
-        self, settings: config.Config, core: daemon.Daemon, db: store.Store, now: clock.Clock
+        self,
+        settings: config.Config,
+        restore: Callable[[], tuple[daemon.Daemon, store.Store]],
+        now: clock.Clock,
     ) -> None:
         self.settings = settings
-        self.core = core
-        self._db = db
+        self._restore = restore
+        self._core: daemon.Daemon | None = None
+        self._db: store.Store | None = None
+        self.start_failures = 0
+        self.start_problem: str | None = "starting: the store has not been read yet"
         self._clock = now
         self._lock = threading.Lock()
         self._stopped = threading.Event()
         self.shadow = shadow.Shadow(settings.schedule.shadow_window_s)
-        self._restore_shadow()
         self.metrics = http.Metrics()
         self._scheduler = BackgroundScheduler(timezone=dt.UTC)
         self.server = http.Server(
@@ -99,10 +135,70 @@ class Service:
                 plan=self.plan_json,
                 decisions=self.decisions_json,
                 report_html=self.report_html,
-                ready=self.ready,
+                not_ready=self.not_ready,
                 api_token_file=settings.http.api_token_file,
             ),
         )
+
+    @classmethod
+    def of(
+        cls, settings: config.Config, core: daemon.Daemon, db: store.Store, now: clock.Clock
+    ) -> Service:
+        """A service on a daemon already restored from its store."""
+        made = cls(settings, lambda: (core, db), now)
+        made.try_start()
+        return made
+
+    @property
+    def core(self) -> daemon.Daemon:
+        if self._core is None:
+            raise RuntimeError(f"the daemon has not started: {self.start_problem}")
+        return self._core
+
+    # ----- start -----------------------------------------------------------------------
+
+    def try_start(self) -> bool:
+        """One attempt to reach the store and restore the daemon from it; True once started.
+        A store that does not answer leaves the service waiting (`start_problem` says why)."""
+        with self._lock:
+            if self._core is not None:
+                return True
+            try:
+                core, db = self._restore()
+            except errors.SourceUnavailableError as exc:
+                self.start_failures += 1
+                # one line: it is the body of /readyz (drivers' messages span several)
+                self.start_problem = " ".join(
+                    f"store unavailable after {self.start_failures} attempt(s), nothing is "
+                    f"written until it answers: {exc}".split()
+                )
+                self.metrics.started.set(0)
+                log.warning(
+                    "start waits for the store (attempt %d, next in %.0f s): %s",
+                    self.start_failures,
+                    start_retry_s(self.start_failures),
+                    exc,
+                )
+                return False
+            self._core, self._db = core, db
+            self._restore_shadow(db)
+            self.start_problem = None
+            self.metrics.started.set(1)
+        log.info("store answered after %d failed attempt(s): state restored", self.start_failures)
+        if self._scheduler.running:
+            self._schedule_jobs()
+        return True
+
+    def _start_or_retry(self) -> None:
+        if not self.try_start() and not self._stopped.is_set():
+            self._scheduler.add_job(
+                self._start_or_retry,
+                "date",
+                # no fixed id: the fired job is removed after it was handed to a thread, which
+                # could remove a successor that reused its id
+                run_date=dt.datetime.now(dt.UTC)
+                + dt.timedelta(seconds=start_retry_s(self.start_failures)),
+            )
 
     # ----- jobs ------------------------------------------------------------------------
 
@@ -149,15 +245,17 @@ class Service:
         self._observe(report)
         return report
 
-    def _restore_shadow(self) -> None:
+    def _restore_shadow(self, db: store.Store) -> None:
         """The shadow score's window as stored: a restart carries the week on."""
         since = self._clock.now() - dt.timedelta(seconds=self.settings.schedule.shadow_window_s)
         try:
-            self.shadow.restore(self._db.shadow_hours(since))
+            self.shadow.restore(db.shadow_hours(since))
         except store.StoreUnavailableError as exc:
             log.warning("shadow score not restored, it starts empty: %s", exc)
 
     def _observe(self, report: daemon.TickReport) -> None:
+        if self._db is None:
+            return  # no tick runs before the start: unreachable, for the type checker
         specs = {w.name: w.spec for w in self.settings.workloads}
         for w in report.workloads:
             self.shadow.add(specs[w.workload], report.at.timestamp(), w)
@@ -177,6 +275,14 @@ class Service:
             log.warning("forecast errors not read: %s", exc)
 
     def start(self) -> None:
+        """Serve at once; the jobs start once the store has answered (see the module). The
+        first attempt runs on the scheduler too: a store that hangs (packets dropped, not
+        refused) must not hold up the start nor the SIGTERM handler."""
+        self.server.start()
+        self._scheduler.start()
+        self._scheduler.add_job(self._start_or_retry, "date", run_date=dt.datetime.now(dt.UTC))
+
+    def _schedule_jobs(self) -> None:
         s = self.settings.schedule
         jobs: tuple[tuple[str, Callable[[dt.datetime], Any], int], ...] = (
             ("tick", self.tick, s.tick_s),
@@ -213,8 +319,6 @@ class Service:
             )
         if self.settings.leader_election.enabled:
             self.core.renew_lease_now()  # so the first tick already knows who writes
-        self.server.start()
-        self._scheduler.start()
         log.info(
             "prescale running: mode=%s port=%d workloads=%d",
             self.settings.mode.value,
@@ -236,26 +340,38 @@ class Service:
     def stop(self) -> None:
         """Finish the running job, stop scheduling, release the Lease, close the server."""
         log.info("stopping: finishing the running job, releasing the lease")
-        self._scheduler.shutdown(wait=True)
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=True)
         with self._lock:
-            self.core.release()
+            if self._core is not None:
+                self._core.release()
         self.server.close()
 
     # ----- read views ------------------------------------------------------------------
 
-    def ready(self) -> bool:
-        report = self.core.last_report
+    def not_ready(self) -> str | None:
+        """Why this replica should not get traffic, or None when it should."""
+        if self._core is None:
+            return self.start_problem
+        report = self._core.last_report
         if report is None:
-            return False
+            return "no tick yet"
         age_s = (self._clock.now() - report.at).total_seconds()
-        return age_s <= http.STALE_TICKS * self.settings.schedule.tick_s
+        if age_s > http.STALE_TICKS * self.settings.schedule.tick_s:
+            return f"no tick for {age_s:.0f} s"
+        return None
 
     def plan_json(self, workload: str | None) -> dict[str, Any] | None:
-        report = self.core.last_report
-        ticks = {w.workload: w for w in report.workloads} if report else {}
         names = [w.name for w in self.settings.workloads]
         if workload is not None and workload not in names:
             return None
+        if self._core is None:
+            # no target before the state is restored: a reader (KEDA) finds no value and
+            # keeps its own fallback rather than a number made up here
+            waiting = {"starting": self.start_problem}
+            return waiting if workload else {"at": None, **waiting, "workloads": {}}
+        report = self._core.last_report
+        ticks = {w.workload: w for w in report.workloads} if report else {}
         bodies = {}
         for name in [workload] if workload else names:
             floors, reserved = self.core.plan_view(name)
@@ -316,10 +432,15 @@ class Service:
         return body
 
     def decisions_json(self, workload: str | None, limit: int) -> list[dict[str, Any]]:
+        if self._db is None:
+            return []
         rows = self._db.latest_decisions(limit, workload)
         return [{**dataclasses.asdict(r), "decided_at": r.decided_at.isoformat()} for r in rows]
 
     def report_html(self) -> str:
+        if self._core is None:
+            problem = html_text.escape(self.start_problem or "")
+            return f"<!doctype html><p>Starting: {problem}</p>"
         with self._lock:
             inputs = self.core.report_inputs(self._clock.now())
         if not inputs:

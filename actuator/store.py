@@ -130,6 +130,26 @@ FORECAST_ERRORS = sa.Table(
     sa.Column("mae", sa.Float(), nullable=False),
     sa.Column("p90_coverage", sa.Float(), nullable=False),
 )
+SKIPPED_REFITS = sa.Table(
+    "skipped_refits",
+    _METADATA,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("workload", sa.String(253), nullable=False),
+    sa.Column("skipped_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("reason", sa.String(64), nullable=False),
+    sa.Column("detail", sa.Text(), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class SkippedRefit:
+    """A refit not made: the plan in force stayed. `reason` as the daemon names it
+    (`history_partial`, `history_missing`, `source_unavailable`), `detail` the source's words."""
+
+    workload: str
+    skipped_at: dt.datetime
+    reason: str
+    detail: str
 
 
 @dataclass(frozen=True)
@@ -236,6 +256,7 @@ class Pruned:
     forecast_errors: int
     operating_points: int = 0
     shadow_hours: int = 0
+    skipped_refits: int = 0
 
 
 def alembic_config(url: str) -> Config:
@@ -412,6 +433,32 @@ class Store:
         with self._session(write=False) as conn:
             rows = conn.execute(query.limit(limit)).mappings().all()
         return [_decision(row) for row in rows]
+
+    def record_skipped_refit(self, skipped: SkippedRefit) -> None:
+        at = _require_aware("skipped_at", skipped.skipped_at)
+        with self._session(write=True) as conn:
+            conn.execute(
+                SKIPPED_REFITS.insert().values(
+                    workload=skipped.workload,
+                    skipped_at=at,
+                    reason=skipped.reason,
+                    detail=skipped.detail,
+                )
+            )
+
+    def skipped_refits(self, workload: str, since: dt.datetime) -> list[SkippedRefit]:
+        since = _require_aware("since", since)
+        query = (
+            sa.select(SKIPPED_REFITS)
+            .where(SKIPPED_REFITS.c.workload == workload, SKIPPED_REFITS.c.skipped_at >= since)
+            .order_by(SKIPPED_REFITS.c.skipped_at, SKIPPED_REFITS.c.id)
+        )
+        with self._session(write=False) as conn:
+            rows = conn.execute(query).mappings().all()
+        return [
+            SkippedRefit(r["workload"], utc(r["skipped_at"]), r["reason"], r["detail"])
+            for r in rows
+        ]
 
     def record_cold_start(self, workload: str, ready_at: dt.datetime, lead_time_s: float) -> None:
         ready_at = _require_aware("ready_at", ready_at)
@@ -671,6 +718,10 @@ class Store:
                 if shadow_s is None
                 else conn.execute(
                     SHADOW_HOURS.delete().where(SHADOW_HOURS.c.hour_at < before(shadow_s))
+                ).rowcount,
+                # a skipped refit explains the decisions of its time: kept as long as they are
+                skipped_refits=conn.execute(
+                    SKIPPED_REFITS.delete().where(SKIPPED_REFITS.c.skipped_at < before(decisions_s))
                 ).rowcount,
             )
         return counts

@@ -72,5 +72,10 @@ class SourceUnavailableError(PrescaleError):
     """A metrics source could not be read this tick: skip the tick, keep the last targets."""
 
 
+class PartialHistoryError(SourceUnavailableError):
+    """The source answered for part of a history range only (its warnings, a failed chunk): no
+    plan is made from it; the plan in force stays."""
+
+
 class ActuationError(PrescaleError):
     """Applying a target failed: record it and retry with backoff."""

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from actuator import clock, config, daemon, service, store
+from actuator import clock, config, daemon, service
 from kernel import errors
 
 RUN_EPILOG = """examples:
@@ -110,9 +110,11 @@ def run(args: argparse.Namespace) -> int:
         for handler in logging.getLogger().handlers:
             handler.setFormatter(JsonLines())
     now: clock.Clock = parse_at(args.at) if args.at is not None else clock.SystemClock()
-    db = store.Store.connect(settings.store_url)
-    core = daemon.Daemon(settings, db, service.sources(settings), **service.cluster_parts(settings))
+    restore = service.restorer(settings)
     if args.once:
+        # one tick needs its store now: a store down fails this run (the next CronJob run
+        # tries again)
+        core, _ = restore()
         # a one-shot run contends for the Lease like any replica (and gives it back at once),
         # so two CronJob runs that overlap never both write
         core.renew_lease_now()
@@ -123,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
         for w in report.workloads:
             print(json.dumps(_tick_line(report, w), allow_nan=False))
         return 0
-    running = service.Service(settings, core, db, now)
+    running = service.Service(settings, restore, now)
     running.start()
     running.wait_for_stop()
     print("prescale: stopped", file=sys.stderr)

@@ -81,7 +81,7 @@ def test_the_spec_point_runs_until_a_choice_then_the_choice_survives_a_restart(
 
 def test_the_choice_is_exported_on_metrics_and_the_plan(tmp_path: Path) -> None:
     core, db = b.build(_config(tmp_path))
-    served = service.Service(core.settings, core, db, clock.ManualClock(MORNING))
+    served = service.Service.of(core.settings, core, db, clock.ManualClock(MORNING))
     served.tick(MORNING)
     plan = served.plan_json("chat")
     assert plan is not None
@@ -117,7 +117,7 @@ def test_the_choice_is_exported_on_metrics_and_the_plan(tmp_path: Path) -> None:
 
 def test_the_reselection_job_chooses_outside_the_lock_so_ticks_go_on(tmp_path: Path) -> None:
     core, db = b.build(_config(tmp_path))
-    served = service.Service(core.settings, core, db, clock.ManualClock(MORNING))
+    served = service.Service.of(core.settings, core, db, clock.ManualClock(MORNING))
     served.tick(MORNING)  # the first plan, so that the tick below is a plain step
     assert core.choices_due(MORNING)
     choosing = threading.Thread(target=served.reselect, args=(MORNING,))

@@ -45,7 +45,7 @@ def running(tmp_path: Path) -> Iterator[tuple[service.Service, clock.ManualClock
     data["http"] = {"listen": "127.0.0.1", "port": 0, "api_token_file": str(token_file)}
     core, db = b.build(data)
     now = clock.ManualClock(NOON)
-    served = service.Service(core.settings, core, db, now)
+    served = service.Service.of(core.settings, core, db, now)
     served.server.start()
     try:
         yield served, now

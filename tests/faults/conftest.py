@@ -12,6 +12,7 @@ from pathlib import Path
 import fault_rig
 import kube_cluster
 import kube_proxy
+import postgres_server
 import prometheus_server
 import pytest
 import sqlalchemy as sa
@@ -127,3 +128,13 @@ def pg_rig(
 ) -> fault_rig.Rig:
     """One workload with an HPA, its store on PostgreSQL behind `pg_line`."""
     return rigs(1, store_url=pg_line[1])
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[postgres_server.Cluster]:
+    """A PostgreSQL cluster of this test's own, so that the test can stop and start it."""
+    cluster = postgres_server.create()
+    try:
+        yield cluster
+    finally:
+        cluster.remove()

@@ -32,6 +32,7 @@ import kube_proxy
 import kubernetes
 import numpy as np
 import prometheus_server
+import yaml
 
 from actuator import cluster, config, daemon, kube, kubeapi, prometheus_source, source, store
 from actuator.commands import inputs
@@ -114,6 +115,28 @@ def config_data(db_path: Path, namespace: str, workloads: Sequence[str]) -> dict
             for name in workloads
         ],
     }
+
+
+def process_config(rig: Rig, work: Path, token: str, port: int = 0) -> Path:
+    """The rig's config as a file for a real `prescale` process: the same store, Prometheus
+    (through the rig's proxy) and API server (through the kube proxy, with `token`)."""
+    data: dict[str, Any] = config_data(rig.db_path, rig.namespace, rig.workloads)
+    data["store"] = rig.settings.store_url
+    data["http"]["port"] = port
+    data["prometheus"] = {"url": rig.prom.url}
+    data["kubernetes"] = {"kubeconfig": str(rig.kube.kubeconfig(work / "kube.yaml", token))}
+    data["log_format"] = "json"
+    for workload in data["workloads"]:
+        name = workload["spec"]["name"]
+        workload["source"] = {
+            "query": f'sum(rate({METRIC}{{workload="{name}"}}[2m]))',
+            "unit": "requests_per_s",
+            "step": "1m",
+            "retries": 0,
+        }
+    path = work / "prescale.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
 
 
 def warm_store(prometheus_url: str, db_path: Path, workloads: Sequence[str]) -> None:
@@ -306,8 +329,11 @@ class Rig:
         rig.core = rig.new_daemon(leadership)
         return rig
 
-    def new_daemon(self, leadership: daemon.Leadership | None = None) -> daemon.Daemon:
-        """A daemon as after a restart: state from the store, the same parts."""
+    def new_daemon(
+        self, leadership: daemon.Leadership | None = None, db: store.Store | None = None
+    ) -> daemon.Daemon:
+        """A daemon as after a restart: state from the store (`db`, else the rig's), the same
+        parts."""
         targets = cluster.Targets(self.kube_client)
         sources: dict[str, daemon.DemandSource] = {
             name: prometheus_source.PrometheusSource(source_of(self.prom.url, name))
@@ -315,7 +341,7 @@ class Rig:
         }
         return daemon.Daemon(
             self.settings,
-            self.db,
+            db or self.db,
             sources,
             writer=targets,
             cold_start_reader=targets,

@@ -23,30 +23,11 @@ from typing import Any
 import fault_proxy
 import fault_rig
 import pytest
-import yaml
 
 NOW = fault_rig.NOW
 MINUTE = fault_rig.MINUTE
 # How long a test waits for a real process to reach the point where it is killed.
 REACH_TIMEOUT_S = 60.0
-
-
-def write_config(rig: fault_rig.Rig, work: Path, token: str) -> Path:
-    data: dict[str, Any] = fault_rig.config_data(rig.db_path, rig.namespace, rig.workloads)
-    data["prometheus"] = {"url": rig.prom.url}
-    data["kubernetes"] = {"kubeconfig": str(rig.kube.kubeconfig(work / "kube.yaml", token))}
-    data["log_format"] = "json"
-    for workload in data["workloads"]:
-        name = workload["spec"]["name"]
-        workload["source"] = {
-            "query": f'sum(rate({fault_rig.METRIC}{{workload="{name}"}}[2m]))',
-            "unit": "requests_per_s",
-            "step": "1m",
-            "retries": 0,
-        }
-    path = work / "prescale.yaml"
-    path.write_text(yaml.safe_dump(data), encoding="utf-8")
-    return path
 
 
 def prescale_once(config_path: Path, at: str) -> subprocess.Popen[str]:
@@ -124,7 +105,7 @@ CASES = [
 def test_sigkill_mid_tick_then_a_restart_loses_nothing_and_sets_the_same_targets(
     rig: fault_rig.Rig, tmp_path: Path, control_plane: Any, case: Case
 ) -> None:
-    config_path = write_config(rig, tmp_path, control_plane.admin_token)
+    config_path = fault_rig.process_config(rig, tmp_path, control_plane.admin_token)
     # the tick before, in this process, on the same store and cluster (a process start is slow)
     first = fault_rig.targets(rig.tick(NOW + MINUTE))
     floor = rig.floor()

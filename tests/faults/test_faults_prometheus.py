@@ -17,7 +17,7 @@ import fault_proxy
 import fault_rig
 import pytest
 
-from actuator import daemon
+from actuator import daemon, http
 
 F = fault_proxy.Fault
 NOW = fault_rig.NOW
@@ -90,22 +90,33 @@ def test_a_partial_history_is_not_refitted_on_and_the_plan_in_force_stays(
     rig: fault_rig.Rig, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The refit an hour later reads a range Prometheus marks partial (a store down behind a
-    Thanos): no plan is made from part of the history; the tick steps on the plan in force, and
-    the refit is made the next minute, when the range is whole."""
+    Thanos): no plan is made from part of the history; the tick steps on the plan in force, the
+    skip is stored and counted with its reason, and the refit is made the next minute, when the
+    range is whole."""
     rig.tick(NOW)
     first_plan = rig.db.latest_plan(rig.workloads[0])
     assert first_plan is not None
     floor_before = rig.floor()
+    metrics = http.Metrics()
     rig.prom.faults = [F.WARNINGS]  # the refit's range query, the first request of the tick
     with caplog.at_level(logging.WARNING, logger="actuator.daemon"):
         during = rig.tick(NOW + 60 * MINUTE)
-    assert "refit skipped, source unavailable" in caplog.text
-    assert "partial" in caplog.text
+    metrics.observe(during, {})
+    assert "refit skipped (history_partial)" in caplog.text
     assert rig.db.latest_plan(rig.workloads[0]) == first_plan
     assert during.workloads[0].refit_at == first_plan.made_at
+    assert during.workloads[0].refit_skipped == daemon.HISTORY_PARTIAL
+    (skipped,) = rig.db.skipped_refits(rig.workloads[0], NOW)
+    assert (skipped.skipped_at, skipped.reason) == (NOW + 60 * MINUTE, daemon.HISTORY_PARTIAL)
+    assert "partial" in skipped.detail
+    counted = {"workload": rig.workloads[0], "reason": daemon.HISTORY_PARTIAL}
+    assert metrics.registry.get_sample_value("prescale_refits_skipped_total", counted) == 1
     assert during.workloads[0].source_up  # the instant query was whole: the tick stepped
     assert (rig.floor() or 0) >= min(floor_before or 0, fault_rig.first(during).replicas)
     after = rig.tick(NOW + 61 * MINUTE)
+    metrics.observe(after, {})
+    assert after.workloads[0].refit_skipped is None
+    assert metrics.registry.get_sample_value("prescale_refits_skipped_total", counted) == 1
     replanned = rig.db.latest_plan(rig.workloads[0])
     assert replanned is not None and replanned.made_at == NOW + 61 * MINUTE
     assert after.workloads[0].refit_at == NOW + 61 * MINUTE

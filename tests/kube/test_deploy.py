@@ -246,10 +246,20 @@ def test_the_postgres_component_runs_two_replicas_on_a_secret_url(
     assert "data" not in {v["name"] for v in pod["volumes"]}
     assert "/var/lib/prescale" not in {m["mountPath"] for m in _container(docs)["volumeMounts"]}
     assert "Secret" not in {d["kind"] for d in docs}
+    # the PDB covers both replicas and lets a drain take only one: the other keeps serving
+    pdb = manifests.find(docs, "PodDisruptionBudget", "prescale")["spec"]
+    assert pdb["maxUnavailable"] == 1
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert pdb["selector"]["matchLabels"].items() <= pod_labels.items()
+    assert deployment["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
     apps = kubernetes.client.AppsV1Api(admin.api)
     try:
         manifests.apply(control_plane, postgres_actuate)
         assert apps.read_namespaced_deployment("prescale", NAMESPACE).spec.replicas == 2
+        stored = kubernetes.client.PolicyV1Api(admin.api).read_namespaced_pod_disruption_budget(
+            "prescale", NAMESPACE
+        )
+        assert stored.spec.max_unavailable == 1
         # A Pod of the new template admitted under restricted before the Secret exists (the
         # kubelet would hold it until the Secret is created).
         _rollout(admin, 1, {**ENV, "PRESCALE_MODE": "actuate", "PRESCALE_STORE": None})

@@ -34,7 +34,7 @@ def _service(settings: config.Config, admin: Any, now: clock.ManualClock) -> ser
     w = settings.workloads[0]
     source = trace_source.TraceSource.from_file(w.source.path, w.source.column)  # type: ignore[union-attr]
     core = daemon.Daemon(settings, db, {w.name: source}, writer=cluster.Targets(admin))
-    return service.Service(settings, core, db, now)
+    return service.Service.of(settings, core, db, now)
 
 
 def test_the_shadow_score_carries_on_after_a_restart(

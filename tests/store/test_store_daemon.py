@@ -156,6 +156,7 @@ def test_prune_drops_old_rows_but_keeps_each_workloads_newest_plan(url: str) -> 
         db.save_forecast(store.ForecastRecord("chat", at, "m", 300, at, (("p50", (1.0,)),)))
         db.record_cold_starts("chat", [store.ColdStartRecord(f"uid-{at.day}", at, 60.0)])
         db.record_forecast_errors([store.ForecastError("chat", at, 3600, 1, 1.0, 1.0)])
+        db.record_skipped_refit(store.SkippedRefit("chat", at, "history_partial", "warned"))
     db.save_plan(store.PlanRecord("chat", old, old, (1,), 0, 1.0, 60, "learned"))
     db.save_plan(store.PlanRecord("stale", old, old, (4,), 0, 1.0, 60, "learned"))
     db.save_plan(store.PlanRecord("chat", recent, recent, (2,), 0, 1.0, 60, "learned"))
@@ -167,8 +168,23 @@ def test_prune_drops_old_rows_but_keeps_each_workloads_newest_plan(url: str) -> 
         forecast_errors_s=30 * 86400,
     )
     assert pruned == store.Pruned(
-        decisions=1, forecasts=1, plans=1, cold_starts=1, forecast_errors=1
+        decisions=1, forecasts=1, plans=1, cold_starts=1, forecast_errors=1, skipped_refits=1
     )
+    assert [r.skipped_at for r in db.skipped_refits("chat", old - DAY)] == [recent]
     assert [d.decided_at for d in db.decisions("chat", old - DAY)] == [recent]
     stale = db.latest_plan("stale")
     assert stale is not None and stale.floors == (4,)  # the only plan of its workload stays
+
+
+def test_a_skipped_refit_is_stored_with_its_reason_and_0004_downgrades(url: str) -> None:
+    db = store.Store.connect(url)
+    db.record_skipped_refit(
+        store.SkippedRefit("chat", NOW, "history_partial", "history is partial (warning)")
+    )
+    db.record_skipped_refit(store.SkippedRefit("other", NOW, "history_missing", "no series"))
+    assert db.skipped_refits("chat", NOW - DAY) == [
+        store.SkippedRefit("chat", NOW, "history_partial", "history is partial (warning)")
+    ]
+    assert db.skipped_refits("chat", NOW + DAY) == []
+    command.downgrade(store.alembic_config(url), "0002")
+    assert "skipped_refits" not in sa.inspect(sa.create_engine(url)).get_table_names()
