@@ -12,7 +12,9 @@
 # machine's CA bundle goes into that base (and PIP_CERT names it) so that pip in the build stage
 # trusts the same TLS as pip here; it is a local base, never pushed.
 # Runs with podman's chroot isolation (crun cannot set up this kind of VM's hybrid cgroups) and
-# runc for `podman run`. Takes about 5 minutes on a shared 2-core machine.
+# runc for `podman run`, with explicit open-file and process limits (podman's defaults are above
+# the hard limits of some machines, and runc may not raise them: "error setting rlimit ...
+# operation not permitted"). Takes about 5 minutes on a shared 2-core machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,12 +50,12 @@ if ! podman image exists "$BASE"; then
 fi
 
 say "podman build (BASE=$BASE)"
-podman build -q --isolation=chroot --network=host --build-arg "BASE=$BASE" -t "$IMAGE" . >/dev/null
+podman build -q --no-cache --isolation=chroot --network=host --build-arg "BASE=$BASE" -t "$IMAGE" . >/dev/null
 say "image: $(podman image inspect "$IMAGE" --format '{{.Size}}') bytes, user $(podman image inspect "$IMAGE" --format '{{.Config.User}}')"
 
 # the Deployment's conditions: uid 65532, read-only root, /tmp writable, no network
 run() {
-  podman --runtime runc run --rm --read-only --network none --user 65532:65532 \
+  podman --runtime runc run --rm --ulimit nofile=4096:4096 --ulimit nproc=4096:4096 --read-only --network none --user 65532:65532 \
     --tmpfs /tmp --volume "$PWD/deploy/base/config.yaml:/etc/prescale/config.yaml:ro" "$@"
 }
 run --entrypoint id "$IMAGE" | tee "$work/id"
