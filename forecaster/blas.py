@@ -5,7 +5,7 @@ one core does a product in about a millisecond, and OpenBLAS's own threads only 
 other. On a busy machine they wait a lot: with two cores shared by other processes, one Fourier
 fit took 0.13-0.19 s with OpenBLAS's default two threads against 0.01 s on one thread
 (cProfile of bench/forecast.py's series, measured back to back), which made the backtest five
-times slower. Several fits run in parallel processes instead (simulator/pool.py).
+times slower. Several workloads replay in parallel processes instead (actuator/pool.py).
 """
 
 from __future__ import annotations
