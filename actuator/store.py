@@ -592,15 +592,19 @@ class Store:
             )
             return _inserted_id(result)
 
-    def latest_plan(self, workload: str) -> PlanRecord | None:
+    def _newest(self, table: sa.Table, at: sa.Column[Any], workload: str) -> sa.RowMapping | None:
+        """The row of `table` for `workload` latest by `at` (the later id among equals)."""
         query = (
-            sa.select(PLANS)
-            .where(PLANS.c.workload == workload)
-            .order_by(PLANS.c.made_at.desc(), PLANS.c.id.desc())
+            sa.select(table)
+            .where(table.c.workload == workload)
+            .order_by(at.desc(), table.c.id.desc())
             .limit(1)
         )
         with self._session(write=False) as conn:
-            row = conn.execute(query).mappings().first()
+            return conn.execute(query).mappings().first()
+
+    def latest_plan(self, workload: str) -> PlanRecord | None:
+        row = self._newest(PLANS, PLANS.c.made_at, workload)
         if row is None:
             return None
         return PlanRecord(
@@ -761,14 +765,7 @@ class Store:
 
     def latest_choice(self, workload: str) -> ChoiceRecord | None:
         """The operating point chosen last for `workload`; None before any re-selection."""
-        query = (
-            sa.select(OPERATING_POINTS)
-            .where(OPERATING_POINTS.c.workload == workload)
-            .order_by(OPERATING_POINTS.c.chosen_at.desc(), OPERATING_POINTS.c.id.desc())
-            .limit(1)
-        )
-        with self._session(write=False) as conn:
-            row = conn.execute(query).mappings().first()
+        row = self._newest(OPERATING_POINTS, OPERATING_POINTS.c.chosen_at, workload)
         if row is None:
             return None
         frontier = tuple(
