@@ -422,7 +422,7 @@ class Service:
             frontier=[
                 {
                     "point": described,
-                    "worst_served_pct": served if math.isfinite(served) else None,
+                    "pooled_served_pct": served if math.isfinite(served) else None,
                     "gpu_hours": gpu_hours if math.isfinite(gpu_hours) else None,
                     "chosen": chosen,
                 }

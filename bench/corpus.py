@@ -42,7 +42,17 @@ from actuator import trace as trace_io
 from actuator import workloads
 from forecaster import candidates, forecast, outliers, series
 from planner import operating, spec
-from simulator import cold_start, engine, lineup, operating_point, predictive, replay, results
+from simulator import (
+    cold_start,
+    engine,
+    lineup,
+    operating_point,
+    predictive,
+    replay,
+    results,
+    spot,
+)
+from simulator import scenario as scenario_
 
 REPO = Path(__file__).resolve().parent.parent
 WEEK_S = 7 * 86400
@@ -86,6 +96,10 @@ class TraceFigures:
     policies: dict[str, PolicyFigures]
     seconds: float
     point: str = ""
+    # --hindsight: the cheapest point of the chooser's grid that served the SLO on the replayed
+    # week itself (a bound no causal choice of this family beats), or the one serving most
+    hindsight: PolicyFigures | None = None
+    hindsight_point: str = ""
 
 
 def resolution_of(interval_s: int) -> int:
@@ -185,7 +199,52 @@ def _replay_coverage(prescale: predictive.Prescale, arrivals: pd.Series, refit_s
     return hits / total if total else math.nan
 
 
-def run_trace(path: str, history_weeks: float, choose: bool) -> TraceFigures:
+def hindsight_best(
+    workload: spec.WorkloadSpec,
+    split: replay.Replay,
+    world: scenario_.Scenario,
+    options: lineup.Options,
+    *,
+    selection: forecast.Selection,
+    oracle_gpu_hours: float,
+) -> tuple[operating.OperatingPoint, PolicyFigures]:
+    """Every point of operating_point.GRID replayed on the replayed week (the refits shared):
+    the cheapest that served the workload's SLO, else the one serving most. The chooser cannot
+    know this week; the figure separates what the choice cost from what the family can do."""
+    draws = spot.InterruptionDraws.draw(options.seed, world.minutes)
+    shared: dict[int, forecast.Forecast] = {}
+    rows = []
+    for point in operating_point.GRID:
+        policy = predictive.Prescale(
+            workload,
+            split.warmup,
+            lead_time_s=COLD_START_S,
+            mix=options.mix,
+            refit_every_s=options.refit_every_s,
+            selection=selection,
+            request=workload.request,
+            reserved=0,
+            operating_point=point,
+            forecasts=shared,
+        )
+        row = engine.run(policy, world, draws)
+        rows.append(
+            (
+                point,
+                PolicyFigures(
+                    row.served_minutes_pct, row.gpu_hours, row.gpu_hours / oracle_gpu_hours
+                ),
+            )
+        )
+    meeting = [r for r in rows if r[1].served_pct >= workload.slo.served_minutes_pct]
+    if meeting:
+        return min(meeting, key=lambda r: r[1].gpu_hours)
+    return max(rows, key=lambda r: (round(r[1].served_pct, 6), -r[1].gpu_hours))
+
+
+def run_trace(
+    path: str, history_weeks: float, choose: bool, hindsight: bool = False
+) -> TraceFigures:
     """Both parts for one trace (a worker function: plain arguments in, a dataclass out)."""
     started = time.perf_counter()
     loaded = _cap_history(trace_io.load(Path(path)), history_weeks)
@@ -233,6 +292,18 @@ def run_trace(path: str, history_weeks: float, choose: bool) -> TraceFigures:
         for row in result.policies
     }
     prescale = next(p for p in contenders if isinstance(p, predictive.Prescale))
+    best_point, best = (
+        hindsight_best(
+            workload,
+            split,
+            world,
+            options,
+            selection=replay_selection,
+            oracle_gpu_hours=oracle.gpu_hours,
+        )
+        if hindsight
+        else (None, None)
+    )
     history_s = (split.warmup.values.index[-1] - split.warmup.values.index[0]).total_seconds()
     return TraceFigures(
         name=Path(path).name.removesuffix(".csv.gz"),
@@ -250,6 +321,8 @@ def run_trace(path: str, history_weeks: float, choose: bool) -> TraceFigures:
         policies=figures,
         seconds=time.perf_counter() - started,
         point=point.describe(),
+        hindsight=best,
+        hindsight_point="" if best_point is None else best_point.describe(),
     )
 
 
@@ -306,6 +379,22 @@ def summary(figures: Sequence[TraceFigures]) -> list[str]:
             f"{min(served):.2f}, >= 99.5 on {sum(s >= 99.5 for s in served)}/{len(served)}; "
             f"GPU-h / oracle: median {statistics.median(ratio):.3f}, worst {max(ratio):.3f}"
         )
+    best = [f for f in figures if f.hindsight is not None]
+    if best:
+        served = [f.hindsight.served_pct for f in best if f.hindsight is not None]
+        ratio = [f.hindsight.ratio_to_oracle for f in best if f.hindsight is not None]
+        over = [
+            f.policies["prescale"].ratio_to_oracle - f.hindsight.ratio_to_oracle
+            for f in best
+            if f.hindsight is not None
+        ]
+        lines.append(
+            f"hindsight-best point (the grid on the replayed week itself) served%: median "
+            f"{statistics.median(served):.2f}, worst {min(served):.2f}, >= 99.5 on "
+            f"{sum(s >= 99.5 for s in served)}/{len(served)}; GPU-h / oracle: median "
+            f"{statistics.median(ratio):.3f}, worst {max(ratio):.3f}; the choice's GPU-h / "
+            f"oracle above it: median {statistics.median(over):+.3f}, worst {max(over):+.3f}"
+        )
     above = [
         f.name for f in figures if f.policies["prescale"].gpu_hours > f.policies["static"].gpu_hours
     ]
@@ -343,6 +432,12 @@ def main() -> None:
         action="store_true",
         help="replay prescale at the spec's P90, without choosing the operating point",
     )
+    parser.add_argument(
+        "--hindsight",
+        action="store_true",
+        help="also replay every grid point on the replayed week: the cheapest that met the SLO "
+        "in hindsight (the family's bound; 32 more replays per trace)",
+    )
     args = parser.parse_args()
     paths = trace_paths(args.traces_dir, args.only)
     print(
@@ -356,7 +451,9 @@ def main() -> None:
     started = time.perf_counter()
     with concurrent.futures.ProcessPoolExecutor(max_workers=args.jobs) as pool:
         futures = [
-            pool.submit(run_trace, str(p), args.history_weeks, not args.spec_quantile)
+            pool.submit(
+                run_trace, str(p), args.history_weeks, not args.spec_quantile, args.hindsight
+            )
             for p in paths
         ]
         figures = [f.result() for f in futures]
@@ -364,6 +461,14 @@ def main() -> None:
     for f in figures:
         print(_row(f))
     print("\nprescale operating points: " + "; ".join(f"{f.name[:20]} {f.point}" for f in figures))
+    for f in figures:
+        if f.hindsight is not None:
+            print(
+                f"  hindsight {f.name[:34]:<34} {f.hindsight_point:<45} served "
+                f"{f.hindsight.served_pct:6.2f} x oracle {f.hindsight.ratio_to_oracle:.2f} "
+                f"(chosen {f.policies['prescale'].served_pct:6.2f} "
+                f"x {f.policies['prescale'].ratio_to_oracle:.2f})"
+            )
     print()
     for line in summary(figures):
         print(line)

@@ -275,7 +275,7 @@ def operating_point_view(choice: results.Choice | None) -> model.OperatingPointV
     if choice is None:
         return None
     efficient = {f.point for f, _ in results.frontier_rows(choice)}
-    ordered = sorted(choice.frontier, key=lambda f: (f.gpu_hours, -f.worst_served_pct))
+    ordered = sorted(choice.frontier, key=lambda f: (f.gpu_hours, -f.pooled_served_pct))
     return model.OperatingPointView(
         slo_served_minutes_pct=choice.slo.served_minutes_pct,
         chosen=choice.point.describe(),
@@ -285,7 +285,7 @@ def operating_point_view(choice: results.Choice | None) -> model.OperatingPointV
         frontier=tuple(
             model.FrontierPoint(
                 point=f.point.describe(),
-                worst_served_pct=f.worst_served_pct,
+                pooled_served_pct=f.pooled_served_pct,
                 gpu_hours=f.gpu_hours,
                 efficient=f.point in efficient,
                 chosen=f.point == choice.point,

@@ -271,11 +271,11 @@ def _operating_point(v: model.OperatingPointView | None) -> list[str]:
         f"{v.windows} validation window(s):",
         "",
         _table(
-            ["Operating point", "Minutes served (worst window)", "GPU-hours", "Chosen"],
+            ["Operating point", "Minutes served (over the windows)", "GPU-hours", "Chosen"],
             [
                 [
                     text(f.point),
-                    _r(f.worst_served_pct, Fmt.pct),
+                    _r(f.pooled_served_pct, Fmt.pct),
                     _r(f.gpu_hours, Fmt.gpu_hours),
                     "yes" if f.chosen else "",
                 ]

@@ -16,7 +16,7 @@ from forecaster import forecast
 from planner import lead_time, spec
 
 # Bump the major part when a field is renamed or removed, the minor part when one is added.
-SCHEMA_VERSION = "1.4"
+SCHEMA_VERSION = "2.0"
 
 
 class CaveatKind(StrEnum):
@@ -191,7 +191,7 @@ class FrontierPoint:
     """One operating point prescale replayed on its warm-up's validation windows."""
 
     point: str  # planner.operating.OperatingPoint.describe(), e.g. "band 0.50 (P50..P90), ..."
-    worst_served_pct: float  # minutes served on the worst window
+    pooled_served_pct: float  # minutes served over the windows together
     gpu_hours: float  # over all the windows
     efficient: bool  # no cheaper point served as much (the frontier line)
     chosen: bool
@@ -203,7 +203,7 @@ class OperatingPointView:
 
     slo_served_minutes_pct: float
     chosen: str
-    met: bool  # the chosen point met the SLO plus margin on every window
+    met: bool  # the chosen point met the SLO over its windows
     reason: str
     windows: int  # validation windows replayed
     frontier: tuple[FrontierPoint, ...]  # every point replayed, cheapest first

@@ -319,10 +319,10 @@ def _span_ticks(low: float, high: float, target: int = 5) -> list[float]:
 
 def frontier_chart(view: model.OperatingPointView, title: str) -> str:
     """Every operating point replayed (dots), the efficient ones joined cheapest first, the
-    chosen one marked, and the SLO as a dashed line: served % on the worst window (y) against
+    chosen one marked, and the SLO as a dashed line: served % over the windows (y) against
     GPU-hours over the windows (x)."""
-    points = [p for p in view.frontier if math.isfinite(p.worst_served_pct)]
-    served = [p.worst_served_pct for p in points] + [view.slo_served_minutes_pct]
+    points = [p for p in view.frontier if math.isfinite(p.pooled_served_pct)]
+    served = [p.pooled_served_pct for p in points] + [view.slo_served_minutes_pct]
     cost = [p.gpu_hours for p in points] or [0.0]
     y_ticks = _span_ticks(min(served), min(100.0, max(served)))
     x_ticks = _span_ticks(min(cost), max(cost))
@@ -333,7 +333,7 @@ def frontier_chart(view: model.OperatingPointView, title: str) -> str:
         for x in x_ticks
     ]
     # served % ticks read better with their unit than as bare numbers
-    body = [_axes(frame, y_ticks, "minutes served, worst window (%)", labels)]
+    body = [_axes(frame, y_ticks, "minutes served over the windows (%)", labels)]
     body.append(
         f'<text class="tick" x="{(MARGIN_LEFT + WIDTH - MARGIN_RIGHT) / 2:.0f}" '
         f'y="{HEIGHT - 6}" text-anchor="middle">GPU-hours over the validation windows</text>'
@@ -345,20 +345,20 @@ def frontier_chart(view: model.OperatingPointView, title: str) -> str:
         f'<text class="slo-label" x="{WIDTH - MARGIN_RIGHT - 4}" y="{y_slo - 5:.1f}" '
         f'text-anchor="end">SLO {view.slo_served_minutes_pct:g} %</text>'
     )
-    line = [(frame.px(p.gpu_hours), frame.py(p.worst_served_pct)) for p in points if p.efficient]
+    line = [(frame.px(p.gpu_hours), frame.py(p.pooled_served_pct)) for p in points if p.efficient]
     if len(line) > 1:
         body.append(
             f'<polyline class="frontier" fill="none" stroke="{FORECAST_COLOUR}" '
             f'stroke-width="1.6" points="{_polyline(line)}"/>'
         )
     for p in points:
-        x, y = frame.px(p.gpu_hours), frame.py(p.worst_served_pct)
+        x, y = frame.px(p.gpu_hours), frame.py(p.pooled_served_pct)
         css = "point" + (" efficient" if p.efficient else "") + (" chosen" if p.chosen else "")
         colour = CHOSEN_COLOUR if p.chosen else FORECAST_COLOUR if p.efficient else HISTORY_COLOUR
         radius = 6 if p.chosen else 3.5
         body.append(
             f'<circle class="{css}" cx="{x:.1f}" cy="{y:.1f}" r="{radius}" fill="{colour}">'
-            f"<title>{escape(p.point)}: {p.worst_served_pct:.2f} % served, "
+            f"<title>{escape(p.point)}: {p.pooled_served_pct:.2f} % served, "
             f"{p.gpu_hours:,.1f} GPU-h</title></circle>"
         )
         if p.chosen:

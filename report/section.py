@@ -371,8 +371,10 @@ def _operating_point(v: model.OperatingPointView | None, p: str) -> str:
         q = f"{p}.frontier.{chosen}"
         figures = (
             ": it served "
-            + elements.number(v.frontier[chosen].worst_served_pct, Fmt.pct, f"{q}.worst_served_pct")
-            + " of minutes on the worst window for "
+            + elements.number(
+                v.frontier[chosen].pooled_served_pct, Fmt.pct, f"{q}.pooled_served_pct"
+            )
+            + " of the minutes of its windows for "
             + elements.number(v.frontier[chosen].gpu_hours, Fmt.gpu_hours, f"{q}.gpu_hours")
         )
     legend = (

@@ -6,10 +6,13 @@ workload's traffic: a smooth service is served at its P50 plus the reactive step
 needs its P90 and the lead-time hold. So prescale replays the last weeks of the history it has
 (walk-forward: each validation window is forecast from the history before it only, with a
 model chosen on that history, never on the window itself) at every point of a small grid, and
-picks the cheapest point whose served share on every window is at least the SLO plus a margin
-(the next week is not one of those seen); the band is searched by bisection, so about half
-of the grid is replayed. If no point meets it, the point that serves most
-(the cheapest among equals). The frontier it saw, served % against GPU-hours, is returned
+picks the cheapest point whose share of minutes served over the windows together meets the
+SLO: the SLO is a share of minutes, and the windows' pooled share is its estimate from the
+weeks the workload has (bench/corpus.py, before -> after: requiring the SLO plus 0.2 point on
+every window instead cost 1.68x the oracle's GPU-hours in median over the corpus against 1.37x
+for the pooled share, with as many traces served >= 99.5 %). The band is searched by
+bisection, so about half of the grid is replayed. If no point meets it, the point that serves
+most (the cheapest among equals). The frontier it saw, served % against GPU-hours, is returned
 with the choice so that an operator can see what the setting costs and buys.
 
 Forecasts do not depend on the point (the point is applied to the plan), so each window's
@@ -41,9 +44,6 @@ MAX_WINDOWS = 2
 # at most half of the history is spent on windows so the model behind them is not starved.
 MIN_HISTORY_S = DAY_S
 MIN_WINDOW_S = DAY_S
-# Required on each window beyond the SLO: the week to come is not one of those seen, and one
-# week's served share varies by a few tenths of a point between weeks of the same service.
-MARGIN_PCT = 0.2
 BAND_SCALES = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 GRID = tuple(
     operating.OperatingPoint(band, level, hold)
@@ -84,7 +84,7 @@ def windows(history: series.Trace) -> tuple[tuple[int, int], ...]:
 
 
 def choose(inputs: Inputs) -> Choice:
-    """The cheapest grid point that meets the SLO plus MARGIN_PCT on every window."""
+    """The cheapest grid point whose share of minutes served over the windows meets the SLO."""
     slo = inputs.workload.slo
     spans = windows(inputs.history)
     if not spans:
@@ -104,7 +104,7 @@ def choose(inputs: Inputs) -> Choice:
         for start, stop in spans
     )
     prepared = [_window(inputs, start, stop) for start, stop in spans]
-    wanted = min(slo.served_minutes_pct + MARGIN_PCT, 100.0)
+    wanted = slo.served_minutes_pct
     seen: dict[operating.OperatingPoint, Frontier] = {}
 
     def evaluate(point: operating.OperatingPoint) -> Frontier:
@@ -120,27 +120,27 @@ def choose(inputs: Inputs) -> Choice:
         for hold in (operating.HoldRule.LEAD_TIME, operating.HoldRule.COOLDOWN):
             points = [operating.OperatingPoint(b, level_correction, hold) for b in BAND_SCALES]
             low, high = 0, len(points) - 1
-            if evaluate(points[high]).worst_served_pct < wanted:
+            if evaluate(points[high]).pooled_served_pct < wanted:
                 continue
             while low < high:
                 middle = (low + high) // 2
-                if evaluate(points[middle]).worst_served_pct >= wanted:
+                if evaluate(points[middle]).pooled_served_pct >= wanted:
                     high = middle
                 else:
                     low = middle + 1
     frontier = tuple(seen[p] for p in GRID if p in seen)
-    meeting = [f for f in frontier if f.worst_served_pct >= wanted]
+    meeting = [f for f in frontier if f.pooled_served_pct >= wanted]
     if meeting:
         best = min(meeting, key=lambda f: f.gpu_hours)
         reason = (
             f"cheapest of {len(meeting)}/{len(frontier)} points replayed serving >= {wanted:g} "
-            f"% of minutes on each of {len(spans)} windows"
+            f"% of the minutes of {len(spans)} window(s)"
         )
         return Choice(best.point, True, slo, stamps, frontier, reason)
-    best = min(frontier, key=lambda f: (-round(f.worst_served_pct, 6), f.gpu_hours))
+    best = min(frontier, key=lambda f: (-round(f.pooled_served_pct, 6), f.gpu_hours))
     reason = (
-        f"no point served >= {wanted:g} % on every window; the one serving most "
-        f"({best.worst_served_pct:.2f} % on the worst)"
+        f"no point served >= {wanted:g} % of the minutes of the {len(spans)} window(s); the "
+        f"one serving most ({best.pooled_served_pct:.2f} %)"
     )
     return Choice(best.point, False, slo, stamps, frontier, reason)
 
@@ -220,9 +220,9 @@ def _slice(trace: series.Trace, start: int, stop: int) -> series.Trace:
 
 
 def frontier_rows(choice: Choice) -> list[tuple[str, float, float, bool]]:
-    """(point, worst served %, GPU-hours, chosen) per efficient grid point, cheapest first
-    (`results.frontier_rows`)."""
+    """(point, served % over the windows, GPU-hours, chosen) per efficient grid point,
+    cheapest first (`results.frontier_rows`)."""
     return [
-        (f.point.describe(), f.worst_served_pct, f.gpu_hours, chosen)
+        (f.point.describe(), f.pooled_served_pct, f.gpu_hours, chosen)
         for f, chosen in results.frontier_rows(choice)
     ]

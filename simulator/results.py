@@ -102,21 +102,23 @@ class PolicyResult:
 @dataclass(frozen=True)
 class Frontier:
     """One point of prescale's operating-point grid as replayed (simulator/operating_point.py):
-    the worst window's served share and the total cost."""
+    the served share per window and the total cost."""
 
     point: operating.OperatingPoint
     served_pct: tuple[float, ...]  # per window, of minutes with data
     gpu_hours: float  # summed over the windows
 
     @property
-    def worst_served_pct(self) -> float:
-        return min(self.served_pct) if self.served_pct else math.nan
+    def pooled_served_pct(self) -> float:
+        """The share of minutes served over all the windows together (they are the same
+        length, so the mean of their shares, up to minutes without data)."""
+        return sum(self.served_pct) / len(self.served_pct) if self.served_pct else math.nan
 
 
 @dataclass(frozen=True)
 class Choice:
     point: operating.OperatingPoint
-    met: bool  # the point meets the SLO plus margin on every window
+    met: bool  # the point meets the SLO over the windows together
     slo: spec.Slo
     windows: tuple[tuple[pd.Timestamp, pd.Timestamp], ...]  # replayed [start, end) of each
     frontier: tuple[Frontier, ...]  # every grid point, in grid order
@@ -125,15 +127,15 @@ class Choice:
 
 def frontier_rows(choice: Choice) -> list[tuple[Frontier, bool]]:
     """(point, chosen) per efficient grid point, cheapest first: a point is left out when a
-    cheaper one serves as much on the worst window (the chosen one always stays)."""
-    ordered = sorted(choice.frontier, key=lambda f: (f.gpu_hours, -f.worst_served_pct))
+    cheaper one serves as much over the windows (the chosen one always stays)."""
+    ordered = sorted(choice.frontier, key=lambda f: (f.gpu_hours, -f.pooled_served_pct))
     rows = []
     best = -math.inf
     for f in ordered:
         chosen = f.point == choice.point
-        if f.worst_served_pct > best or chosen:
+        if f.pooled_served_pct > best or chosen:
             rows.append((f, chosen))
-        best = max(best, f.worst_served_pct)
+        best = max(best, f.pooled_served_pct)
     return rows
 
 

@@ -302,7 +302,7 @@ def _point_json(point: operating.OperatingPoint) -> dict[str, Any]:
 
 
 def operating_point_lines(choice: operating_point.Choice | None) -> list[str]:
-    """The chosen point and the frontier (served % on the worst window against GPU-hours)."""
+    """The chosen point and the frontier (served % over the windows against GPU-hours)."""
     if choice is None:
         return []
     lines = [
@@ -312,7 +312,7 @@ def operating_point_lines(choice: operating_point.Choice | None) -> list[str]:
     if choice.frontier:
         lines.append(
             f"  frontier on the warm-up's last {len(choice.windows)} window(s), cheapest first "
-            "(worst window's served %, GPU-hours over the windows):"
+            "(minutes served over the windows, GPU-hours over the windows):"
         )
         for label, served, gpu_hours, chosen in operating_point.frontier_rows(choice):
             mark = "*" if chosen else " "

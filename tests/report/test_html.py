@@ -122,7 +122,7 @@ def test_a_chosen_operating_point_shows_its_frontier_plot() -> None:
     document = jsondoc.to_document(report)
     found = {path: text for path, _, text in numbers_in_page.numbers(page)}
     point = "workloads.0.simulation.operating_point"
-    assert found[f"{point}.frontier.1.worst_served_pct"] == "99.8 %"
+    assert found[f"{point}.frontier.1.pooled_served_pct"] == "99.8 %"
     assert found[f"{point}.slo_served_minutes_pct"] == "99.5 %"
     for path, fmt, text in numbers_in_page.numbers(page):
         assert text == units.render(jsondoc.resolve(document, path), units.Fmt(fmt)), path
@@ -130,7 +130,7 @@ def test_a_chosen_operating_point_shows_its_frontier_plot() -> None:
     assert isinstance(rows, list) and len(rows) == 4
     assert rows[1] == {
         "point": "band 0.50",
-        "worst_served_pct": 99.82,
+        "pooled_served_pct": 99.82,
         "gpu_hours": 1302.5,
         "efficient": True,
         "chosen": True,
