@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import conftest
+import sqlalchemy as sa
 
 
 def require() -> Path:
@@ -58,6 +59,28 @@ class Cluster:
     def stop(self) -> None:
         """A clean, fast shutdown: open sessions are ended, new connections refused."""
         self._pg_ctl("-m", "fast", "-w", "stop")
+
+    def add_password_role(self, role: str, password: str) -> str:
+        """A login role with `password` and a database of its own; from here on every TCP
+        client but the superuser must give its password (scram-sha-256). Returns its URL."""
+        engine = sa.create_engine(self.url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(
+                sa.text(f"CREATE ROLE {role} LOGIN PASSWORD :password"), {"password": password}
+            )
+            conn.execute(sa.text(f"CREATE DATABASE {role} OWNER {role}"))
+        engine.dispose()
+        (self.root / "data" / "pg_hba.conf").write_text(
+            "local all all trust\n"
+            "host all prescale 127.0.0.1/32 trust\n"
+            "host all all 127.0.0.1/32 scram-sha-256\n",
+            encoding="utf-8",
+        )
+        self._pg_ctl("reload")
+        url = sa.engine.URL.create(
+            "postgresql+psycopg2", role, password, "127.0.0.1", self.port, role
+        )
+        return url.render_as_string(hide_password=False)
 
     def remove(self) -> None:
         self._pg_ctl("-m", "immediate", "stop", check=False)
