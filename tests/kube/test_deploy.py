@@ -122,9 +122,10 @@ def test_the_pods_are_admitted_under_pod_security_restricted(
 ) -> None:
     namespace = kubernetes.client.CoreV1Api(admin.api).read_namespace(NAMESPACE)
     assert namespace.metadata.labels["pod-security.kubernetes.io/enforce"] == "restricted"
-    (pod,) = _rollout(admin, 1, ENV)
-    assert pod.spec.service_account_name == "prescale"
-    assert pod.spec.security_context.run_as_non_root
+    pods = _rollout(admin, 2, ENV)  # both replicas of the base
+    for pod in pods:
+        assert pod.spec.service_account_name == "prescale"
+        assert pod.spec.security_context.run_as_non_root
     # The control: the same Pod with one hardening removed is refused by this namespace.
     template = manifests.find(base, "Deployment", "prescale")["spec"]["template"]
     weakened = copy.deepcopy(template)
@@ -160,7 +161,19 @@ def test_the_container_is_hardened_beyond_what_restricted_requires(
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert set(container["resources"]) == {"requests", "limits"}
-    assert "podAntiAffinity" in pod["affinity"]
+    # both replicas on the node of the SQLite volume (ReadWriteOnce), rolled one at a time
+    assert deployment["spec"]["replicas"] == 2
+    assert deployment["spec"]["strategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1},
+    }
+    # a drain of that node takes both (one at a time would wait for a Pod that cannot move)
+    assert manifests.find(base, "PodDisruptionBudget", "prescale")["spec"]["maxUnavailable"] == 2
+    (term,) = pod["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    assert term["topologyKey"] == "kubernetes.io/hostname"
+    assert term["labelSelector"]["matchLabels"].items() <= (
+        deployment["spec"]["template"]["metadata"]["labels"].items()
+    )
 
 
 def test_the_config_matches_the_mounts_the_port_and_the_lease_role(
@@ -243,6 +256,8 @@ def test_the_postgres_component_runs_two_replicas_on_a_secret_url(
     assert env["PRESCALE_MODE"] == "actuate"
     assert env["PRESCALE_STORE"] == {"secretKeyRef": {"name": "prescale-postgres", "key": "url"}}
     pod = deployment["spec"]["template"]["spec"]
+    # no volume to share: spread over nodes instead of held on one
+    assert set(pod["affinity"]) == {"podAntiAffinity"}
     assert "data" not in {v["name"] for v in pod["volumes"]}
     assert "/var/lib/prescale" not in {m["mountPath"] for m in _container(docs)["volumeMounts"]}
     assert "Secret" not in {d["kind"] for d in docs}
@@ -265,7 +280,7 @@ def test_the_postgres_component_runs_two_replicas_on_a_secret_url(
         _rollout(admin, 1, {**ENV, "PRESCALE_MODE": "actuate", "PRESCALE_STORE": None})
     finally:
         manifests.apply(control_plane, manifests.DEPLOY)
-    assert apps.read_namespaced_deployment("prescale", NAMESPACE).spec.replicas == 1
+    assert apps.read_namespaced_deployment("prescale", NAMESPACE).spec.replicas == 2
 
 
 def test_the_network_policy_opens_only_the_http_port(base: list[dict[str, Any]]) -> None:
