@@ -104,7 +104,7 @@ def test_weekly_naive_is_scored_only_on_folds_with_a_week_before_them(
     # Refits cover the same folds as the scored forecasts (what calibration pairs them with).
     refits = backtest.refit(ModelName.SEASONAL_NAIVE_WEEKLY, y, result, season, Regime.DAILY)
     assert len(refits) == weekly_folds
-    for point, again in zip(result.forecasts[ModelName.SEASONAL_NAIVE_WEEKLY], refits):
+    for point, again in zip(result.forecasts[ModelName.SEASONAL_NAIVE_WEEKLY], refits, strict=True):
         np.testing.assert_array_equal(point, again)
     # The weekend is copied from a week before, so weekly naive is exact here and chosen.
     assert score.mae == pytest.approx(0.0)
