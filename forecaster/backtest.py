@@ -83,7 +83,7 @@ class Fold:
 @dataclass(frozen=True)
 class Score:
     model: ModelName
-    mae: float  # mean over the common folds (NaN when not eligible)
+    mae: float  # mean over the folds it was scored on (NaN when not eligible)
     baseline_mae: float  # the baseline's mean MAE over the same folds
     folds: int  # folds it was scored on: the common ones, the latest of them (0 = not scored)
     status: Status = Status.ELIGIBLE
@@ -248,13 +248,17 @@ def run(y: np.ndarray, regime: Regime, season: models.Season) -> Result:
         members, fold_members = (), ()
         scores.append(Score(ModelName.ENSEMBLE, math.nan, base, 0, Status.NO_ENSEMBLE, 0))
     if regime is Regime.DAILY:
-        weekly = _weekly_on_latest(y, season, folds)
-        if weekly is not None:
-            model, points, late = weekly
+        model = ModelName.SEASONAL_NAIVE_WEEKLY
+        need = candidates.min_history(model, regime, season)
+        late = tuple(f for f in folds if f.origin >= need)
+        if late:
+            points = tuple(
+                candidates.predict(model, y[: f.origin], f.steps, season, regime) for f in late
+            )
             forecasts[model] = points
             errors[model] = [fold_mae(p, y, f) for p, f in zip(points, late, strict=True)]
             # The daily baseline on the same folds, so the ratio compares like with like.
-            late_base = _mean(errors[baseline_model][len(folds) - len(late) :])
+            late_base = _mean(errors.get(baseline_model, [])[len(folds) - len(late) :])
             scores.append(
                 Score(
                     model,
@@ -274,22 +278,6 @@ def run(y: np.ndarray, regime: Regime, season: models.Season) -> Result:
         len(plan),
         {m: tuple(e) for m, e in errors.items()},
     )
-
-
-def _weekly_on_latest(
-    y: np.ndarray, season: models.Season, folds: tuple[Fold, ...]
-) -> tuple[ModelName, tuple[np.ndarray, ...], tuple[Fold, ...]] | None:
-    """Weekly seasonal-naive's forecasts of the latest common folds with a week of history
-    before their origin (rule 6), or None when no fold has one."""
-    model = ModelName.SEASONAL_NAIVE_WEEKLY
-    need = candidates.min_history(model, Regime.DAILY, season)
-    late = tuple(f for f in folds if f.origin >= need)
-    if not late:
-        return None
-    points = tuple(
-        candidates.predict(model, y[: f.origin], f.steps, season, Regime.DAILY) for f in late
-    )
-    return model, points, late
 
 
 def choose(result: Result, regime: Regime) -> ModelName:
