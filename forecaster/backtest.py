@@ -19,6 +19,14 @@ Every candidate is compared on the same folds. The rule:
    baseline and the ensemble are scored on exactly these folds, so their MAEs compare directly.
 5. The choice is the lowest mean MAE over the common folds; a model that is not strictly below
    the regime's seasonal-naive baseline loses to the baseline.
+6. Daily regime with 8-13 days: weekly seasonal-naive (a copy of the same weekday) needs a week
+   before a fold's origin, so it can run only on the latest common folds (`weekly_folds`).
+   Requiring it on every common fold would cut the common set to one or two folds for every
+   model, so it is scored on those latest folds alone (`Status.LATEST_FOLDS`), and it replaces
+   the daily choice when its MAE there is strictly below the daily choice's MAE on the same
+   folds (`Choice.WEEKLY_ON_LATEST_FOLDS`): a history ending on a quiet Sunday is then not
+   forecast at the Sunday level all week. With 7 days or less no fold has a week before it
+   and it is not scored; with 14 days or more the weekly regime scores it on every fold.
 
 The ensemble (mean of the ENSEMBLE_SIZE best non-baseline models, each strictly below the
 baseline's MAE on the folds that pick it) is scored by nesting: on each
@@ -52,6 +60,7 @@ class Status(StrEnum):
     ELIGIBLE = "eligible"  # scored on every common fold
     SHORT_HISTORY = "short_history"  # has the history for too few of the planned folds
     NO_ENSEMBLE = "no_ensemble"  # fewer than 2 common folds or 2 eligible members to nest it
+    LATEST_FOLDS = "latest_folds"  # scored on the latest common folds only (rule 6)
 
 
 class Choice(StrEnum):
@@ -60,6 +69,8 @@ class Choice(StrEnum):
     LOWEST_MAE = "lowest_mae"  # strictly the lowest MAE on the common folds, below the baseline
     BASELINE_NOT_BEATEN = "baseline_not_beaten"  # no eligible model had a lower MAE (ties too)
     NO_BACKTEST = "no_backtest"  # too little history for a fold: the recent level
+    # Weekly seasonal-naive beat the daily choice on the latest folds it could run on (rule 6).
+    WEEKLY_ON_LATEST_FOLDS = "weekly_on_latest_folds"
 
 
 @dataclass(frozen=True)
@@ -72,9 +83,9 @@ class Fold:
 @dataclass(frozen=True)
 class Score:
     model: ModelName
-    mae: float  # mean over the common folds (NaN when not eligible)
+    mae: float  # mean over the folds it was scored on (NaN when not eligible)
     baseline_mae: float  # the baseline's mean MAE over the same folds
-    folds: int  # common folds it was scored on (0 = not eligible)
+    folds: int  # folds it was scored on: the common ones, the latest of them (0 = not scored)
     status: Status = Status.ELIGIBLE
     runnable_folds: int = 0  # planned folds it had the history for
 
@@ -95,6 +106,21 @@ class Result:
     # Per common fold: the members that fold's ensemble forecast used (best on the other folds).
     fold_members: tuple[tuple[ModelName, ...], ...] = field(default=())
     planned: int = 0  # folds in the plan, before the common set was taken
+    # Per model scored: its MAE on each fold of `forecasts[model]` (the latest folds).
+    fold_maes: dict[ModelName, tuple[float, ...]] = field(default_factory=dict)
+
+
+def folds_of(result: Result, model: ModelName) -> tuple[Fold, ...]:
+    """The folds `model` was forecast on: all common folds, or the latest of them (rule 6)."""
+    count = len(result.forecasts.get(model, result.folds))
+    return result.folds[len(result.folds) - count :]
+
+
+def weekly_folds(result: Result, regime: Regime) -> tuple[Fold, ...]:
+    """Daily regime: the latest common folds weekly seasonal-naive was scored on (rule 6)."""
+    if regime is not Regime.DAILY or ModelName.SEASONAL_NAIVE_WEEKLY not in result.forecasts:
+        return ()
+    return folds_of(result, ModelName.SEASONAL_NAIVE_WEEKLY)
 
 
 def plan_folds(n: int, regime: Regime, season: models.Season) -> tuple[Fold, ...]:
@@ -147,16 +173,17 @@ def refit(
     season: models.Season,
     regime: Regime,
 ) -> tuple[np.ndarray, ...]:
-    """The model's forecast of each common fold, fitted on `y` (another series of the same
-    length: the bucket peaks, or the spike-clipped input). The ensemble uses each fold's own
-    nested members, as when it was scored."""
+    """The model's forecast of each fold it was scored on (`folds_of`), fitted on `y` (another
+    series of the same length: the bucket peaks, or the spike-clipped input). The ensemble uses
+    each fold's own nested members, as when it was scored."""
     if model is ModelName.ENSEMBLE:
         return tuple(
             candidates.predict(model, y[: f.origin], f.steps, season, regime, members)
             for f, members in zip(result.folds, result.fold_members, strict=True)
         )
     return tuple(
-        candidates.predict(model, y[: f.origin], f.steps, season, regime) for f in result.folds
+        candidates.predict(model, y[: f.origin], f.steps, season, regime)
+        for f in folds_of(result, model)
     )
 
 
@@ -212,12 +239,45 @@ def run(y: np.ndarray, regime: Regime, season: models.Season) -> Result:
             np.mean([forecasts[m][i] for m in fold_members[i]], axis=0) for i in everything
         )
         forecasts[ModelName.ENSEMBLE] = ensemble
-        own = _mean([fold_mae(p, y, f) for p, f in zip(ensemble, folds, strict=True)])
+        errors[ModelName.ENSEMBLE] = [
+            fold_mae(p, y, f) for p, f in zip(ensemble, folds, strict=True)
+        ]
+        own = _mean(errors[ModelName.ENSEMBLE])
         scores.append(Score(ModelName.ENSEMBLE, own, base, len(folds), Status.ELIGIBLE, len(folds)))
     else:
         members, fold_members = (), ()
         scores.append(Score(ModelName.ENSEMBLE, math.nan, base, 0, Status.NO_ENSEMBLE, 0))
-    return Result(folds, tuple(scores), forecasts, members, fold_members, len(plan))
+    if regime is Regime.DAILY:
+        model = ModelName.SEASONAL_NAIVE_WEEKLY
+        need = candidates.min_history(model, regime, season)
+        late = tuple(f for f in folds if f.origin >= need)
+        if late:
+            points = tuple(
+                candidates.predict(model, y[: f.origin], f.steps, season, regime) for f in late
+            )
+            forecasts[model] = points
+            errors[model] = [fold_mae(p, y, f) for p, f in zip(points, late, strict=True)]
+            # The daily baseline on the same folds, so the ratio compares like with like.
+            late_base = _mean(errors.get(baseline_model, [])[len(folds) - len(late) :])
+            scores.append(
+                Score(
+                    model,
+                    _mean(errors[model]),
+                    late_base,
+                    len(late),
+                    Status.LATEST_FOLDS,
+                    len(late),
+                )
+            )
+    return Result(
+        folds,
+        tuple(scores),
+        forecasts,
+        members,
+        fold_members,
+        len(plan),
+        {m: tuple(e) for m, e in errors.items()},
+    )
 
 
 def choose(result: Result, regime: Regime) -> ModelName:
@@ -233,11 +293,20 @@ def choose(result: Result, regime: Regime) -> ModelName:
     if baseline is None or not scored:
         return baseline_model
     best = min(scored, key=lambda s: s.mae)
-    return best.model if best.mae < baseline.mae else baseline_model
+    daily = best.model if best.mae < baseline.mae else baseline_model
+    late = weekly_folds(result, regime)
+    if not late:
+        return daily
+    # Rule 6: weekly seasonal-naive against the daily choice on the folds it was scored on.
+    weekly = _mean(list(result.fold_maes[ModelName.SEASONAL_NAIVE_WEEKLY]))
+    rival = _mean(list(result.fold_maes[daily][len(result.folds) - len(late) :]))
+    return ModelName.SEASONAL_NAIVE_WEEKLY if weekly < rival else daily
 
 
 def choice_of(model: ModelName, regime: Regime) -> Choice:
     """How `choose` arrived at `model`."""
+    if model is ModelName.SEASONAL_NAIVE_WEEKLY and regime is Regime.DAILY:
+        return Choice.WEEKLY_ON_LATEST_FOLDS
     if model is candidates.BASELINE[regime]:
         return Choice.BASELINE_NOT_BEATEN
     return Choice.LOWEST_MAE

@@ -1,7 +1,9 @@
 """Pure: the named candidate models, which history each needs, and how to run one by name.
 
 The history regime decides which seasons can be learned: two weeks or more allow weekly models;
-one day to two weeks only daily ones; less than a day only a recent level.
+one day to two weeks daily ones, plus weekly seasonal-naive from 8 days, scored on the latest
+folds with a week of history before them (backtest.py, rule 6); less than a day only a recent
+level.
 """
 
 from __future__ import annotations
@@ -83,6 +85,8 @@ def min_history(model: ModelName, regime: Regime, season: models.Season) -> int:
         return 1
     if model is ModelName.SEASONAL_NAIVE_DAILY:
         return season.day
+    if model is ModelName.SEASONAL_NAIVE_WEEKLY:
+        return season.week
     return period
 
 

@@ -57,7 +57,7 @@ class CandidateScore:
     model: ModelName
     mae: float  # mean over the common folds, in the input unit per input interval
     ratio_to_naive: float  # mae / weekly seasonal-naive mae (nan when naive is unavailable)
-    folds: int = 0  # common backtest folds it was scored on (0 = not eligible)
+    folds: int = 0  # backtest folds it was scored on (0 = not eligible; fewer: LATEST_FOLDS)
     status: CandidateStatus = CandidateStatus.ELIGIBLE
     runnable_folds: int = 0  # planned folds it had the history for
 
@@ -225,7 +225,8 @@ def _selection_for(
     *,
     clipped: _Clipped | None = None,
 ) -> Selection:
-    """The selection of `model`, calibrated on its residuals on the common folds.
+    """The selection of `model`, calibrated on its residuals on the folds it was forecast on
+    (the common folds, or the latest of them for weekly seasonal-naive in the daily regime).
 
     With `clipped`, the folds are fitted on the spike-clipped input and scored against the
     unclipped actuals (clipping is for fitting only).
@@ -233,15 +234,16 @@ def _selection_for(
     season = prepared.season
     members = result.members if model is ModelName.ENSEMBLE else ()
     fit = prepared if clipped is None else clipped.prepared
+    folds = backtest.folds_of(result, model)
     mean_fc = list(result.forecasts[model] if clipped is None else clipped.forecasts)
     peak_fc = list(backtest.refit(model, fit.peak, result, season, regime))
-    mean_actual = list(backtest.actuals(prepared.mean, result.folds))
-    peak_actual = list(backtest.actuals(prepared.peak, result.folds))
+    mean_actual = list(backtest.actuals(prepared.mean, folds))
+    peak_actual = list(backtest.actuals(prepared.peak, folds))
     # One band for the horizon: per-day bands rest on one day of each of 3 folds, and the last
     # band is always the history's last days (a surge there read as "errors grow by day 7").
     # Leave-one-fold-out P90 coverage was as close or closer to 90 % pooled on 4 of 5 histories
     # (bench/forecast.py's four and the bundled trace: 0.887 pooled, 0.857 per day).
-    band = max(f.steps for f in result.folds)
+    band = max(f.steps for f in folds)
     coverage_p90, coverage_p99 = calibration.coverage(mean_fc, mean_actual, band)
     return Selection(
         model=model,
@@ -269,7 +271,7 @@ def _clipping_helps(
     regime: candidates.Regime,
     model: ModelName,
 ) -> _Clipped | None:
-    """The spike-clipped fit of `model` when it lowers the MAE on the same common folds."""
+    """The spike-clipped fit of `model` when it lowers the MAE on the same folds."""
     clipped = _bucketed(
         outliers.clipped(prepared.dropouts, prepared.interval_s),
         prepared.interval_s,
@@ -280,12 +282,13 @@ def _clipping_helps(
     ):
         return None
     refit = backtest.refit(model, clipped.mean, result, prepared.season, regime)
+    folds = backtest.folds_of(result, model)
     plain_mae = [
         backtest.fold_mae(p, prepared.mean, f)
-        for p, f in zip(result.forecasts[model], result.folds, strict=True)
+        for p, f in zip(result.forecasts[model], folds, strict=True)
     ]
     clipped_mae = [
-        backtest.fold_mae(p, prepared.mean, f) for p, f in zip(refit, result.folds, strict=True)
+        backtest.fold_mae(p, prepared.mean, f) for p, f in zip(refit, folds, strict=True)
     ]
     if plain_mae and np.nanmean(clipped_mae) < np.nanmean(plain_mae):
         return _Clipped(clipped, refit, float(np.nanmean(clipped_mae)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
+from forecaster import candidates
 from planner import lead_time
 from report import model, units
 
@@ -75,12 +76,21 @@ def forecast_caveats(who: str, group: Sequence[model.WorkloadReport]) -> tuple[m
 
     days = w.forecast.history_days
     if days < WEEKLY_HISTORY_DAYS:
+        # With 8-13 days weekly seasonal-naive may win on the latest folds: the week is then
+        # copied, but one week of it was all there was to check the copy against.
+        weekly = w.accuracy.model == candidates.ModelName.SEASONAL_NAIVE_WEEKLY
+        cycle = (
+            "the weekly cycle is copied from the one week before, checked on the latest "
+            "backtest folds only"
+            if weekly
+            else "the weekly cycle cannot be learned"
+        )
         add(
             model.CaveatKind.short_history,
-            f"{who}: only {_span(days)} of history (< {WEEKLY_HISTORY_DAYS:.0f} days); the "
-            f"weekly cycle cannot be learned, the forecast uses {w.accuracy.model} "
-            f"({w.accuracy.reason}). Reservations are a year-long commitment: supply at least two "
-            "weeks of history before buying them.",
+            f"{who}: only {_span(days)} of history (< {WEEKLY_HISTORY_DAYS:.0f} days); "
+            f"{cycle}, the forecast uses {w.accuracy.model} ({w.accuracy.reason}). Reservations "
+            "are a year-long commitment: supply at least two weeks of history before buying "
+            "them.",
         )
     ratio = w.accuracy.chosen_ratio_to_naive
     if math.isfinite(ratio) and ratio > LOW_ACCURACY_RATIO:

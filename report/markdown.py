@@ -157,7 +157,9 @@ def _workload(w: model.WorkloadReport) -> list[str]:
                 [m.model + (" (chosen)" if m.chosen else ""), m.not_eligible, ""]
                 if m.not_eligible
                 else [
-                    m.model + (" (chosen)" if m.chosen else ""),
+                    m.model
+                    + (" (chosen)" if m.chosen else "")
+                    + (f" ({m.scored_on_fewer_folds})" if m.scored_on_fewer_folds else ""),
                     _r(m.mae, Fmt.decimal2),
                     _r(m.ratio_to_naive, Fmt.ratio),
                 ]

@@ -84,9 +84,20 @@ class Candidate:
     def not_eligible(self) -> str | None:
         """Why the backtest did not score this candidate ("not eligible: short history"), or
         None when it did: shown in place of its MAE, which is then NaN."""
-        if self.status is forecast.CandidateStatus.ELIGIBLE:
+        if self.status in _SCORED:
             return None
         return "not eligible: " + self.status.value.replace("_", " ")
+
+    @property
+    def scored_on_fewer_folds(self) -> str | None:
+        """Why this candidate's MAE is not on the same folds as the others', or None when it
+        is: weekly seasonal-naive with 8-13 days of history runs only on the latest folds."""
+        if self.status is forecast.CandidateStatus.LATEST_FOLDS:
+            return "scored on fewer folds: the latest, with a week of history before them"
+        return None
+
+
+_SCORED = (forecast.CandidateStatus.ELIGIBLE, forecast.CandidateStatus.LATEST_FOLDS)
 
 
 @dataclass(frozen=True)

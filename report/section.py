@@ -115,6 +115,8 @@ def _forecast(w: model.WorkloadReport, p: str) -> str:
     rows = []
     for i, c in enumerate(a.candidates):
         mark = " (chosen)" if c.chosen else ""
+        if c.scored_on_fewer_folds:
+            mark += f" ({escape(c.scored_on_fewer_folds)})"
         scores = (
             f'<td colspan="2">{escape(c.not_eligible)}</td>'
             if c.not_eligible
@@ -136,7 +138,14 @@ def _forecast(w: model.WorkloadReport, p: str) -> str:
         if rows
         else "<p>No backtest candidates (history too short).</p>"
     )
-    if rows and not any(math.isfinite(c.ratio_to_naive) for c in a.candidates):
+    if rows and any(c.scored_on_fewer_folds for c in a.candidates):
+        table += (
+            "<p>Ratios are n/a: with less than two weeks of history the backtest compared "
+            "daily models on one-day folds; weekly seasonal-naive ran only on the latest of "
+            "them (a week of history before each), and was compared with the daily choice on "
+            "those.</p>"
+        )
+    elif rows and not any(math.isfinite(c.ratio_to_naive) for c in a.candidates):
         table += (
             "<p>Ratios are n/a: weekly seasonal-naive needs two weeks of history, so the "
             "backtest compared daily models on one-day folds.</p>"

@@ -15,6 +15,10 @@ bisection, so about half of the grid is replayed. If no point meets it, the poin
 most (the cheapest among equals). The frontier it saw, served % against GPU-hours, is returned
 with the choice so that an operator can see what the setting costs and buys.
 
+The model behind a window is chosen by the same backtest as any other (`forecast.select`): a
+window with 8-13 days before it (histories of 15-20 days) may be forecast by weekly
+seasonal-naive (backtest rule 6), so a window after a quiet Sunday is planned by weekday.
+
 Forecasts do not depend on the point (the point is applied to the plan), so each window's
 refits are made once and shared by every point's replay (`Prescale(forecasts=...)`).
 

@@ -124,3 +124,25 @@ def test_table_states_the_rule_and_who_was_not_eligible(
     assert "on the same 3 folds (3 planned)" in table
     assert "holt_winters" in table
     assert table.count("not eligible: history for 2 of 3 planned folds, needs 3") == 2
+
+
+def test_table_says_weekly_naive_was_chosen_on_fewer_folds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ten days of hourly requests ending on a quiet Sunday: weekly seasonal-naive wins on the
+    3 latest of 6 daily folds, and the table says both the rule and the fold count."""
+    index = pd.date_range("2024-01-05T00:00:00Z", periods=10 * 24, freq="1h")  # a Friday
+    rng = np.random.default_rng(2)
+    level = np.where(index.day_of_week >= 5, 100.0, 1000.0)
+    frame = pd.DataFrame(
+        {
+            "timestamp": index.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "requests": rng.poisson(level).astype(float),
+        }
+    )
+    path = tmp_path / "weekly_1h.csv"
+    frame.to_csv(path, index=False)
+    assert cli.main(["forecast", "--trace", str(path), "--horizon", "1d"]) == 0
+    table = capsys.readouterr().out
+    assert "seasonal_naive_weekly: below the daily choice's backtest MAE on the latest 3" in table
+    assert "scored on fewer folds: the latest 3 of 6, with a week of history before them" in table

@@ -140,6 +140,11 @@ def _status(c: forecasting.CandidateScore, selection: forecasting.Selection) -> 
         )
     if c.status is forecasting.CandidateStatus.NO_ENSEMBLE:
         return "not eligible: needs 2 folds and 2 eligible members"
+    if c.status is forecasting.CandidateStatus.LATEST_FOLDS:
+        return (
+            f"scored on fewer folds: the latest {c.folds} of {selection.folds}, with a week "
+            "of history before them"
+        )
     return ""
 
 
@@ -149,6 +154,13 @@ def _choice_lines(selection: forecasting.Selection) -> list[str]:
     baseline = candidates.BASELINE[selection.regime]
     if selection.choice is forecasting.Choice.NO_BACKTEST:
         return ["choice      recent level: too little history for a backtest fold"]
+    if selection.choice is forecasting.Choice.WEEKLY_ON_LATEST_FOLDS:
+        weekly = next(c for c in selection.candidates if c.model is selection.model)
+        return [
+            f"choice      {selection.model}: below the daily choice's backtest MAE on the "
+            f"latest {weekly.folds} folds",
+            f"            (of {selection.folds}), the ones with a week of history before them",
+        ]
     if selection.choice is forecasting.Choice.BASELINE_NOT_BEATEN:
         lines = [
             f"choice      {baseline} kept: no eligible candidate had a lower backtest MAE",

@@ -107,6 +107,24 @@ def test_short_history_in_readable_units(days: float, text: str) -> None:
     assert text in short.message
 
 
+def test_short_history_says_when_the_week_was_copied() -> None:
+    """With 8-13 days weekly seasonal-naive can be chosen: the caveat must not say the weekly
+    cycle is unknown, but that it is one week's copy checked on few folds."""
+    short = build.forecast_view(history_days=10.0)
+    copied = build.accuracy(model="seasonal_naive_weekly", reason="insufficient_history_daily")
+    (caveat,) = [
+        c
+        for c in caveats.for_workload(build.workload(forecast=short, accuracy=copied))
+        if c.kind is K.short_history
+    ]
+    assert "the weekly cycle is copied from the one week before" in caveat.message
+    assert "cannot be learned" not in caveat.message
+    (daily,) = [
+        c for c in caveats.for_workload(build.workload(forecast=short)) if c.kind is K.short_history
+    ]
+    assert "the weekly cycle cannot be learned, the forecast uses holt_winters" in daily.message
+
+
 def test_caveat_message_names_workload_value_and_fix() -> None:
     w = _measured(forecast=build.forecast_view(history_days=10.0))
     (caveat,) = caveats.for_workload(w)

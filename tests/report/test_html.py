@@ -113,6 +113,25 @@ def test_a_candidate_not_eligible_shows_why_instead_of_n_a() -> None:
     assert jsondoc.resolve(document, "workloads.0.accuracy.candidates.2.status") == "eligible"
 
 
+def test_a_candidate_scored_on_fewer_folds_says_so() -> None:
+    """Weekly seasonal-naive with 8-13 days of history was scored on the latest folds only:
+    its MAE is shown, and next to it that it is not on the same folds as the others."""
+    weekly = model.Candidate(
+        "seasonal_naive_weekly", 2.5, math.nan, True, forecast.CandidateStatus.LATEST_FOLDS
+    )
+    a = build.accuracy()
+    report = build.report(
+        build.workload(accuracy=dataclasses.replace(a, candidates=(*a.candidates, weekly)))
+    )
+    note = "scored on fewer folds: the latest, with a week of history before them"
+    page = html.render(report)
+    assert f"<td>seasonal_naive_weekly (chosen) ({note})</td>" in page
+    assert 'data-path="workloads.0.accuracy.candidates.3.mae"' in page
+    assert f"| seasonal_naive_weekly (chosen) ({note}) | 2.50 |" in markdown.render(report)
+    document = jsondoc.to_document(report)
+    assert jsondoc.resolve(document, "workloads.0.accuracy.candidates.3.status") == "latest_folds"
+
+
 def test_a_chosen_operating_point_shows_its_frontier_plot() -> None:
     simulated = build.workload(simulation=build.simulation(build.chosen_point()))
     report = build.report(simulated, build.workload(name="vision-vit", kind="vision"))
