@@ -36,7 +36,7 @@ import pandas as pd
 
 from forecaster import forecast, series
 from planner import operating, spec
-from simulator import cold_start, engine, predictive, replay, results, spot
+from simulator import cold_start, engine, predictive, replay, results, schedule, spot
 from simulator import scenario as scenario_
 
 DAY_S = 86400
@@ -192,7 +192,9 @@ def _replay(
         operating_point=point,
         shared=window.shared,
     )
-    row = engine.run(policy, window.world, window.draws)
+    # the steps computed at once where they can be (schedule.py), the same result
+    ahead = schedule.ahead(policy, window.world)
+    row = engine.run(policy if ahead is None else ahead, window.world, window.draws)
     return row.served_minutes_pct, row.gpu_hours
 
 

@@ -141,29 +141,43 @@ class Prescale:
         """The forecast floor in force at replayed `minute` (None when no plan covers it)."""
         return self._floors.at((self._start + pd.Timedelta(minutes=minute)).to_pydatetime())
 
+    @property
+    def workload(self) -> spec.WorkloadSpec:
+        """The workload as stepped (`runs_as`)."""
+        return self._workload
+
+    @property
+    def lead_time_s(self) -> int:
+        return self._lead_time_s
+
+    @property
+    def capacity_per_replica(self) -> float:
+        """The first plan's capacity per replica, which every step uses."""
+        return self._capacity_per_replica
+
+    @property
+    def floors(self) -> tick.Floors:
+        """The floors in force after the minutes observed so far."""
+        return self._floors
+
+    def running_at_start(self) -> step.ReplicaCounts:
+        """The fleet at the start: the first plan's targets at minute 0."""
+        first = self.first_plan.targets.iloc[0]
+        return step.ReplicaCounts(
+            int(first["reserved"]), int(first["spot"]), int(first["on_demand"])
+        )
+
     def initial(self, observation: engine.Observation) -> step.ReplicaCounts:
         """The fleet at the start: the first plan's targets at minute 0, all ready, then one
         step from there so the step's memory starts consistent with it."""
-        first = self.first_plan.targets.iloc[0]
-        running = step.ReplicaCounts(
-            int(first["reserved"]), int(first["spot"]), int(first["on_demand"])
-        )
+        running = self.running_at_start()
         self._state = step.PolicyState.initial(running)
         return self.decide(dataclasses.replace(observation, ready=running))
 
     def decide(self, observation: engine.Observation) -> step.ReplicaCounts:
         """The planner's step on the floor in force (plus what was observed), every minute."""
-        minute = observation.minute
-        if minute > 0:
-            self._observed.append(
-                math.nan if observation.arrivals is None else observation.arrivals
-            )
-            if minute % self._refit_every == 0:
-                refit = self._refit(minute, self._horizon_s)
-                self.refits.append(refit)
-                self._use_floors(*self._refit_floors(refit))
-            elif self._level is not None and minute % self._level_every == 0:
-                self._correct_level(minute, self._level)
+        if observation.minute > 0:
+            self.observe(observation.minute, observation.arrivals)
         # the plan's capacity (measured request shape); no pool budget in a replay
         result = tick.step_on_floors(
             self._workload,
@@ -178,6 +192,17 @@ class Prescale:
         )
         self._state = result.state
         return result.state.targets
+
+    def observe(self, minute: int, arrivals: float | None) -> None:
+        """Take in what replayed `minute` (> 0) observes, the previous minute's arrivals, and
+        refit or correct the level when it is time: the floors that minute steps on."""
+        self._observed.append(math.nan if arrivals is None else arrivals)
+        if minute % self._refit_every == 0:
+            refit = self._refit(minute, self._horizon_s)
+            self.refits.append(refit)
+            self._use_floors(*self._refit_floors(refit))
+        elif self._level is not None and minute % self._level_every == 0:
+            self._correct_level(minute, self._level)
 
     def history_at(self, minute: int) -> pd.Series:
         """Arrivals per minute known at the start of replayed `minute` (warm-up + observed)."""
