@@ -391,10 +391,10 @@ def level_floors(
     between refits."""
     frame = made.frame
     column = f"peak_{workload.provisioning_quantile.value}"
-    arrivals = (
-        frame[column].to_numpy(dtype=float)
-        if point.band_scale is None
-        else level.band_point(frame, point.band_scale).to_numpy()
-    ) * factor
+    if point.band_scale is None:
+        arrivals = frame[column].to_numpy(dtype=float) * factor
+    else:
+        p50, p90, p99 = (frame[name].to_numpy(dtype=float) for name in level.FRAME_QUANTILES[1])
+        arrivals = level.band_values(p50, p90, p99, point.band_scale) * factor
     needed = plan.needed_for(workload, arrivals, made.input_interval_s, request)
     return plan.floor_per_minute(needed, made.resolution_s, lead_time_s)
