@@ -66,10 +66,16 @@ class Shared:
     by replayed minute, and the floors (epoch seconds of the first minute, floor per minute)
     by FloorKey. Points differing in their hold only step on the same floors, and the level
     factors depend on observations and forecasts alone, so they share them too
-    (simulator/operating_point.py replays one history at many points)."""
+    (simulator/operating_point.py replays one history at many points). The first plan, made
+    before any level correction, is shared by (band scale, hold) with its floors.
+
+    The first plan is the same object for every replay that shares it: read-only."""
 
     forecasts: dict[int, forecast.Forecast] = field(default_factory=dict)
     floors: dict[FloorKey, tuple[float, tuple[int, ...]]] = field(default_factory=dict)
+    first_plans: dict[tuple[float | None, spec.HoldRule], tuple[plan.Plan, tick.Floors]] = field(
+        default_factory=dict
+    )
 
 
 class Prescale:
@@ -112,12 +118,17 @@ class Prescale:
         first = self._refit(0, WEEK_S)
         # the first plan whole: its reserved base, capacity and first targets are used; later
         # refits only need their floor column (`_refit_floors`)
-        self.first_plan = self._plan(first.forecast)
+        key = (operating_point.band_scale, operating_point.hold)
+        found = self._shared.first_plans.get(key)
+        if found is None:
+            made = self._plan(first.forecast)
+            found = (made, tick.extend(tick.Floors.empty(), made))
+            self._shared.first_plans[key] = found
+        self.first_plan, self._floors = found
         self._reserved = self.first_plan.reserved if reserved is None else reserved
         # every refit plans with the same request shape, so the first plan's capacity holds
         self._capacity_per_replica = self.first_plan.capacity_per_replica
         self.refits: list[Refit] = [first]
-        self._floors = tick.extend(tick.Floors.empty(), self.first_plan)
         self._state = step.PolicyState.initial()
 
     @property
