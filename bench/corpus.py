@@ -50,6 +50,7 @@ from simulator import (
     predictive,
     replay,
     results,
+    schedule,
     spot,
 )
 from simulator import scenario as scenario_
@@ -212,7 +213,7 @@ def hindsight_best(
     the cheapest that served the workload's SLO, else the one serving most. The chooser cannot
     know this week; the figure separates what the choice cost from what the family can do."""
     draws = spot.InterruptionDraws.draw(options.seed, world.minutes)
-    shared: dict[int, forecast.Forecast] = {}
+    shared = predictive.Shared()
     rows = []
     for point in operating_point.GRID:
         policy = predictive.Prescale(
@@ -225,9 +226,10 @@ def hindsight_best(
             request=workload.request,
             reserved=0,
             operating_point=point,
-            forecasts=shared,
+            shared=shared,
         )
-        row = engine.run(policy, world, draws)
+        ahead = schedule.ahead(policy, world)
+        row = engine.run(policy if ahead is None else ahead, world, draws)
         rows.append(
             (
                 point,

@@ -83,7 +83,18 @@ def band_point(frame: pd.DataFrame, band_scale: float, *, peak: bool = True) -> 
     p50 100, p90 144 (roots 10 and 12): scale 0.5 -> 11^2 = 121; scale 1 -> 144.
     """
     p50, p90, p99 = FRAME_QUANTILES[1 if peak else 0]
-    roots = [np.sqrt(np.maximum(frame[c].to_numpy(dtype=float), 0.0)) for c in (p50, p90, p99)]
+    columns = [frame[c].to_numpy(dtype=float) for c in (p50, p90, p99)]
+    return pd.Series(band_values(columns[0], columns[1], columns[2], band_scale), index=frame.index)
+
+
+def band_values(
+    p50: npt.NDArray[np.float64],
+    p90: npt.NDArray[np.float64],
+    p99: npt.NDArray[np.float64],
+    band_scale: float,
+) -> npt.NDArray[np.float64]:
+    """`band_point` on the quantiles' values (the replay's floor path, without a frame)."""
+    roots = [np.sqrt(np.maximum(values, 0.0)) for values in (p50, p90, p99)]
     low, high, weight = (
         (roots[0], roots[1], band_scale)
         if band_scale <= 1
@@ -94,8 +105,8 @@ def band_point(frame: pd.DataFrame, band_scale: float, *, peak: bool = True) -> 
         )
     )
     weight = min(max(weight, 0.0), 1.0)
-    point = (low + weight * (high - low)) ** 2
-    return pd.Series(point, index=frame.index)
+    point: npt.NDArray[np.float64] = (low + weight * (high - low)) ** 2
+    return point
 
 
 def scaled(frame: pd.DataFrame, by: float) -> pd.DataFrame:

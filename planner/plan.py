@@ -101,16 +101,24 @@ def step_limited(
 
 
 def needed_per_bucket(
-    workload: spec.WorkloadSpec, forecast: ForecastLike, request: spec.RequestShape
+    workload: spec.WorkloadSpec,
+    forecast: ForecastLike,
+    request: spec.RequestShape,
+    arrivals: npt.NDArray[np.float64] | None = None,
 ) -> npt.NDArray[np.int64]:
-    """Replicas each forecast bucket needs at its within-bucket peak at the quantile."""
+    """Replicas each forecast bucket needs at its within-bucket peak at the quantile.
+
+    `arrivals` stands for the frame's provisioning column when the caller has it as values
+    already (the replay's floors at an operating point); None reads it from the frame.
+    """
     column = f"peak_{workload.provisioning_quantile.value}"
     if column not in forecast.frame.columns:
         raise errors.InputError(
             f"forecast column {column} is missing (columns: {list(forecast.frame.columns)}); "
             "pass a forecast from forecaster.forecast.forecast"
         )
-    arrivals = forecast.frame[column].to_numpy(dtype=np.float64)
+    if arrivals is None:
+        arrivals = forecast.frame[column].to_numpy(dtype=np.float64)
     unknown = int(np.count_nonzero(~np.isfinite(arrivals)))
     if unknown:
         # Planning an unknown bucket as zero demand would release replicas at random.
@@ -168,6 +176,40 @@ def floor_per_minute(
     return lookahead_max(np.repeat(needed, resolution_s // PLAN_STEP_S), lead_time_s)
 
 
+def floor_of(
+    workload: spec.WorkloadSpec,
+    forecast: ForecastLike,
+    *,
+    lead_time_s: int,
+    request: spec.RequestShape | None = None,
+    arrivals: npt.NDArray[np.float64] | None = None,
+) -> npt.NDArray[np.int64]:
+    """`build_plan(...).targets["floor"]` alone, checked the same way (`arrivals` as in
+    needed_per_bucket): the replay's refits after the first read nothing else of their plan
+    (simulator/predictive.py)."""
+    _check(forecast, lead_time_s)
+    per_bucket = needed_per_bucket(workload, forecast, request or workload.request, arrivals)
+    return floor_per_minute(per_bucket, forecast.resolution_s, lead_time_s)
+
+
+def _check(forecast: ForecastLike, lead_time_s: int) -> None:
+    """Every problem of a forecast and lead time that no plan can be built from, at once."""
+    problems = []
+    if forecast.resolution_s % PLAN_STEP_S != 0 or forecast.resolution_s <= 0:
+        problems.append(
+            f"forecast resolution_s ({forecast.resolution_s}) is not a whole number of minutes; "
+            "forecast at 300 or 900 s for planning"
+        )
+    if forecast.frame.empty:
+        problems.append(
+            "forecast frame (0 rows) is empty; forecast a horizon of at least one bucket"
+        )
+    if lead_time_s < 0:
+        problems.append(f"lead_time_s ({lead_time_s}) is negative; pass 0 or more seconds")
+    if problems:
+        raise errors.InputError(problems)
+
+
 def build_plan(
     workload: spec.WorkloadSpec,
     forecast: ForecastLike,
@@ -183,20 +225,7 @@ def build_plan(
     GPU budget (budget.py); None when it has no budget.
     """
     shape = request or workload.request
-    problems = []
-    if forecast.resolution_s % PLAN_STEP_S != 0 or forecast.resolution_s <= 0:
-        problems.append(
-            f"forecast resolution_s ({forecast.resolution_s}) is not a whole number of minutes; "
-            "forecast at 300 or 900 s for planning"
-        )
-    if forecast.frame.empty:
-        problems.append(
-            "forecast frame (0 rows) is empty; forecast a horizon of at least one bucket"
-        )
-    if lead_time_s < 0:
-        problems.append(f"lead_time_s ({lead_time_s}) is negative; pass 0 or more seconds")
-    if problems:
-        raise errors.InputError(problems)
+    _check(forecast, lead_time_s)
     per_bucket = needed_per_bucket(workload, forecast, shape)
     needed = np.repeat(per_bucket, forecast.resolution_s // PLAN_STEP_S)
     index = pd.date_range(

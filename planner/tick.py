@@ -62,7 +62,7 @@ def extend(floors: Floors, planned: plan.Plan, *, keep_from_s: float | None = No
     `keep_from_s` drops minutes before it (the daemon has no use for the past; the simulator
     keeps it for its record).
     """
-    new = tuple(int(v) for v in planned.targets["floor"].to_numpy())
+    new = tuple(planned.targets["floor"].to_numpy(dtype="int64").tolist())
     return overlay(floors, plan_start_s(planned), new, keep_from_s=keep_from_s)
 
 

@@ -128,8 +128,8 @@ def run(
     """
     minutes = scenario.minutes
     now = _minutes_from(scenario.timestamps)
-    seen_demand = _observed(scenario.demand_before, scenario.demand)
-    seen_arrivals = _observed(scenario.arrivals_before, scenario.arrivals)
+    seen_demand = observed(scenario.demand_before, scenario.demand)
+    seen_arrivals = observed(scenario.arrivals_before, scenario.arrivals)
     leads = cold_start.LeadTimeStream(scenario.cold_start, _stream_seed(scenario.seed, 2))
     survival = spot.survival_per_minute(scenario.spot_interruption_rate_per_hour)
     count_u, victim_u = draws.count_uniforms, draws.victim_uniforms
@@ -272,8 +272,9 @@ def _ordered(
     )
 
 
-def _observed(before: float | None, values: npt.NDArray[np.float64]) -> list[float | None]:
-    """What each minute observes: the previous minute's value, None for a gap."""
+def observed(before: float | None, values: npt.NDArray[np.float64]) -> list[float | None]:
+    """What each minute observes: the previous minute's value, None for a gap (the value
+    `before` the first minute is the last of the warm-up)."""
     shifted = np.concatenate([[math.nan if before is None else before], values[:-1]])
     observed = shifted.astype(object)
     observed[np.isnan(shifted)] = None

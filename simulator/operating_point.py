@@ -20,7 +20,8 @@ window with 8-13 days before it (histories of 15-20 days) may be forecast by wee
 seasonal-naive (backtest rule 6), so a window after a quiet Sunday is planned by weekday.
 
 Forecasts do not depend on the point (the point is applied to the plan), so each window's
-refits are made once and shared by every point's replay (`Prescale(forecasts=...)`).
+refits, and the floors planned on them, are made once and shared by every point's replay that
+has the same (`predictive.Shared`).
 
 `choose` is shaped as a worker: plain frozen inputs, a frozen result, no shared state, so a
 pool or a distributed engine can run one workload per task.
@@ -35,7 +36,7 @@ import pandas as pd
 
 from forecaster import forecast, series
 from planner import operating, spec
-from simulator import cold_start, engine, predictive, replay, results, spot
+from simulator import cold_start, engine, predictive, replay, results, schedule, spot
 from simulator import scenario as scenario_
 
 DAY_S = 86400
@@ -158,7 +159,7 @@ class _Window:
     selection: forecast.Selection
     world: scenario_.Scenario
     draws: spot.InterruptionDraws
-    forecasts: dict[int, forecast.Forecast]
+    shared: predictive.Shared
 
 
 def _window(inputs: Inputs, start: int, stop: int) -> _Window:
@@ -171,7 +172,7 @@ def _window(inputs: Inputs, start: int, stop: int) -> _Window:
         selection=forecast.select(before.values, resolution_s=inputs.resolution_s),
         world=world,
         draws=spot.InterruptionDraws.draw(inputs.seed, world.minutes),
-        forecasts={},
+        shared=predictive.Shared(),
     )
 
 
@@ -189,9 +190,11 @@ def _replay(
         request=inputs.request,
         reserved=inputs.reserved,
         operating_point=point,
-        forecasts=window.forecasts,
+        shared=window.shared,
     )
-    row = engine.run(policy, window.world, window.draws)
+    # the steps computed at once where they can be (schedule.py), the same result
+    ahead = schedule.ahead(policy, window.world)
+    row = engine.run(policy if ahead is None else ahead, window.world, window.draws)
     return row.served_minutes_pct, row.gpu_hours
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -51,7 +51,31 @@ class Refit:
 
     minute: int  # replayed minute at which it was made (0 = from the warm-up alone)
     forecast: forecast.Forecast
-    plan: plan.Plan
+
+
+# (kind, minute of the forecast, band scale, level factor): what a floor depends on within
+# replays sharing one warm-up (see Shared); kind "refit" is planned at a refit (the factor
+# applied before the band, as `at_point`), "level" re-planned between refits (`level_floors`).
+FloorKey = tuple[str, int, float | None, float]
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What replays of the same warm-up, refit schedule, workload (its scale-in hold aside),
+    lead time and request shape have in common, whatever their operating point: the refits
+    by replayed minute, and the floors (epoch seconds of the first minute, floor per minute)
+    by FloorKey. Points differing in their hold only step on the same floors, and the level
+    factors depend on observations and forecasts alone, so they share them too
+    (simulator/operating_point.py replays one history at many points). The first plan, made
+    before any level correction, is shared by (band scale, hold) with its floors.
+
+    The first plan is the same object for every replay that shares it: read-only."""
+
+    forecasts: dict[int, forecast.Forecast] = field(default_factory=dict)
+    floors: dict[FloorKey, tuple[float, tuple[int, ...]]] = field(default_factory=dict)
+    first_plans: dict[tuple[float | None, spec.HoldRule], tuple[plan.Plan, tick.Floors]] = field(
+        default_factory=dict
+    )
 
 
 class Prescale:
@@ -69,14 +93,13 @@ class Prescale:
         request: spec.RequestShape | None = None,
         reserved: int | None = None,
         operating_point: operating.OperatingPoint = operating.DEFAULT,
-        forecasts: dict[int, forecast.Forecast] | None = None,
+        shared: Shared | None = None,
     ) -> None:
-        """`operating_point` places the floor (band, level correction, hold); `forecasts` is
-        a cache of refits by replayed minute shared by replays of the same warm-up and refit
-        schedule (simulator/operating_point.py replays one history at many points)."""
+        """`operating_point` places the floor (band, level correction, hold); `shared` holds
+        the refits and floors computed by other replays of the same warm-up (see Shared)."""
         self._point = operating_point
         self._workload = runs_as(workload, mix, operating_point)
-        self._forecasts = {} if forecasts is None else forecasts
+        self._shared = Shared() if shared is None else shared
         self._level = level.LevelCorrection() if operating_point.level_correction else None
         self._level_every = max(1, LEVEL_EVERY_S // MINUTE_S)
         self._factor = 1.0
@@ -93,12 +116,19 @@ class Prescale:
         self._observed: list[float] = []
         self.selection = selection if selection is not None else forecast.select(history)
         first = self._refit(0, WEEK_S)
-        self._reserved = first.plan.reserved if reserved is None else reserved
+        # the first plan whole: its reserved base, capacity and first targets are used; later
+        # refits only need their floor column (`_refit_floors`)
+        key = (operating_point.band_scale, operating_point.hold)
+        found = self._shared.first_plans.get(key)
+        if found is None:
+            made = self._plan(first.forecast)
+            found = (made, tick.extend(tick.Floors.empty(), made))
+            self._shared.first_plans[key] = found
+        self.first_plan, self._floors = found
+        self._reserved = self.first_plan.reserved if reserved is None else reserved
         # every refit plans with the same request shape, so the first plan's capacity holds
-        self._capacity_per_replica = first.plan.capacity_per_replica
+        self._capacity_per_replica = self.first_plan.capacity_per_replica
         self.refits: list[Refit] = [first]
-        self._floors = tick.Floors.empty()
-        self._use(first)
         self._state = step.PolicyState.initial()
 
     @property
@@ -122,29 +152,43 @@ class Prescale:
         """The forecast floor in force at replayed `minute` (None when no plan covers it)."""
         return self._floors.at((self._start + pd.Timedelta(minutes=minute)).to_pydatetime())
 
+    @property
+    def workload(self) -> spec.WorkloadSpec:
+        """The workload as stepped (`runs_as`)."""
+        return self._workload
+
+    @property
+    def lead_time_s(self) -> int:
+        return self._lead_time_s
+
+    @property
+    def capacity_per_replica(self) -> float:
+        """The first plan's capacity per replica, which every step uses."""
+        return self._capacity_per_replica
+
+    @property
+    def floors(self) -> tick.Floors:
+        """The floors in force after the minutes observed so far."""
+        return self._floors
+
+    def running_at_start(self) -> step.ReplicaCounts:
+        """The fleet at the start: the first plan's targets at minute 0."""
+        first = self.first_plan.targets.iloc[0]
+        return step.ReplicaCounts(
+            int(first["reserved"]), int(first["spot"]), int(first["on_demand"])
+        )
+
     def initial(self, observation: engine.Observation) -> step.ReplicaCounts:
         """The fleet at the start: the first plan's targets at minute 0, all ready, then one
         step from there so the step's memory starts consistent with it."""
-        first = self.refits[0].plan.targets.iloc[0]
-        running = step.ReplicaCounts(
-            int(first["reserved"]), int(first["spot"]), int(first["on_demand"])
-        )
+        running = self.running_at_start()
         self._state = step.PolicyState.initial(running)
         return self.decide(dataclasses.replace(observation, ready=running))
 
     def decide(self, observation: engine.Observation) -> step.ReplicaCounts:
         """The planner's step on the floor in force (plus what was observed), every minute."""
-        minute = observation.minute
-        if minute > 0:
-            self._observed.append(
-                math.nan if observation.arrivals is None else observation.arrivals
-            )
-            if minute % self._refit_every == 0:
-                refit = self._refit(minute, self._horizon_s)
-                self.refits.append(refit)
-                self._use(refit)
-            elif self._level is not None and minute % self._level_every == 0:
-                self._correct_level(minute, self._level)
+        if observation.minute > 0:
+            self.observe(observation.minute, observation.arrivals)
         # the plan's capacity (measured request shape); no pool budget in a replay
         result = tick.step_on_floors(
             self._workload,
@@ -159,6 +203,17 @@ class Prescale:
         )
         self._state = result.state
         return result.state.targets
+
+    def observe(self, minute: int, arrivals: float | None) -> None:
+        """Take in what replayed `minute` (> 0) observes, the previous minute's arrivals, and
+        refit or correct the level when it is time: the floors that minute steps on."""
+        self._observed.append(math.nan if arrivals is None else arrivals)
+        if minute % self._refit_every == 0:
+            refit = self._refit(minute, self._horizon_s)
+            self.refits.append(refit)
+            self._use_floors(*self._refit_floors(refit))
+        elif self._level is not None and minute % self._level_every == 0:
+            self._correct_level(minute, self._level)
 
     def history_at(self, minute: int) -> pd.Series:
         """Arrivals per minute known at the start of replayed `minute` (warm-up + observed)."""
@@ -175,15 +230,35 @@ class Prescale:
         )
 
     def _refit(self, minute: int, horizon_s: int) -> Refit:
-        made = self._forecasts.get(minute)
+        forecasts = self._shared.forecasts
+        made = forecasts.get(minute)
         if made is None:
             history = self.history_at(minute)
             made = forecast.forecast(history, horizon_s=horizon_s, selection=self.selection)
-            self._forecasts[minute] = made
+            forecasts[minute] = made
         if self._level is not None and minute > 0:
             self._factor = self._next_factor(minute, self._level)
         self._remember_expected(made)
-        return Refit(minute=minute, forecast=made, plan=self._plan(made))
+        return Refit(minute=minute, forecast=made)
+
+    def _refit_floors(self, refit: Refit) -> tuple[float, tuple[int, ...]]:
+        """The floor column of the refit's plan at the factor in force (`plan_at`'s floor,
+        computed by plan.floor_of without the rest of the plan), and its first minute."""
+        key = ("refit", refit.minute, self._point.band_scale, self._factor)
+        found = self._shared.floors.get(key)
+        if found is None:
+            made = refit.forecast
+            floors = plan.floor_of(
+                self._workload,
+                made,
+                lead_time_s=self._lead_time_s,
+                request=self._request,
+                arrivals=point_column(self._workload, made, self._point, self._factor),
+            )
+            start_s = float(pd.Timestamp(made.frame.index[0]).timestamp())
+            found = (start_s, tuple(floors.tolist()))
+            self._shared.floors[key] = found
+        return found
 
     def _plan(self, made: forecast.Forecast) -> plan.Plan:
         return plan_at(
@@ -221,28 +296,32 @@ class Prescale:
         if factor == self._factor:
             return
         self._factor = factor
-        made = self.refits[-1].forecast
-        floors = level_floors(
-            self._workload,
-            made,
-            self._point,
-            factor=factor,
-            lead_time_s=self._lead_time_s,
-            request=self._shape,
-        )
-        self._use_floors(self._minute_of(made.frame.index[0]), floors)
+        latest = self.refits[-1]
+        key = ("level", latest.minute, self._point.band_scale, factor)
+        found = self._shared.floors.get(key)
+        if found is None:
+            made = latest.forecast
+            floors = level_floors(
+                self._workload,
+                made,
+                self._point,
+                factor=factor,
+                lead_time_s=self._lead_time_s,
+                request=self._shape,
+            )
+            first_minute = self._minute_of(made.frame.index[0])
+            start_s = (self._start + pd.Timedelta(minutes=first_minute)).timestamp()
+            found = (start_s, tuple(floors.tolist()))
+            self._shared.floors[key] = found
+        self._use_floors(*found)
 
     def _minute_of(self, stamp: pd.Timestamp) -> int:
         return int((pd.Timestamp(stamp) - self._start) / pd.Timedelta(minutes=1))
 
-    def _use(self, refit: Refit) -> None:
-        """Take the refit's floor from its first minute on (an older plan covers any minutes
-        before it, e.g. a bucket the forecaster skipped because it was under way)."""
-        self._floors = tick.extend(self._floors, refit.plan)
-
-    def _use_floors(self, first_minute: int, floors: npt.NDArray[np.int64]) -> None:
-        start_s = (self._start + pd.Timedelta(minutes=first_minute)).timestamp()
-        self._floors = tick.overlay(self._floors, start_s, tuple(floors.tolist()))
+    def _use_floors(self, start_s: float, floors: tuple[int, ...]) -> None:
+        """Take a floor from its first minute on (an older plan covers any minutes before it,
+        e.g. a bucket the forecaster skipped because it was under way)."""
+        self._floors = tick.overlay(self._floors, start_s, floors)
 
 
 def runs_as(
@@ -285,6 +364,29 @@ def at_point(
     return dataclasses.replace(made, frame=frame)
 
 
+def point_column(
+    workload: spec.WorkloadSpec,
+    made: forecast.Forecast,
+    point: operating.OperatingPoint,
+    factor: float,
+) -> npt.NDArray[np.float64] | None:
+    """The provisioning column of `at_point(workload, made, point, factor)` as values, by the
+    same arithmetic (the factor on each quantile, then the band point), without building the
+    frame; None when `made` is planned as it is (the frame's own column)."""
+    if point.band_scale is None and factor == 1.0:
+        return None
+    frame = made.frame
+    if point.band_scale is None:
+        column = f"peak_{workload.provisioning_quantile.value}"
+        if column not in frame.columns:
+            return None  # plan.floor_of names the missing column, as build_plan does
+        return frame[column].to_numpy(dtype=float) * factor
+    values = [frame[name].to_numpy(dtype=float) for name in level.FRAME_QUANTILES[1]]
+    if factor != 1.0:
+        values = [v * factor for v in values]
+    return level.band_values(values[0], values[1], values[2], point.band_scale)
+
+
 def level_floors(
     workload: spec.WorkloadSpec,
     made: forecast.Forecast,
@@ -300,10 +402,10 @@ def level_floors(
     between refits."""
     frame = made.frame
     column = f"peak_{workload.provisioning_quantile.value}"
-    arrivals = (
-        frame[column].to_numpy(dtype=float)
-        if point.band_scale is None
-        else level.band_point(frame, point.band_scale).to_numpy()
-    ) * factor
+    if point.band_scale is None:
+        arrivals = frame[column].to_numpy(dtype=float) * factor
+    else:
+        p50, p90, p99 = (frame[name].to_numpy(dtype=float) for name in level.FRAME_QUANTILES[1])
+        arrivals = level.band_values(p50, p90, p99, point.band_scale) * factor
     needed = plan.needed_for(workload, arrivals, made.input_interval_s, request)
     return plan.floor_per_minute(needed, made.resolution_s, lead_time_s)

@@ -77,27 +77,41 @@ def simulate_args(files: tuple[Path, Path], *extra: str) -> list[str]:
     ]
 
 
-def test_same_seed_gives_byte_identical_json(
-    files: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    first, again, other = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "c.json"
-    assert cli.main(simulate_args(files, "--seed", "4", "--json", str(first))) == 0
-    assert cli.main(simulate_args(files, "--seed", "4", "--json", str(again))) == 0
-    assert cli.main(simulate_args(files, "--seed", "5", "--json", str(other))) == 0
-    capsys.readouterr()
-    assert first.read_bytes() == again.read_bytes()
+@dataclass(frozen=True)
+class SeededRuns:
+    """`prescale simulate --json` run twice with seed 4 and once with seed 5 (the first run's
+    stdout and stderr kept): the replays the seed and JSON tests below read."""
+
+    first: Path
+    again: Path
+    other: Path
+    table: str  # stdout of the first run
+    err: str  # stderr of the first run
+
+
+@pytest.fixture(scope="module")
+def seeded(files: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> SeededRuns:
+    root = tmp_path_factory.mktemp("seeded")
+    first, again, other = root / "a.json", root / "b.json", root / "c.json"
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        assert cli.main(simulate_args(files, "--seed", "4", "--json", str(first))) == 0
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert cli.main(simulate_args(files, "--seed", "4", "--json", str(again))) == 0
+        assert cli.main(simulate_args(files, "--seed", "5", "--json", str(other))) == 0
+    return SeededRuns(first, again, other, out.getvalue(), err.getvalue())
+
+
+def test_same_seed_gives_byte_identical_json(seeded: SeededRuns) -> None:
+    assert seeded.first.read_bytes() == seeded.again.read_bytes()
     # another seed draws other cold starts and spot losses
-    assert first.read_bytes() != other.read_bytes()
+    assert seeded.first.read_bytes() != seeded.other.read_bytes()
 
 
-def test_json_has_one_object_per_policy_with_the_documented_keys(
-    files: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    out = tmp_path / "sim.json"
-    assert cli.main(simulate_args(files, "--json", str(out))) == 0
-    captured = capsys.readouterr()
-    table = captured.out
-    assert captured.err == ""  # no progress bar when stderr is not a terminal
+def test_json_has_one_object_per_policy_with_the_documented_keys(seeded: SeededRuns) -> None:
+    out = seeded.first
+    table = seeded.table
+    assert seeded.err == ""  # no progress bar when stderr is not a terminal
     document = json.loads(out.read_text())
     assert list(document["policies"]) == [
         "prescale",

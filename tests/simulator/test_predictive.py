@@ -112,7 +112,7 @@ def test_blind_and_instant_the_replayed_prescale_is_exactly_the_plan() -> None:
         [float("nan")] * MINUTES_PER_DAY, workload_spec=workload, lead_time_s=0, start=split.start
     )
     series = b.run_one(policy, blind).timeseries
-    planned = policy.refits[0].plan.targets.reindex(series.index)
+    planned = policy.first_plan.targets.reindex(series.index)
     for kind in ("reserved", "spot", "on_demand"):
         assert series[f"target_{kind}"].tolist() == planned[kind].tolist(), kind
     assert planned["total"].nunique() > 2  # the plan does move over the day
