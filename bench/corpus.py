@@ -50,7 +50,6 @@ from simulator import (
     predictive,
     replay,
     results,
-    schedule,
     spot,
 )
 from simulator import scenario as scenario_
@@ -212,32 +211,27 @@ def hindsight_best(
     """Every point of operating_point.GRID replayed on the replayed week (the refits shared):
     the cheapest that served the workload's SLO, else the one serving most. The chooser cannot
     know this week; the figure separates what the choice cost from what the family can do."""
-    draws = spot.InterruptionDraws.draw(options.seed, world.minutes)
-    shared = predictive.Shared()
+    inputs = operating_point.Inputs(
+        workload,
+        split.warmup,
+        COLD_START_S,
+        options.mix,
+        options.refit_every_s,
+        selection.resolution_s,
+        workload.request,
+        reserved=0,
+    )
+    week = operating_point.Window(
+        before=split.warmup,
+        selection=selection,
+        world=world,
+        draws=spot.InterruptionDraws.draw(options.seed, world.minutes),
+        shared=predictive.Shared(),
+    )
     rows = []
     for point in operating_point.GRID:
-        policy = predictive.Prescale(
-            workload,
-            split.warmup,
-            lead_time_s=COLD_START_S,
-            mix=options.mix,
-            refit_every_s=options.refit_every_s,
-            selection=selection,
-            request=workload.request,
-            reserved=0,
-            operating_point=point,
-            shared=shared,
-        )
-        ahead = schedule.ahead(policy, world)
-        row = engine.run(policy if ahead is None else ahead, world, draws)
-        rows.append(
-            (
-                point,
-                PolicyFigures(
-                    row.served_minutes_pct, row.gpu_hours, row.gpu_hours / oracle_gpu_hours
-                ),
-            )
-        )
+        served_pct, gpu_hours = operating_point.replay_point(inputs, week, point)
+        rows.append((point, PolicyFigures(served_pct, gpu_hours, gpu_hours / oracle_gpu_hours)))
     meeting = [r for r in rows if r[1].served_pct >= workload.slo.served_minutes_pct]
     if meeting:
         return min(meeting, key=lambda r: r[1].gpu_hours)

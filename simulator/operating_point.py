@@ -114,7 +114,7 @@ def choose(inputs: Inputs) -> Choice:
 
     def evaluate(point: operating.OperatingPoint) -> Frontier:
         if point not in seen:
-            rows = [_replay(inputs, window, point) for window in prepared]
+            rows = [replay_point(inputs, window, point) for window in prepared]
             seen[point] = Frontier(point, tuple(r[0] for r in rows), sum(r[1] for r in rows))
         return seen[point]
 
@@ -151,9 +151,10 @@ def choose(inputs: Inputs) -> Choice:
 
 
 @dataclass(frozen=True)
-class _Window:
-    """One validation window made ready for replays: its history, the model chosen on that
-    history, the world, and the refits every point shares."""
+class Window:
+    """A period made ready for replays at many points: the history before it, the model chosen
+    on that history, the world, and the refits every point shares (a validation window here;
+    bench/corpus.py --hindsight replays the replayed week itself this way)."""
 
     before: series.Trace
     selection: forecast.Selection
@@ -162,12 +163,12 @@ class _Window:
     shared: predictive.Shared
 
 
-def _window(inputs: Inputs, start: int, stop: int) -> _Window:
+def _window(inputs: Inputs, start: int, stop: int) -> Window:
     before = _slice(inputs.history, 0, start)
     split = replay.Replay(warmup=before, replayed=_slice(inputs.history, start, stop))
     cold = cold_start.ColdStartDistribution.fixed(inputs.lead_time_s)
     world = _scenario(inputs.workload, split, cold, inputs)
-    return _Window(
+    return Window(
         before=before,
         selection=forecast.select(before.values, resolution_s=inputs.resolution_s),
         world=world,
@@ -176,8 +177,8 @@ def _window(inputs: Inputs, start: int, stop: int) -> _Window:
     )
 
 
-def _replay(
-    inputs: Inputs, window: _Window, point: operating.OperatingPoint
+def replay_point(
+    inputs: Inputs, window: Window, point: operating.OperatingPoint
 ) -> tuple[float, float]:
     """Served % and GPU-hours of one point replayed on one window."""
     policy = predictive.Prescale(
