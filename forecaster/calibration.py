@@ -51,6 +51,10 @@ class Calibration:
     z90: tuple[float, ...]
     z99: tuple[float, ...]
     residuals: int  # how many residuals the quantiles came from (0 = no backtest)
+    rms: float = 0.0  # root mean square of those residuals: the spread the folds saw
+    # How far the band follows recent residuals out of that spread (0: refused by the
+    # backtest; forecaster/widening.py): P90 and P99 above the median widen by that factor.
+    widening: float = 0.0
 
 
 NO_CALIBRATION = Calibration(1, (0.0,), (0.0,), (0.0,), 0)
@@ -125,15 +129,23 @@ def fit(
         tuple(float(v) for v in z90),
         tuple(float(v) for v in z99),
         int(everything.size),
+        float(np.sqrt(np.mean(everything**2))),
     )
 
 
-def apply(point: np.ndarray, calibration: Calibration) -> Quantiles:
-    """P50/P90/P99 around a point forecast; never negative and always p50 <= p90 <= p99."""
+def apply(point: np.ndarray, calibration: Calibration, widen_by: float = 1.0) -> Quantiles:
+    """P50/P90/P99 around a point forecast; never negative and always p50 <= p90 <= p99.
+
+    `widen_by` (>= 1, forecaster/widening.py) multiplies the P90 and P99 spread above the
+    residual median."""
     root = _root(point)
     bands = np.minimum(np.arange(point.size) // calibration.band_steps, len(calibration.z50) - 1)
     z90 = np.asarray(calibration.z90)[bands]
     z99 = np.asarray(calibration.z99)[bands]
+    if widen_by != 1.0:
+        z50 = np.asarray(calibration.z50)[bands]
+        z90 = z50 + widen_by * np.maximum(z90 - z50, 0.0)
+        z99 = z50 + widen_by * np.maximum(z99 - z50, 0.0)
     # P50 is the point forecast the backtest scored (z50 is kept for reporting bias only).
     p50 = np.maximum(point, 0.0)
     p90 = np.maximum(np.maximum(root + z90, 0.0) ** 2, p50)

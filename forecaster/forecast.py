@@ -23,7 +23,7 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
-from forecaster import backtest, calibration, candidates, models, outliers, series
+from forecaster import backtest, calibration, candidates, models, outliers, series, widening
 from kernel import errors
 
 ModelName = candidates.ModelName
@@ -244,7 +244,15 @@ def _selection_for(
     # Leave-one-fold-out P90 coverage was as close or closer to 90 % pooled on 4 of 5 histories
     # (bench/forecast.py's four and the bundled trace: 0.887 pooled, 0.857 per day).
     band = max(f.steps for f in folds)
-    coverage_p90, coverage_p99 = calibration.coverage(mean_fc, mean_actual, band)
+    run_as = widening.Model(model, members, season, regime)
+    judged = widening.choose(
+        run_as, widening.Folds(mean_fc, mean_actual, [f.origin for f in folds], fit.mean), band
+    )
+    coverage_p90, coverage_p99 = (
+        (judged.coverage_p90, judged.coverage_p99)
+        if judged.strength > 0
+        else calibration.coverage(mean_fc, mean_actual, band)
+    )
     return Selection(
         model=model,
         reason=_REASONS[regime],
@@ -254,8 +262,12 @@ def _selection_for(
         members=members,
         candidates=_candidate_scores(result, regime),
         folds=len(result.folds),
-        calibration_mean=calibration.fit(mean_fc, mean_actual, band),
-        calibration_peak=calibration.fit(peak_fc, peak_actual, band),
+        calibration_mean=widening.chosen(
+            calibration.fit(mean_fc, mean_actual, band), judged.strength
+        ),
+        calibration_peak=widening.chosen(
+            calibration.fit(peak_fc, peak_actual, band), judged.strength
+        ),
         coverage_p90=None if math.isnan(coverage_p90) else coverage_p90,
         coverage_p99=None if math.isnan(coverage_p99) else coverage_p99,
         clip_spikes=clipped is not None,
@@ -426,8 +438,14 @@ def forecast(
             )[prepared.offset :]
             for y in (prepared.mean, prepared.peak)
         )
-        mean_q = calibration.apply(mean_point, selection.calibration_mean)
-        peak_q = calibration.apply(peak_point, selection.calibration_peak)
+        # The last day's residuals out of the calibrated range widen the band (widening.py).
+        widen_by = widening.widen_by(
+            widening.Model(selection.model, selection.members, prepared.season, selection.regime),
+            prepared.mean,
+            selection.calibration_mean,
+        )
+        mean_q = calibration.apply(mean_point, selection.calibration_mean, widen_by)
+        peak_q = calibration.apply(peak_point, selection.calibration_peak, widen_by)
     index = pd.date_range(
         prepared.first_forecast, periods=steps, freq=pd.Timedelta(seconds=prepared.resolution_s)
     )

@@ -123,6 +123,7 @@ def accuracy(forecast: fc.Forecast) -> model.Accuracy:
         chosen_ratio_to_naive=chosen,
         coverage_p90=forecast.coverage_p90,
         coverage_p99=forecast.coverage_p99,
+        band_widening=forecast.selection.calibration_mean.widening,
     )
 
 

@@ -145,7 +145,12 @@ def _workload(w: model.WorkloadReport) -> list[str]:
         f"{w.lead_time.note}",
         f"- Forecast: {a.model} ({a.reason}) on {_r(w.forecast.history_days, Fmt.decimal1)} days; "
         f"P90 coverage {_r(a.coverage_p90, Fmt.fraction_pct)}, P99 coverage "
-        f"{_r(a.coverage_p99, Fmt.fraction_pct)}",
+        f"{_r(a.coverage_p99, Fmt.fraction_pct)}; band widening after an unusual day "
+        + (
+            f"{_r(a.band_widening, Fmt.decimal2)} (chosen on the folds by P90 pinball loss)"
+            if a.band_widening > 0
+            else "refused by the backtest"
+        ),
     ]
     if w.budget_note:
         out.append(f"- GPU budget: {text(w.budget_note)}")

@@ -16,7 +16,7 @@ from forecaster import forecast
 from planner import lead_time, spec
 
 # Bump the major part when a field is renamed or removed, the minor part when one is added.
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 
 
 class CaveatKind(StrEnum):
@@ -108,6 +108,9 @@ class Accuracy:
     chosen_ratio_to_naive: float  # NaN when there was no naive baseline
     coverage_p90: float | None  # fraction 0..1 of held-out points under P90; None = no backtest
     coverage_p99: float | None
+    # forecaster/widening.py: how far the band follows the last day's residuals out of the
+    # calibrated range, chosen on the backtest folds by P90 pinball loss (0: refused)
+    band_widening: float
 
 
 @dataclass(frozen=True)

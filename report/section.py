@@ -155,7 +155,9 @@ def _forecast(w: model.WorkloadReport, p: str) -> str:
         + elements.number(a.coverage_p90, Fmt.fraction_pct, f"{p}.accuracy.coverage_p90")
         + " (target 90 %), P99 "
         + elements.number(a.coverage_p99, Fmt.fraction_pct, f"{p}.accuracy.coverage_p99")
-        + " (target 99 %).</p>"
+        + " (target 99 %). "
+        + _widening_text(a.band_widening, f"{p}.accuracy.band_widening")
+        + "</p>"
     )
     return (
         "<h3>History and forecast</h3>"
@@ -407,4 +409,19 @@ def _operating_point(v: model.OperatingPointView | None, p: str) -> str:
         + ".</p>"
         + chart
         + legend
+    )
+
+
+def _widening_text(strength: float, path: str) -> str:
+    """How the band follows a surprise (forecaster/widening.py), in words."""
+    if strength <= 0:
+        return (
+            "Band widening after an unusual day: refused by the backtest (no lower P90 "
+            "pinball loss on the folds)."
+        )
+    return (
+        "Band widening after an unusual day: strength "
+        + elements.number(strength, Fmt.decimal2, path)
+        + " (the P90/P99 spread follows the last day's residuals out of the calibrated range, "
+        "chosen on the folds by P90 pinball loss)."
     )

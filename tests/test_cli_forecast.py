@@ -109,6 +109,7 @@ def test_json_is_self_consistent_on_four_weeks(
     assert {c["status"] for c in scored} == {"eligible"}
     chosen = next(c for c in scored if c["model"] == doc["model"])
     assert chosen["mae"] == min(c["mae"] for c in scored)
+    assert doc["band_widening"] in {0.0, 0.5, 1.0}  # refused, or a strength of widening.py
     by_model = {c["model"]: c for c in doc["candidates"]}
     for slow in ("holt_winters", "mstl"):
         assert by_model[slow]["mae"] is None
@@ -122,6 +123,8 @@ def test_table_states_the_rule_and_who_was_not_eligible(
     assert code == 0
     table = capsys.readouterr().out
     assert "on the same 3 folds (3 planned)" in table
+    widening_line = next(line for line in table.splitlines() if line.startswith("widening"))
+    assert "P90 pinball loss" in widening_line
     assert "holt_winters" in table
     assert table.count("not eligible: history for 2 of 3 planned folds, needs 3") == 2
 

@@ -99,6 +99,7 @@ def to_json(result: forecasting.Forecast, source: str, column: str) -> dict[str,
         "input_interval_s": result.input_interval_s,
         "coverage_p90": _number(result.coverage_p90),
         "coverage_p99": _number(result.coverage_p99),
+        "band_widening": selection.calibration_mean.widening,
         "candidates": [
             {
                 "model": str(c.model),
@@ -148,6 +149,17 @@ def _status(c: forecasting.CandidateScore, selection: forecasting.Selection) -> 
     return ""
 
 
+def _widening_line(strength: float) -> str:
+    if strength <= 0:
+        return (
+            "widening    refused: no lower P90 pinball loss on the folds (forecaster/widening.py)"
+        )
+    return (
+        f"widening    {strength:g}: the P90/P99 spread follows the last day's residuals"
+        " (chosen on the folds by P90 pinball loss)"
+    )
+
+
 def _choice_lines(selection: forecasting.Selection) -> list[str]:
     eligible = sum(1 for c in selection.candidates if c.folds > 0)
     same = f"on the same {selection.folds} folds ({selection.planned_folds} planned)"
@@ -193,6 +205,7 @@ def to_table(result: forecasting.Forecast, source: str, column: str) -> str:
         *_choice_lines(selection),
         f"coverage    P90 {_percent(result.coverage_p90)}, P99 {_percent(result.coverage_p99)}"
         " (backtest, leave one fold out)",
+        _widening_line(selection.calibration_mean.widening),
         "",
         f"{'candidate':<24}{'backtest MAE':>14}{'vs weekly naive':>17}{'folds':>7}  status",
     ]

@@ -49,6 +49,7 @@ def accuracy(**overrides: Any) -> model.Accuracy:
         chosen_ratio_to_naive=0.7,
         coverage_p90=0.91,
         coverage_p99=0.985,
+        band_widening=0.5,
     )
     return dataclasses.replace(value, **overrides)
 

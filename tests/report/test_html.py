@@ -154,3 +154,12 @@ def test_a_chosen_operating_point_shows_its_frontier_plot() -> None:
         "efficient": True,
         "chosen": True,
     }
+
+
+def test_the_band_widening_is_said_chosen_or_refused() -> None:
+    widened = html.render(build.report(build.workload()))
+    assert 'data-path="workloads.0.accuracy.band_widening"' in widened
+    assert "chosen on the folds by P90 pinball loss" in widened
+    refused = html.render(build.report(build.workload(accuracy=build.accuracy(band_widening=0.0))))
+    assert "refused by the backtest" in refused
+    assert "accuracy.band_widening" not in refused

@@ -63,3 +63,12 @@ def test_the_frontier_is_a_table_of_the_efficient_points() -> None:
     assert "| band 0.50 | 99.8 % | 1,302 GPU-h | yes |" in text
     assert "| band 0.00 | 99.1 % |" in text and "| band 1.00 | 100.0 % |" in text
     assert "hold cooldown" not in text  # dominated: cheaper points serve more
+
+
+def test_the_band_widening_is_said_chosen_or_refused() -> None:
+    widened = markdown.render(build.report(build.workload()))
+    assert "band widening after an unusual day 0.50 (chosen on the folds by P90 pinball" in widened
+    refused = markdown.render(
+        build.report(build.workload(accuracy=build.accuracy(band_widening=0.0)))
+    )
+    assert "band widening after an unusual day refused by the backtest" in refused
