@@ -58,6 +58,9 @@ REPO = Path(__file__).resolve().parent.parent
 WEEK_S = 7 * 86400
 PEAK_REPLICAS = 15
 TARGET_UTILIZATION = 0.8
+# issue targets the summary is read against
+SERVED_TARGET_PCT = 99.5
+RATIO_TARGET = 1.15
 COLD_START_S = 600
 REPLAYED = (
     results.PolicyName.PRESCALE,
@@ -100,6 +103,9 @@ class TraceFigures:
     # week itself (a bound no causal choice of this family beats), or the one serving most
     hindsight: PolicyFigures | None = None
     hindsight_point: str = ""
+    # --hindsight: the efficient points of the grid on the replayed week (no cheaper point
+    # serves as much), cheapest first: (point, served %, GPU-hours / oracle)
+    hindsight_frontier: tuple[tuple[str, float, float], ...] = ()
 
 
 def resolution_of(interval_s: int) -> int:
@@ -207,10 +213,11 @@ def hindsight_best(
     *,
     selection: forecast.Selection,
     oracle_gpu_hours: float,
-) -> tuple[operating.OperatingPoint, PolicyFigures]:
+) -> tuple[operating.OperatingPoint, PolicyFigures, tuple[tuple[str, float, float], ...]]:
     """Every point of operating_point.GRID replayed on the replayed week (the refits shared):
-    the cheapest that served the workload's SLO, else the one serving most. The chooser cannot
-    know this week; the figure separates what the choice cost from what the family can do."""
+    the cheapest that served the workload's SLO, else the one serving most, and the efficient
+    frontier. The chooser cannot know this week; the figure separates what the choice cost
+    from what the family can do."""
     inputs = operating_point.Inputs(
         workload,
         split.warmup,
@@ -232,10 +239,22 @@ def hindsight_best(
     for point in operating_point.GRID:
         served_pct, gpu_hours = operating_point.replay_point(inputs, week, point)
         rows.append((point, PolicyFigures(served_pct, gpu_hours, gpu_hours / oracle_gpu_hours)))
+    frontier = efficient(rows)
     meeting = [r for r in rows if r[1].served_pct >= workload.slo.served_minutes_pct]
     if meeting:
-        return min(meeting, key=lambda r: r[1].gpu_hours)
-    return max(rows, key=lambda r: (round(r[1].served_pct, 6), -r[1].gpu_hours))
+        return (*min(meeting, key=lambda r: r[1].gpu_hours), frontier)
+    return (*max(rows, key=lambda r: (round(r[1].served_pct, 6), -r[1].gpu_hours)), frontier)
+
+
+def efficient(
+    rows: Sequence[tuple[operating.OperatingPoint, PolicyFigures]],
+) -> tuple[tuple[str, float, float], ...]:
+    """The points no cheaper point serves as much as, cheapest first."""
+    kept: list[tuple[str, float, float]] = []
+    for point, f in sorted(rows, key=lambda r: (r[1].gpu_hours, -r[1].served_pct)):
+        if not kept or f.served_pct > kept[-1][1]:
+            kept.append((point.describe(), f.served_pct, f.ratio_to_oracle))
+    return tuple(kept)
 
 
 def run_trace(
@@ -288,7 +307,7 @@ def run_trace(
         for row in result.policies
     }
     prescale = next(p for p in contenders if isinstance(p, predictive.Prescale))
-    best_point, best = (
+    best_point, best, frontier = (
         hindsight_best(
             workload,
             split,
@@ -298,7 +317,7 @@ def run_trace(
             oracle_gpu_hours=oracle.gpu_hours,
         )
         if hindsight
-        else (None, None)
+        else (None, None, ())
     )
     history_s = (split.warmup.values.index[-1] - split.warmup.values.index[0]).total_seconds()
     return TraceFigures(
@@ -319,6 +338,7 @@ def run_trace(
         point=point.describe(),
         hindsight=best,
         hindsight_point="" if best_point is None else best_point.describe(),
+        hindsight_frontier=frontier,
     )
 
 
@@ -395,6 +415,37 @@ def summary(figures: Sequence[TraceFigures]) -> list[str]:
         f.name for f in figures if f.policies["prescale"].gpu_hours > f.policies["static"].gpu_hours
     ]
     lines.append(f"prescale above static on: {', '.join(above) or 'none'}")
+    lines.extend(short_of_target(figures))
+    return lines
+
+
+def short_of_target(figures: Sequence[TraceFigures]) -> list[str]:
+    """--hindsight: for each trace where prescale misses a target (served < 99.5 %, GPU-h /
+    oracle > 1.15, above static), the replayed week's frontier: what any point could do."""
+    lines = []
+    for f in figures:
+        p, static = f.policies["prescale"], f.policies["static"]
+        misses = [
+            what
+            for what, missed in (
+                (f"served {p.served_pct:.2f} %", p.served_pct < SERVED_TARGET_PCT),
+                (f"{p.ratio_to_oracle:.2f}x oracle", p.ratio_to_oracle > RATIO_TARGET),
+                ("above static", p.gpu_hours > static.gpu_hours),
+            )
+            if missed
+        ]
+        if not misses or not f.hindsight_frontier:
+            continue
+        points = "; ".join(
+            f"{point} {served:.2f} % {ratio:.2f}x" for point, served, ratio in f.hindsight_frontier
+        )
+        lines.append(f"{f.name[:34]} ({', '.join(misses)}; chose {f.point}): {points}")
+    if lines:
+        lines.insert(
+            0,
+            "\nshort of a target, the replayed week's efficient frontier (cheapest first: "
+            "point, served %, GPU-h / oracle):",
+        )
     return lines
 
 
