@@ -52,7 +52,7 @@ class Calibration:
     z99: tuple[float, ...]
     residuals: int  # how many residuals the quantiles came from (0 = no backtest)
     rms: float = 0.0  # root mean square of those residuals: the spread the folds saw
-    # How far the band follows recent residuals out of that spread (0: refused by the
+    # How far the band follows recent residuals out of that spread (0: none, with no
     # backtest; forecaster/widening.py): P90 and P99 above the median widen by that factor.
     widening: float = 0.0
 

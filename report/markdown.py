@@ -149,7 +149,7 @@ def _workload(w: model.WorkloadReport) -> list[str]:
         + (
             f"{_r(a.band_widening, Fmt.decimal2)} (chosen on the folds by P90 pinball loss)"
             if a.band_widening > 0
-            else "refused by the backtest"
+            else "none (no backtest calibration)"
         ),
     ]
     if w.budget_note:

@@ -415,10 +415,7 @@ def _operating_point(v: model.OperatingPointView | None, p: str) -> str:
 def _widening_text(strength: float, path: str) -> str:
     """How the band follows a surprise (forecaster/widening.py), in words."""
     if strength <= 0:
-        return (
-            "Band widening after an unusual day: refused by the backtest (no lower P90 "
-            "pinball loss on the folds)."
-        )
+        return "Band widening after an unusual day: none (no backtest calibration)."
     return (
         "Band widening after an unusual day: strength "
         + elements.number(strength, Fmt.decimal2, path)

@@ -151,9 +151,7 @@ def _status(c: forecasting.CandidateScore, selection: forecasting.Selection) -> 
 
 def _widening_line(strength: float) -> str:
     if strength <= 0:
-        return (
-            "widening    refused: no lower P90 pinball loss on the folds (forecaster/widening.py)"
-        )
+        return "widening    none: no backtest calibration (forecaster/widening.py)"
     return (
         f"widening    {strength:g}: the P90/P99 spread follows the last day's residuals"
         " (chosen on the folds by P90 pinball loss)"

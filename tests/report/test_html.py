@@ -156,10 +156,10 @@ def test_a_chosen_operating_point_shows_its_frontier_plot() -> None:
     }
 
 
-def test_the_band_widening_is_said_chosen_or_refused() -> None:
+def test_the_band_widening_is_said_with_its_strength_or_none() -> None:
     widened = html.render(build.report(build.workload()))
     assert 'data-path="workloads.0.accuracy.band_widening"' in widened
     assert "chosen on the folds by P90 pinball loss" in widened
     refused = html.render(build.report(build.workload(accuracy=build.accuracy(band_widening=0.0))))
-    assert "refused by the backtest" in refused
+    assert "none (no backtest calibration)" in refused
     assert "accuracy.band_widening" not in refused

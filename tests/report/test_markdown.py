@@ -65,10 +65,10 @@ def test_the_frontier_is_a_table_of_the_efficient_points() -> None:
     assert "hold cooldown" not in text  # dominated: cheaper points serve more
 
 
-def test_the_band_widening_is_said_chosen_or_refused() -> None:
+def test_the_band_widening_is_said_with_its_strength_or_none() -> None:
     widened = markdown.render(build.report(build.workload()))
     assert "band widening after an unusual day 0.50 (chosen on the folds by P90 pinball" in widened
     refused = markdown.render(
         build.report(build.workload(accuracy=build.accuracy(band_widening=0.0)))
     )
-    assert "band widening after an unusual day refused by the backtest" in refused
+    assert "band widening after an unusual day none (no backtest calibration)" in refused
