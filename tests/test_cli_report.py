@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import conftest
 import pandas as pd
@@ -193,33 +194,40 @@ def test_numbers_agree_with_prescale_plan(
     assert jsondoc.resolve(document, "fleet.budget_bound_workloads") == ["chat-llama-8b"]
 
 
+@pytest.fixture(scope="module")
+def simulated(inputs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """`prescale simulate --json` of both workloads with the report's replay and seed: one
+    run for the two (tests/test_cli_simulate.py holds each workload's entry in it to the run
+    of that workload alone)."""
+    out = tmp_path_factory.mktemp("simulate") / "sim.json"
+    argv = [
+        "simulate",
+        *("--trace", str(inputs_dir / "excerpt.csv.gz")),
+        *("--workload", str(inputs_dir / "workloads.yaml")),
+        *("--replay", "1d", "--seed", "3", "--json", str(out)),
+    ]
+    assert cli.main(argv) == 0
+    loaded: dict[str, Any] = json.loads(out.read_text())
+    return loaded
+
+
 @pytest.mark.parametrize("index", [0, 1], ids=["chat-llama-8b", "vision-vit"])
 def test_replay_agrees_with_prescale_simulate(
-    index: int,
-    inputs_dir: Path,
-    document: dict[str, jsondoc.JsonValue],
-    tmp_path: Path,
+    index: int, document: dict[str, jsondoc.JsonValue], simulated: dict[str, Any]
 ) -> None:
     """`prescale simulate --json` for the same workload, replay and seed gives the report's
     policy table (the simulate JSON rounds to 6 decimals)."""
     name = jsondoc.resolve(document, f"workloads.{index}.name")
     assert isinstance(name, str)
-    out = tmp_path / "sim.json"
-    argv = [
-        "simulate",
-        *("--trace", str(inputs_dir / "excerpt.csv.gz")),
-        *("--workload", str(inputs_dir / "workloads.yaml")),
-        *("--name", name, "--replay", "1d", "--seed", "3", "--json", str(out)),
-    ]
-    assert cli.main(argv) == 0
-    simulated = json.loads(out.read_text())
+    workload = simulated["workloads"][index]
+    assert workload["name"] == name
     prefix = f"workloads.{index}.simulation"
     assert jsondoc.resolve(document, f"{prefix}.seed") == simulated["seed"] == 3
-    assert jsondoc.resolve(document, f"{prefix}.forecast_refits") == simulated["forecast_refits"]
+    assert jsondoc.resolve(document, f"{prefix}.forecast_refits") == workload["forecast_refits"]
     rows = jsondoc.resolve(document, f"{prefix}.policies")
     assert isinstance(rows, list)
-    assert [r["policy"] for r in rows if isinstance(r, dict)] == list(simulated["policies"])
-    for i, policy in enumerate(simulated["policies"].values()):
+    assert [r["policy"] for r in rows if isinstance(r, dict)] == list(workload["policies"])
+    for i, policy in enumerate(workload["policies"].values()):
 
         def got(field: str, i: int = i) -> jsondoc.JsonValue:
             return jsondoc.resolve(document, f"{prefix}.policies.{i}.{field}")
