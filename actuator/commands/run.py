@@ -8,13 +8,21 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import yaml
 
-from actuator import clock, config, daemon, service
+from actuator import clock
 from kernel import errors
+
+if TYPE_CHECKING:
+    from actuator import daemon
+
+# `config.Mode`'s values (tests/daemon/test_cli_run.py holds them equal). The daemon's modules
+# (config, daemon, service: the Kubernetes client, SQLAlchemy's store, APScheduler) load only
+# when `run` or `check-config` runs, not on every `prescale` command's start.
+MODES = ("advisory", "actuate")
 
 RUN_EPILOG = """examples:
   prescale run --config prescale.yaml                  (the daemon: advisory unless mode: actuate)
@@ -52,7 +60,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--dry-run", action="store_true", help="server-side dry-run writes")
     parser.add_argument(
         "--mode",
-        choices=[m.value for m in config.Mode],
+        choices=MODES,
         default=None,
         help="advisory or actuate (overrides the config)",
     )
@@ -73,6 +81,8 @@ def register(subparsers: Any) -> None:
 
 
 def check_config(args: argparse.Namespace) -> int:
+    from actuator import config  # noqa: PLC0415 - see MODES
+
     settings = config.load(args.file)
     print(yaml.safe_dump(config.resolved(settings), sort_keys=False), end="")
     return 0
@@ -105,6 +115,8 @@ def parse_at(text: str) -> clock.ManualClock:
 def run(args: argparse.Namespace) -> int:
     if args.at is not None and not args.once:
         raise errors.InputError("--at (given) needs --once; add --once for a tick as of --at")
+    from actuator import config, service  # noqa: PLC0415 - see MODES
+
     settings = config.load(args.config, flags=flags(args))
     if settings.log_format == "json":
         for handler in logging.getLogger().handlers:

@@ -9,7 +9,8 @@ import daemon_builders as b
 import pytest
 import yaml
 
-from actuator import cli, store
+from actuator import cli, config, store
+from actuator.commands import run as run_command
 
 
 def config_file(tmp_path: Path) -> Path:
@@ -46,3 +47,8 @@ def test_bad_run_flags_exit_2_with_the_fix(
 ) -> None:
     assert cli.main(["run", "--config", str(config_file(tmp_path)), *extra]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_the_mode_flag_offers_the_config_modes() -> None:
+    """`--mode` lists its choices without importing the daemon's modules at start."""
+    assert tuple(mode.value for mode in config.Mode) == run_command.MODES
