@@ -430,16 +430,7 @@ class Daemon:
         else the plan's targets at now (as the simulator starts its replay)."""
         floors = [r.floor for r in readings.values()]
         if readings and all(f is not None for f in floors):
-            current = step.ReplicaCounts(
-                *(
-                    (readings[t].floor or 0) if t in readings else 0
-                    for t in (
-                        spec.CapacityType.RESERVED,
-                        spec.CapacityType.SPOT,
-                        spec.CapacityType.ON_DEMAND,
-                    )
-                )
-            )
+            current = spec.ByType.build(lambda t: (readings[t].floor or 0) if t in readings else 0)
             return step.PolicyState.initial(current)
         planned = live.planned
         if planned is None or planned.empty:
@@ -447,9 +438,7 @@ class Daemon:
         minute = pd.Timestamp(now).floor("min")
         position = planned.index.get_loc(minute) if minute in planned.index else 0
         row = planned.iloc[int(position)]  # type: ignore[arg-type]
-        return step.PolicyState.initial(
-            step.ReplicaCounts(int(row["reserved"]), int(row["spot"]), int(row["on_demand"]))
-        )
+        return step.PolicyState.initial(spec.ByType.build(lambda t: int(row[t.value])))
 
     def _held(
         self,
@@ -693,8 +682,8 @@ def _load(
 def _ready(
     workload: config.Workload,
     readings: Mapping[spec.CapacityType, Reading],
-    targets: step.ReplicaCounts,
-) -> step.ReplicaCounts:
+    targets: spec.ByType[int],
+) -> spec.ByType[int]:
     """Ready replicas per type as read; a type not read (metric target, no cluster) counts as
     running its last target, so no spot fallback is ordered on a guess."""
 
@@ -704,9 +693,7 @@ def _ready(
             return targets.of(capacity_type)
         return reading.ready
 
-    return step.ReplicaCounts(
-        of(spec.CapacityType.RESERVED), of(spec.CapacityType.SPOT), of(spec.CapacityType.ON_DEMAND)
-    )
+    return spec.ByType.build(of)
 
 
 def _finite(evidence: Mapping[str, object]) -> dict[str, object]:

@@ -864,7 +864,7 @@ def decode_state(text: str) -> step.PolicyState:
         reserved, spot, on_demand = (int(v) for v in data["targets"])
         base = data["base"]
         return step.PolicyState(
-            targets=step.ReplicaCounts(reserved, spot, on_demand),
+            targets=spec.ByType(reserved, spot, on_demand),
             base=None if base is None else int(base),
             wants=tuple((float(until), int(value)) for until, value in data["wants"]),
             spot_targets=tuple((float(at), int(value)) for at, value in data["spot_targets"]),

@@ -31,7 +31,7 @@ from typing import Any
 
 from actuator import config, daemon, store, trace_source
 from actuator.commands import inputs
-from planner import step, tick
+from planner import spec, tick
 
 NOW = dt.datetime(1995, 8, 28, 12, 0, tzinfo=dt.UTC)
 SPEC: dict[str, Any] = {
@@ -108,7 +108,7 @@ def child(count: int) -> dict[str, float]:
         # baseline 1: the planner's steps alone
         floors = tick.Floors(planned.start_at.timestamp(), planned.floors)
         state = store.decode_state(state_text)
-        ready = step.ReplicaCounts()
+        ready = spec.ByType()
         started = time.perf_counter()
         for w in full.workloads:
             tick.step_on_floors(

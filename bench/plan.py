@@ -163,7 +163,7 @@ def main() -> None:
             forecast_floor=int(f),
             reserved=built.reserved,
             observed_demand=float(d),
-            ready=step.ReplicaCounts(built.reserved, 1, 1),
+            ready=spec.ByType(built.reserved, 1, 1),
             lead_time_s=built.lead_time_s,
         )
         for i, (f, d) in enumerate(
@@ -182,7 +182,7 @@ def main() -> None:
 
     def build_inputs() -> None:
         for i in range(calls):
-            step.StepInputs(START, i, 0, None, step.ReplicaCounts(i, 0, 0), 600)
+            step.StepInputs(START, i, 0, None, spec.ByType(i, 0, 0), 600)
 
     step_us = best_of(args.repeat, run_steps) / calls * 1e6
     floor_us = best_of(args.repeat, build_inputs) / calls * 1e6

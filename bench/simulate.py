@@ -259,8 +259,8 @@ def time_plan_step(
 ) -> float:
     """Seconds for `calls` plan_step calls a minute apart (observed demand just above the
     forecast floor, so the reactive branch and the mix both run)."""
-    state = step.PolicyState.initial(step.ReplicaCounts(on_demand=2))
-    ready = step.ReplicaCounts(reserved=reserved, on_demand=2)
+    state = step.PolicyState.initial(spec.ByType(on_demand=2))
+    ready = spec.ByType(reserved=reserved, on_demand=2)
     first = datetime(2026, 1, 5, tzinfo=UTC)
     times = [first + timedelta(minutes=i) for i in range(calls)]
     start = time.perf_counter()

@@ -18,20 +18,6 @@ from planner import spec
 SECONDS_PER_HOUR = 3600.0
 
 
-@dataclass(frozen=True, slots=True)
-class Split:
-    """One tick's targets by capacity type, before any spot fallback."""
-
-    reserved: int
-    spot: int  # spot share plus spot_extra
-    spot_extra: int  # over-provisioning for interruptions expected within one lead time
-    on_demand: int
-
-    @property
-    def total(self) -> int:
-        return self.reserved + self.spot + self.on_demand
-
-
 def break_even_fraction(prices: spec.Prices) -> float:
     """Fraction of the time a replica must be needed for reserving it to pay:
     price_reserved / price_on_demand (A100: 2.20 / 3.67 = 0.60)."""
@@ -68,8 +54,9 @@ def expected_interruptions(spot: float, rate_per_hour: float, lead_time_s: float
 
 def split(
     workload: spec.WorkloadSpec, base: int, reserved: int, lead_time_s: float, cap: int
-) -> Split:
-    """Split `base` replicas into reserved, spot and on-demand for one tick.
+) -> spec.ByType[int]:
+    """Split `base` replicas into reserved, spot and on-demand for one tick (before any spot
+    fallback).
 
     Reserved replicas are paid anyway, so they always run: total >= reserved (within the cap,
     which a pool budget may lower below the reserved base). Of the rest, floor(rest *
@@ -77,13 +64,15 @@ def split(
     leaves room; on-demand takes the remainder. Base 10, reserved 4, share 0.5, rate 0.05/h,
     lead 600 s: rest 6, spot 3, extra ceil(0.025) = 1, on-demand 3, total 11.
     """
-    return Split(*split_counts(workload, base, reserved, lead_time_s, cap))
+    reserved, spot, _, on_demand = split_counts(workload, base, reserved, lead_time_s, cap)
+    return spec.ByType(reserved, spot, on_demand)
 
 
 def split_counts(
     workload: spec.WorkloadSpec, base: int, reserved: int, lead_time_s: float, cap: int
 ) -> tuple[int, int, int, int]:
-    """`split` as a plain tuple (reserved, spot, spot_extra, on_demand), for the per-tick path."""
+    """`split` as a plain tuple (reserved, spot, spot_extra, on_demand), for the per-tick path:
+    spot includes spot_extra, the spare replicas for interruptions within one lead time."""
     reserved = min(reserved, cap)
     total = base if base > reserved else reserved
     rest = total - reserved

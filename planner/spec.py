@@ -9,14 +9,53 @@ file is the shell's (`actuator/workloads.py`, through the pydantic model of
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Generic, TypeVar
 
 
 class CapacityType(StrEnum):
     RESERVED = "reserved"
     SPOT = "spot"
     ON_DEMAND = "on_demand"
+
+
+Amount = TypeVar("Amount", int, float)
+
+
+@dataclass(frozen=True, slots=True)
+class ByType(Generic[Amount]):
+    """An amount per capacity type: replicas (int), GPU-hours or dollars (float).
+
+    Slotted and built positionally on the step's path (every replayed minute builds one).
+    """
+
+    reserved: Amount = 0
+    spot: Amount = 0
+    on_demand: Amount = 0
+
+    @classmethod
+    def build(cls, amount: Callable[[CapacityType], Amount]) -> ByType[Amount]:
+        """`amount(t)` for each capacity type t."""
+        return cls(
+            amount(CapacityType.RESERVED), amount(CapacityType.SPOT), amount(CapacityType.ON_DEMAND)
+        )
+
+    @property
+    def total(self) -> Amount:
+        return self.reserved + self.spot + self.on_demand
+
+    def of(self, capacity_type: CapacityType) -> Amount:
+        if capacity_type is CapacityType.RESERVED:
+            return self.reserved
+        if capacity_type is CapacityType.SPOT:
+            return self.spot
+        return self.on_demand
+
+    def as_dict(self) -> dict[str, Amount]:
+        """{"reserved": ..., "spot": ..., "on_demand": ...}: the stored and JSON keys."""
+        return {t.value: self.of(t) for t in CapacityType}
 
 
 class WorkloadKind(StrEnum):
@@ -168,11 +207,10 @@ class Prices:
     source: str
 
     def per_gpu_hour(self, capacity_type: CapacityType) -> float:
-        if capacity_type is CapacityType.RESERVED:
-            return self.reserved_per_gpu_hour
-        if capacity_type is CapacityType.SPOT:
-            return self.spot_per_gpu_hour
-        return self.on_demand_per_gpu_hour
+        prices = ByType(
+            self.reserved_per_gpu_hour, self.spot_per_gpu_hour, self.on_demand_per_gpu_hour
+        )
+        return prices.of(capacity_type)
 
 
 @dataclass(frozen=True, slots=True)

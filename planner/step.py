@@ -39,30 +39,12 @@ class Reason(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class ReplicaCounts:
-    reserved: int = 0
-    spot: int = 0
-    on_demand: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.reserved + self.spot + self.on_demand
-
-    def of(self, capacity_type: spec.CapacityType) -> int:
-        if capacity_type is spec.CapacityType.RESERVED:
-            return self.reserved
-        if capacity_type is spec.CapacityType.SPOT:
-            return self.spot
-        return self.on_demand
-
-
-@dataclass(frozen=True, slots=True)
 class StepInputs:
     now: datetime  # tz-aware
     forecast_floor: int | None  # Plan.targets.floor at now; None: no forecast yet
     reserved: int  # the plan's reserved base
     observed_demand: float | None  # current load in spec.unit; None: not observed
-    ready: ReplicaCounts  # replicas serving now, per capacity type
+    ready: spec.ByType[int]  # replicas serving now, per capacity type
     lead_time_s: int
     replica_cap: int | None = None  # this workload's share of the pool budget; None: no budget
     # capacity of one replica in spec.unit (Plan.capacity_per_replica, which uses the measured
@@ -74,7 +56,7 @@ class StepInputs:
 class PolicyState:
     """Policy memory, persisted by the shell between ticks."""
 
-    targets: ReplicaCounts
+    targets: spec.ByType[int]
     base: int | None  # last tick's base (before the mix); None before the first tick
     # (until epoch seconds, bounded want): the wants that can still be the maximum over the
     # hold window, oldest first with values decreasing, so the first is the held maximum; the
@@ -85,9 +67,9 @@ class PolicyState:
     spot_targets: tuple[tuple[float, int], ...]
 
     @classmethod
-    def initial(cls, current: ReplicaCounts | None = None) -> PolicyState:
+    def initial(cls, current: spec.ByType[int] | None = None) -> PolicyState:
         """State before the first tick; `current` is what runs now (zero when unknown)."""
-        counts = current or ReplicaCounts()
+        counts = current or spec.ByType()
         return cls(
             targets=counts,
             base=counts.total if current is not None else None,
@@ -144,7 +126,7 @@ class StepResult:
     workload: spec.WorkloadSpec
 
     @property
-    def targets(self) -> ReplicaCounts:
+    def targets(self) -> spec.ByType[int]:
         return self.state.targets
 
     @property
@@ -253,7 +235,7 @@ def plan_step(workload: spec.WorkloadSpec, inputs: StepInputs, state: PolicyStat
 
     targets = state.targets
     if targets.on_demand != on_demand or targets.spot != spot or targets.reserved != reserved:
-        targets = ReplicaCounts(reserved, spot, on_demand)
+        targets = spec.ByType(reserved, spot, on_demand)
     if (
         targets is state.targets
         and base == previous

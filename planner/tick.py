@@ -92,7 +92,7 @@ def step_on_floors(  # noqa: PLR0917 - positional on the per-minute path, see do
     floors: Floors,
     now: datetime,
     observed_demand: float | None,
-    ready: step.ReplicaCounts,
+    ready: spec.ByType[int],
     state: step.PolicyState,
     reserved: int,
     lead_time_s: int,

@@ -11,7 +11,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from kernel import units
-from planner import step
+from planner import spec
 from simulator import results
 from simulator import scenario as scenario_
 
@@ -52,13 +52,9 @@ def result(
     unserved_sum = float(np.nansum(unserved))
 
     gpu_minutes = billed.sum(axis=0) * scenario.gpus_per_replica
-    gpu_hours = results.ByType(*(float(value) / units.MINUTES_PER_HOUR for value in gpu_minutes))
+    gpu_hours = spec.ByType(*(float(value) / units.MINUTES_PER_HOUR for value in gpu_minutes))
     prices = scenario.prices
-    cost = results.ByType(
-        gpu_hours.reserved * prices.reserved_per_gpu_hour,
-        gpu_hours.spot * prices.spot_per_gpu_hour,
-        gpu_hours.on_demand * prices.on_demand_per_gpu_hour,
-    )
+    cost = spec.ByType.build(lambda t: gpu_hours.of(t) * prices.per_gpu_hour(t))
     total_target = targets.sum(axis=1)
     steps = np.diff(total_target)
     billed_total = billed.sum(axis=1)
@@ -134,7 +130,7 @@ def _timeseries(
 
 
 def record(
-    rows: list[tuple[int, tuple[int, int, int], step.ReplicaCounts, step.ReplicaCounts]],
+    rows: list[tuple[int, tuple[int, int, int], spec.ByType[int], spec.ByType[int]]],
     minutes: int,
     ordered_count: int,
     interruptions: int,

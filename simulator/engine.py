@@ -39,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from planner import step
+from planner import spec
 from simulator import accounting, cold_start, results, spot
 from simulator import scenario as scenario_
 
@@ -54,8 +54,8 @@ class Observation:
     now: datetime  # start of the minute, UTC
     demand: float | None  # load of minute - 1 in the spec's unit; None in a trace gap
     arrivals: float | None  # arrivals of minute - 1 in the trace's unit; None in a gap
-    ready: step.ReplicaCounts  # serving now
-    ordered: step.ReplicaCounts  # ready plus starting: what is billed and what the controller holds
+    ready: spec.ByType[int]  # serving now
+    ordered: spec.ByType[int]  # ready plus starting: what is billed and what the controller holds
 
 
 class Policy(Protocol):
@@ -72,11 +72,11 @@ class Policy(Protocol):
         """Reserved replicas paid for every minute of the replay (0 when none are reserved)."""
         ...
 
-    def initial(self, observation: Observation) -> step.ReplicaCounts:
+    def initial(self, observation: Observation) -> spec.ByType[int]:
         """The fleet running (and ready) when the replay starts."""
         ...
 
-    def decide(self, observation: Observation) -> step.ReplicaCounts:
+    def decide(self, observation: Observation) -> spec.ByType[int]:
         """Absolute targets per capacity type for this minute."""
         ...
 
@@ -133,27 +133,27 @@ def run(
     leads = cold_start.LeadTimeStream(scenario.cold_start, _stream_seed(scenario.seed, 2))
     survival = spot.survival_per_minute(scenario.spot_interruption_rate_per_hour)
     count_u, victim_u = draws.count_uniforms, draws.victim_uniforms
-    cache: dict[tuple[int, int, int], step.ReplicaCounts] = {}
+    cache: dict[tuple[int, int, int], spec.ByType[int]] = {}
 
     first = Observation(
         minute=0,
         now=now[0] if minutes else datetime.min,
         demand=seen_demand[0] if minutes else None,
         arrivals=seen_arrivals[0] if minutes else None,
-        ready=step.ReplicaCounts(),
-        ordered=step.ReplicaCounts(),
+        ready=spec.ByType(),
+        ordered=spec.ByType(),
     )
     start = policy.initial(first)
     ready = [start.reserved, start.spot, start.on_demand]
     pending: tuple[list[int], list[int], list[int]] = ([], [], [])  # ready-at minutes, sorted
     wanted = (start.reserved, start.spot, start.on_demand)
-    last: step.ReplicaCounts | None = None  # the policy's previous answer
+    last: spec.ByType[int] | None = None  # the policy's previous answer
     ready_now = _replicas(cache, (ready[0], ready[1], ready[2]))
     ordered_now = ready_now
     have = (ready[0], ready[1], ready[2])  # ordered_now as a tuple, compared every minute
     next_ready = _NEVER
     # (minute, targets, ready, billed) at the end of each minute in which any of them changed
-    rows: list[tuple[int, tuple[int, int, int], step.ReplicaCounts, step.ReplicaCounts]] = []
+    rows: list[tuple[int, tuple[int, int, int], spec.ByType[int], spec.ByType[int]]] = []
     ordered_count = 0
     interruptions = 0
     spot_risk = survival < 1.0
@@ -292,11 +292,11 @@ def _minutes_from(timestamps: pd.DatetimeIndex) -> list[datetime]:
 
 
 def _replicas(
-    cache: dict[tuple[int, int, int], step.ReplicaCounts], counts: tuple[int, int, int]
-) -> step.ReplicaCounts:
+    cache: dict[tuple[int, int, int], spec.ByType[int]], counts: tuple[int, int, int]
+) -> spec.ByType[int]:
     found = cache.get(counts)
     if found is None:
-        found = step.ReplicaCounts(counts[0], counts[1], counts[2])
+        found = spec.ByType(counts[0], counts[1], counts[2])
         cache[counts] = found
     return found
 

@@ -399,9 +399,9 @@ class FleetResult:
     unserved_requests: float  # requests that met too little capacity, summed over workloads
     unserved_demand_pct: float  # unserved_requests of requests
     gpu_hours: float
-    gpu_hours_by_type: results.ByType
+    gpu_hours_by_type: spec.ByType[float]
     cost_usd: float
-    cost_by_type: results.ByType
+    cost_by_type: spec.ByType[float]
     api_overflow_usd: float | None  # summed over the workloads that price it; None: none does
     scale_events: int
     replicas_ordered: int
@@ -480,9 +480,5 @@ def _fleet_policy(rows: Sequence[results.PolicyResult]) -> FleetResult:
     )
 
 
-def _sum_by_type(values: Sequence[results.ByType]) -> results.ByType:
-    return results.ByType(
-        reserved=sum(v.reserved for v in values),
-        spot=sum(v.spot for v in values),
-        on_demand=sum(v.on_demand for v in values),
-    )
+def _sum_by_type(values: Sequence[spec.ByType[float]]) -> spec.ByType[float]:
+    return spec.ByType.build(lambda t: sum(v.of(t) for v in values))

@@ -171,21 +171,19 @@ class Prescale:
         """The floors in force after the minutes observed so far."""
         return self._floors
 
-    def running_at_start(self) -> step.ReplicaCounts:
+    def running_at_start(self) -> spec.ByType[int]:
         """The fleet at the start: the first plan's targets at minute 0."""
         first = self.first_plan.targets.iloc[0]
-        return step.ReplicaCounts(
-            int(first["reserved"]), int(first["spot"]), int(first["on_demand"])
-        )
+        return spec.ByType.build(lambda t: int(first[t.value]))
 
-    def initial(self, observation: engine.Observation) -> step.ReplicaCounts:
+    def initial(self, observation: engine.Observation) -> spec.ByType[int]:
         """The fleet at the start: the first plan's targets at minute 0, all ready, then one
         step from there so the step's memory starts consistent with it."""
         running = self.running_at_start()
         self._state = step.PolicyState.initial(running)
         return self.decide(dataclasses.replace(observation, ready=running))
 
-    def decide(self, observation: engine.Observation) -> step.ReplicaCounts:
+    def decide(self, observation: engine.Observation) -> spec.ByType[int]:
         """The planner's step on the floor in force (plus what was observed), every minute."""
         if observation.minute > 0:
             self.observe(observation.minute, observation.arrivals)

@@ -45,26 +45,6 @@ def for_mix(workload: spec.WorkloadSpec, mix: MixMode) -> spec.WorkloadSpec:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class ByType:
-    """A figure per capacity type."""
-
-    reserved: float
-    spot: float
-    on_demand: float
-
-    @property
-    def total(self) -> float:
-        return self.reserved + self.spot + self.on_demand
-
-    def as_dict(self) -> dict[str, float]:
-        return {
-            spec.CapacityType.RESERVED.value: self.reserved,
-            spec.CapacityType.SPOT.value: self.spot,
-            spec.CapacityType.ON_DEMAND.value: self.on_demand,
-        }
-
-
 @dataclass(frozen=True)
 class PolicyResult:
     """One policy's replay: SLO, GPU use, cost, churn, and the per-minute series for plots.
@@ -84,9 +64,9 @@ class PolicyResult:
     unserved_demand_pct: float  # of the demand summed over minutes_with_data
     unserved_demand: float  # spec unit x minutes
     gpu_hours: float
-    gpu_hours_by_type: ByType
+    gpu_hours_by_type: spec.ByType[float]
     cost_usd: float  # GPU cost: what the replicas were billed
-    cost_by_type: ByType
+    cost_by_type: spec.ByType[float]
     api_overflow_usd: float | None  # unserved tokens at the spec's price; None when unpriced
     scale_events: int  # target changes, counted per capacity type and minute
     scale_out_events: int  # minutes in which the total target rose

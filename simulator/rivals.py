@@ -74,31 +74,30 @@ class Splitter:
 
     def __init__(self, sizing: Sizing) -> None:
         self._sizing = sizing
-        self._cache: dict[int, step.ReplicaCounts] = {}
+        self._cache: dict[int, spec.ByType[int]] = {}
 
     @property
     def reserved_commitment(self) -> int:
         return self._sizing.reserved if self._sizing.mix is results.MixMode.PLANNER else 0
 
-    def split(self, total: int) -> step.ReplicaCounts:
+    def split(self, total: int) -> spec.ByType[int]:
         found = self._cache.get(total)
         if found is None:
             found = self._split(total)
             self._cache[total] = found
         return found
 
-    def _split(self, total: int) -> step.ReplicaCounts:
+    def _split(self, total: int) -> spec.ByType[int]:
         sizing = self._sizing
         if sizing.mix is results.MixMode.ON_DEMAND:
-            return step.ReplicaCounts(on_demand=total)
-        parts = mix.split(
+            return spec.ByType(on_demand=total)
+        return mix.split(
             sizing.workload,
             total,
             sizing.reserved,
             sizing.lead_time_s,
             sizing.workload.max_replicas,
         )
-        return step.ReplicaCounts(parts.reserved, parts.spot, parts.on_demand)
 
 
 class Scheduled:
@@ -126,10 +125,10 @@ class Scheduled:
     def reserved_commitment(self) -> int:
         return self._splitter.reserved_commitment
 
-    def initial(self, observation: engine.Observation) -> step.ReplicaCounts:
+    def initial(self, observation: engine.Observation) -> spec.ByType[int]:
         return self.decide(observation)
 
-    def decide(self, observation: engine.Observation) -> step.ReplicaCounts:
+    def decide(self, observation: engine.Observation) -> spec.ByType[int]:
         return self._targets[observation.minute]
 
 
@@ -215,7 +214,7 @@ class Reactive:
     def reserved_commitment(self) -> int:
         return self._splitter.reserved_commitment
 
-    def initial(self, observation: engine.Observation) -> step.ReplicaCounts:
+    def initial(self, observation: engine.Observation) -> spec.ByType[int]:
         """A settled HPA: the need of the last warm-up minute."""
         workload = self._sizing.workload
         load = observation.demand or 0.0
@@ -250,7 +249,7 @@ class Reactive:
             load, self._sizing.capacity_per_replica, workload.target_utilization
         )
 
-    def decide(self, observation: engine.Observation) -> step.ReplicaCounts:
+    def decide(self, observation: engine.Observation) -> spec.ByType[int]:
         desired = self.desired(observation)
         self._recent.append(desired)
         current = self._current
@@ -309,13 +308,13 @@ class LastWeek:
     def reserved_commitment(self) -> int:
         return self._reserved
 
-    def initial(self, observation: engine.Observation) -> step.ReplicaCounts:
+    def initial(self, observation: engine.Observation) -> spec.ByType[int]:
         """A settled fleet at the first minute's want, all ready."""
         first = self.decide(observation)
         self._state = step.PolicyState.initial(first)
         return self.decide(observation)
 
-    def decide(self, observation: engine.Observation) -> step.ReplicaCounts:
+    def decide(self, observation: engine.Observation) -> spec.ByType[int]:
         minute = observation.minute
         floor = self._floors[minute] if minute < len(self._floors) else -1
         inputs = step.StepInputs(

@@ -24,7 +24,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from planner import capacity, mix, plan, step, tick
+from planner import capacity, mix, plan, spec, step, tick
 from simulator import engine, predictive, results
 from simulator import scenario as scenario_
 
@@ -57,7 +57,7 @@ class Ahead:
             )
         )
         self._next = 0
-        self._counts: dict[tuple[int, int, int], step.ReplicaCounts] = {}
+        self._counts: dict[tuple[int, int, int], spec.ByType[int]] = {}
 
     @property
     def name(self) -> results.PolicyName:
@@ -71,14 +71,14 @@ class Ahead:
     def reserved_commitment(self) -> int:
         return self._policy.reserved_commitment
 
-    def initial(self, observation: engine.Observation) -> step.ReplicaCounts:
+    def initial(self, observation: engine.Observation) -> spec.ByType[int]:
         """As `Prescale.initial`: one step with the first plan's fleet all ready."""
         return self._take(self._policy.running_at_start().spot)
 
-    def decide(self, observation: engine.Observation) -> step.ReplicaCounts:
+    def decide(self, observation: engine.Observation) -> spec.ByType[int]:
         return self._take(observation.ready.spot)
 
-    def _take(self, ready_spot: int) -> step.ReplicaCounts:
+    def _take(self, ready_spot: int) -> spec.ByType[int]:
         reserved, spot, on_demand, expected_spot, room = self._rows[self._next]
         self._next += 1
         # plan_step's fallback: min(max(missing, 0), max(room, 0))
@@ -88,7 +88,7 @@ class Ahead:
         key = (reserved, spot, on_demand)
         found = self._counts.get(key)
         if found is None:
-            found = step.ReplicaCounts(reserved, spot, on_demand)
+            found = spec.ByType(reserved, spot, on_demand)
             self._counts[key] = found
         return found
 

@@ -152,7 +152,7 @@ def _round(value: float | None) -> float | None:
     return round(float(value), JSON_DECIMALS)
 
 
-def _by_type(values: results.ByType) -> dict[str, float | None]:
+def _by_type(values: spec.ByType[float]) -> dict[str, float | None]:
     return {key: _round(value) for key, value in values.as_dict().items()}
 
 

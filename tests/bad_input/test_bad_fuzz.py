@@ -209,7 +209,7 @@ def test_fuzz_plan_step_stays_within_bounds(
             forecast_floor=floor,
             reserved=reserved,
             observed_demand=observed,
-            ready=step.ReplicaCounts(0, spot_ready, 0),
+            ready=spec.ByType(0, spot_ready, 0),
             lead_time_s=workload.lead_time_s,
             replica_cap=share,
             capacity_per_replica=per_replica,

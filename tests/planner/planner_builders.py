@@ -73,7 +73,7 @@ def inputs(
     floor: int | None = None,
     observed: float | None = None,
     reserved: int = 0,
-    ready: step.ReplicaCounts | None = None,
+    ready: spec.ByType[int] | None = None,
     lead_time_s: int = 600,
     cap: int | None = None,
 ) -> step.StepInputs:
@@ -82,7 +82,7 @@ def inputs(
         forecast_floor=floor,
         reserved=reserved,
         observed_demand=observed,
-        ready=ready or step.ReplicaCounts(),
+        ready=ready or spec.ByType(),
         lead_time_s=lead_time_s,
         replica_cap=cap,
     )

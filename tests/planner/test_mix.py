@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner import mix
+from planner import mix, spec
 
 ALL_TYPES = ["reserved", "spot", "on_demand"]
 
@@ -39,27 +39,30 @@ def test_no_reserved_without_the_capacity_type() -> None:
     ("base", "reserved", "cap", "expected"),
     [
         # rest 6, spot floor(3.0) = 3, spare ceil(3 * 0.05 * 600/3600 = 0.025) = 1, od 3
-        pytest.param(10, 4, 20, mix.Split(4, 4, 1, 3), id="rest-6-half-spot-plus-1-spare"),
+        pytest.param(10, 4, 20, (4, 4, 1, 3), id="rest-6-half-spot-plus-1-spare"),
         # rest 5, spot floor(2.5) = 2, spare 1, od 3
-        pytest.param(9, 4, 20, mix.Split(4, 3, 1, 3), id="odd-rest-rounds-spot-down"),
+        pytest.param(9, 4, 20, (4, 3, 1, 3), id="odd-rest-rounds-spot-down"),
         # base 10 at cap 10: no room for the spare
-        pytest.param(10, 4, 10, mix.Split(4, 3, 0, 3), id="no-spare-at-the-cap"),
+        pytest.param(10, 4, 10, (4, 3, 0, 3), id="no-spare-at-the-cap"),
         # base below the reserved: the reserved still run (they are paid anyway)
-        pytest.param(2, 4, 20, mix.Split(4, 0, 0, 0), id="reserved-run-below-the-need"),
+        pytest.param(2, 4, 20, (4, 0, 0, 0), id="reserved-run-below-the-need"),
         # a budget cap below the reserved base wins
-        pytest.param(2, 4, 3, mix.Split(3, 0, 0, 0), id="cap-below-reserved"),
+        pytest.param(2, 4, 3, (3, 0, 0, 0), id="cap-below-reserved"),
     ],
 )
-def test_split(base: int, reserved: int, cap: int, expected: mix.Split) -> None:
+def test_split(base: int, reserved: int, cap: int, expected: tuple[int, int, int, int]) -> None:
+    """`expected`: reserved, spot (with its spare), the spare, on-demand."""
     workload = build.workload(capacity_types=ALL_TYPES)
-    assert mix.split(workload, base, reserved, 600, cap) == expected
+    assert mix.split_counts(workload, base, reserved, 600, cap) == expected
+    counts = spec.ByType(expected[0], expected[1], expected[3])
+    assert mix.split(workload, base, reserved, 600, cap) == counts
     series = mix.split_series(
         workload, np.array([base]), reserved, 600, np.array([cap], dtype=np.int64)
     )
     assert (series.reserved[0], series.spot[0], series.on_demand[0]) == (
-        expected.reserved,
-        expected.spot,
-        expected.on_demand,
+        counts.reserved,
+        counts.spot,
+        counts.on_demand,
     )
 
 
@@ -85,4 +88,5 @@ def test_split_stays_within_the_cap_and_covers_the_base(
     result = mix.split(workload, min(base, cap), reserved, 600, cap)
     assert min(base, cap) <= result.total <= cap
     assert result.reserved == min(reserved, cap)
-    assert min(result.spot, result.on_demand, result.spot_extra) >= 0
+    spare = mix.split_counts(workload, min(base, cap), reserved, 600, cap)[2]
+    assert min(result.spot, result.on_demand, spare) >= 0

@@ -15,14 +15,14 @@ from actuator import workloads
 from actuator.commands import inputs
 from forecaster import forecast as forecasting
 from kernel import errors
-from planner import plan, step
+from planner import plan, spec, step
 
 ALL_TYPES = ["reserved", "spot", "on_demand"]
 
 
 def _step_through(
     workload: Any, built: plan.Plan, caps: list[int] | None = None
-) -> list[step.ReplicaCounts]:
+) -> list[spec.ByType[int]]:
     """plan_step every minute with the plan's floor, no observed demand, all targets ready."""
     state = step.PolicyState.initial()
     out = []
@@ -41,7 +41,7 @@ def _step_through(
     return out
 
 
-def _columns(counts: list[step.ReplicaCounts]) -> dict[str, list[int]]:
+def _columns(counts: list[spec.ByType[int]]) -> dict[str, list[int]]:
     return {
         "reserved": [c.reserved for c in counts],
         "spot": [c.spot for c in counts],

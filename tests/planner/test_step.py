@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner import step
+from planner import spec, step
 
 R = step.Reason
 ALL_TYPES = ["reserved", "spot", "on_demand"]
@@ -106,9 +106,9 @@ def test_spot_fallback_covers_interrupted_spot_with_on_demand() -> None:
         state = step.plan_step(
             workload, build.inputs(i, floor=10, reserved=4, ready=state.targets), state
         ).state
-    ready = step.ReplicaCounts(reserved=4, spot=2, on_demand=3)
+    ready = spec.ByType(reserved=4, spot=2, on_demand=3)
     result = step.plan_step(workload, build.inputs(11, floor=10, reserved=4, ready=ready), state)
-    assert result.targets == step.ReplicaCounts(reserved=4, spot=4, on_demand=5)
+    assert result.targets == spec.ByType(reserved=4, spot=4, on_demand=5)
     on_demand = next(d for d in result.decisions if d.capacity_type.value == "on_demand")
     assert (on_demand.reason, on_demand.evidence.spot_fallback) == (R.SPOT_FALLBACK, 2)
 
@@ -234,11 +234,11 @@ def test_initial_state_from_a_running_fleet() -> None:
     (no spot fallback: what runs was not just ordered); floor 2 holds the 8 for one hold window
     (max(300 s cooldown, 600 s lead time) = 600 s) like any scale-in, then releases them."""
     workload = build.workload(capacity_types=ALL_TYPES)
-    running = step.ReplicaCounts(reserved=2, spot=3, on_demand=3)
+    running = spec.ByType(reserved=2, spot=3, on_demand=3)
     state = step.PolicyState.initial(running)
     kept = step.plan_step(workload, build.inputs(0, floor=8, reserved=2, ready=running), state)
     assert kept.evidence.spot_fallback == 0
-    assert kept.targets == step.ReplicaCounts(2, 4, 3)  # spot 3 + 1 spare
+    assert kept.targets == spec.ByType(2, 4, 3)  # spot 3 + 1 spare
     lower = step.plan_step(workload, build.inputs(0, floor=2, reserved=2, ready=running), state)
     assert (lower.evidence.base, lower.total, lower.reason) == (8, 9, step.Reason.COOLDOWN_HOLD)
     still = step.plan_step(

@@ -10,7 +10,7 @@ import pandas as pd
 
 from actuator import workloads
 from forecaster import series
-from planner import spec, step
+from planner import spec
 from simulator import cold_start, engine, results, rivals
 from simulator import scenario as scenario_
 
@@ -113,7 +113,7 @@ class Fixed:
     """A policy that asks for given targets per minute (a test double of the Policy protocol,
     not of our code: it drives the real engine)."""
 
-    def __init__(self, targets: Sequence[step.ReplicaCounts], *, commitment: int = 0) -> None:
+    def __init__(self, targets: Sequence[spec.ByType[int]], *, commitment: int = 0) -> None:
         self._targets = list(targets)
         self._commitment = commitment
         self.seen: list[engine.Observation] = []
@@ -130,16 +130,16 @@ class Fixed:
     def reserved_commitment(self) -> int:
         return self._commitment
 
-    def initial(self, observation: engine.Observation) -> step.ReplicaCounts:
+    def initial(self, observation: engine.Observation) -> spec.ByType[int]:
         return self._targets[0]
 
-    def decide(self, observation: engine.Observation) -> step.ReplicaCounts:
+    def decide(self, observation: engine.Observation) -> spec.ByType[int]:
         self.seen.append(observation)
         return self._targets[observation.minute]
 
 
-def on_demand(counts: Sequence[int]) -> list[step.ReplicaCounts]:
-    return [step.ReplicaCounts(on_demand=c) for c in counts]
+def on_demand(counts: Sequence[int]) -> list[spec.ByType[int]]:
+    return [spec.ByType(on_demand=c) for c in counts]
 
 
 def run_one(policy: engine.Policy, world: scenario_.Scenario) -> results.PolicyResult:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import simulator_builders as b
 
-from planner import step
+from planner import spec
 from simulator import cold_start, results
 
 
@@ -93,7 +93,7 @@ def test_a_90_second_cold_start_misses_two_whole_minutes() -> None:
 def test_reserved_capacity_is_billed_at_the_commitment_even_when_idle() -> None:
     """Commitment 3, target 1 reserved: 3 reserved replicas billed every minute (L4 reserved
     $0.58/GPU-h): 3 x 10 min = 0.5 GPU-hours, $0.29."""
-    policy = b.Fixed([step.ReplicaCounts(reserved=1)] * 10, commitment=3)
+    policy = b.Fixed([spec.ByType(reserved=1)] * 10, commitment=3)
     result = b.run_one(policy, b.scenario([1.0] * 10))
     assert result.gpu_hours_by_type.reserved == pytest.approx(0.5)
     assert result.cost_by_type.reserved == pytest.approx(0.5 * 0.58)
@@ -116,7 +116,7 @@ def test_overflow_is_none_when_the_spec_does_not_price_it() -> None:
 
 def spot_world(seed: int) -> results.PolicyResult:
     chosen = b.workload(capacity_types=["spot", "on_demand"], spot_interruption_rate_per_hour=6.0)
-    policy = b.Fixed([step.ReplicaCounts(spot=10)] * 120)
+    policy = b.Fixed([spec.ByType(spot=10)] * 120)
     world = b.scenario([5.0] * 120, workload_spec=chosen, seed=seed)
     return b.run_one(policy, world)
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import simulator_builders as b
 
-from planner import step
+from planner import spec
 from simulator import engine, results, rivals
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -23,8 +23,8 @@ def observation(
         now=NOW,
         demand=demand,
         arrivals=None if demand is None else demand * 60,
-        ready=step.ReplicaCounts(on_demand=ready),
-        ordered=step.ReplicaCounts(on_demand=ready if ordered is None else ordered),
+        ready=spec.ByType(on_demand=ready),
+        ordered=spec.ByType(on_demand=ready if ordered is None else ordered),
     )
 
 
@@ -138,13 +138,13 @@ def test_the_planner_mix_splits_a_total_into_reserved_spot_and_on_demand() -> No
         b.sizing(chosen, lead_time_s=600, mix=results.MixMode.PLANNER, reserved=4)
     )
     parts = splitter.split(10)
-    assert parts == step.ReplicaCounts(reserved=4, spot=4, on_demand=3)
+    assert parts == spec.ByType(reserved=4, spot=4, on_demand=3)
     assert splitter.reserved_commitment == 4
 
 
 def test_all_on_demand_ignores_the_reserved_base() -> None:
     splitter = rivals.Splitter(b.sizing(reserved=4))
-    assert splitter.split(10) == step.ReplicaCounts(on_demand=10)
+    assert splitter.split(10) == spec.ByType(on_demand=10)
     assert splitter.reserved_commitment == 0
 
 

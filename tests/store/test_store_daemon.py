@@ -11,7 +11,7 @@ from alembic import command
 
 from actuator import store
 from kernel import errors
-from planner import step
+from planner import spec, step
 
 NOW = dt.datetime(2026, 12, 1, 6, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
@@ -47,9 +47,9 @@ def test_a_decision_of_the_first_schema_reads_as_advised_after_the_upgrade(url: 
     "state",
     [
         step.PolicyState.initial(),
-        step.PolicyState.initial(step.ReplicaCounts(2, 3, 4)),
+        step.PolicyState.initial(spec.ByType(2, 3, 4)),
         step.PolicyState(
-            targets=step.ReplicaCounts(0, 1, 5),
+            targets=spec.ByType(0, 1, 5),
             base=6,
             wants=((1764568800.123456789, 9), (math.inf, 6)),
             spot_targets=((-math.inf, 0), (1764568860.5, 1)),
