@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -272,17 +273,39 @@ def _chromium(url: str, *flags: str) -> subprocess.CompletedProcess[str]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
+@dataclass(frozen=True)
+class Rendered:
+    """One headless Chromium run of the report: its DOM after load and a screenshot."""
+
+    dom: str
+    screenshot: Path
+
+
 @pytest.fixture(scope="module")
-def rendered_dom(report_dir: Path) -> str:
-    return _chromium((report_dir / "report.html").as_uri(), "--dump-dom").stdout
+def rendered(report_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Rendered:
+    artifacts = Path(os.environ.get("PRESCALE_TEST_ARTIFACTS", tmp_path_factory.mktemp("shot")))
+    artifacts.mkdir(parents=True, exist_ok=True)
+    shot = artifacts / "report.png"
+    # The page is about 1,400 px of fleet summary plus 2,400 px per workload at this width.
+    height = 1400 + 2400 * len(TWO_WORKLOADS["workloads"])
+    # One browser start for both: --dump-dom prints the DOM after load, --screenshot writes
+    # the page (the DOM does not depend on the window size).
+    run = _chromium(
+        (report_dir / "report.html").as_uri(),
+        "--dump-dom",
+        f"--screenshot={shot}",
+        f"--window-size=1100,{height}",
+    )
+    return Rendered(run.stdout, shot)
 
 
 @pytest.mark.browser
 def test_browser_renders_plots_and_numbers_from_the_json(
-    rendered_dom: str, document: dict[str, jsondoc.JsonValue]
+    rendered: Rendered, document: dict[str, jsondoc.JsonValue]
 ) -> None:
     """Chromium's DOM after load has 3 SVG plots per workload, and every tagged number on the
     page reads as the JSON value at its data-path, in its data-format."""
+    rendered_dom = rendered.dom
     for kind in ("forecast", "replicas", "duration"):
         assert rendered_dom.count(f"plot plot-{kind}") == 2
     assert rendered_dom.count('<table class="simulation">') == 2
@@ -302,16 +325,6 @@ def test_browser_renders_plots_and_numbers_from_the_json(
 
 
 @pytest.mark.browser
-def test_browser_screenshot_artifact(report_dir: Path, tmp_path: Path) -> None:
-    artifacts = Path(os.environ.get("PRESCALE_TEST_ARTIFACTS", tmp_path))
-    artifacts.mkdir(parents=True, exist_ok=True)
-    shot = artifacts / "report.png"
-    # The page is about 1,400 px of fleet summary plus 2,400 px per workload at this width.
-    height = 1400 + 2400 * len(TWO_WORKLOADS["workloads"])
-    _chromium(
-        (report_dir / "report.html").as_uri(),
-        f"--screenshot={shot}",
-        f"--window-size=1100,{height}",
-    )
-    print(f"report screenshot: {shot}")
-    assert shot.stat().st_size > 50_000  # a blank page is a few kB
+def test_browser_screenshot_artifact(rendered: Rendered) -> None:
+    print(f"report screenshot: {rendered.screenshot}")
+    assert rendered.screenshot.stat().st_size > 50_000  # a blank page is a few kB
