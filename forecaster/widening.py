@@ -3,10 +3,10 @@
 The band comes from residuals of the backtest's folds: weeks the series has seen. A holiday, a
 level shift or a client leaving makes the forecast wrong by more than those weeks ever were,
 and a band calibrated on them stays over-confident (a user saw held-out P90 coverage of
-0.17-0.39 on holiday weeks of their traffic). At forecast time the selected model is therefore also run
-from RECENT_WINDOW_S before the end of the history over that window, and the spread above the
-median (P90, P99) is multiplied by `1 + strength x (observed / expected RMS residual - 1)`, at
-least 1 (a calm day never narrows the band) and at most WIDEN_MAX.
+0.17-0.39 on holiday weeks of their traffic). At forecast time the selected model is therefore
+also run from RECENT_WINDOW_S before the end of the history over that window, and the spread
+above the median (P90, P99) is multiplied by `1 + strength x (observed / expected RMS residual
+- 1)`, at least 1 (a calm day never narrows the band) and at most WIDEN_MAX.
 
 How far a series widens (`strength`, one of STRENGTHS) is chosen on its own backtest folds:
 each fold is forecast with the ratio seen on the day before its origin, judged by a
