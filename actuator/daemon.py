@@ -558,11 +558,14 @@ class Daemon:
 
     def choices_due(self, now: dt.datetime) -> bool:
         """Whether a workload has no operating point chosen within the re-selection interval
-        (at a start: choose at once rather than a day later)."""
+        (at a start: choose at once rather than a day later); a spec stating its quantile has
+        none to choose."""
         due_s = self.settings.schedule.reselect_s
         return any(
             live.chosen_at is None or (now - live.chosen_at).total_seconds() >= due_s
-            for live in self._live.values()
+            for w in self.settings.workloads
+            if not w.spec.quantile_override
+            for live in (self._live[w.name],)
         )
 
     def choose_point(self, name: str, now: dt.datetime) -> results.Choice | None:

@@ -190,8 +190,11 @@ class Refits:
         history it reads now: `operating_point.choose` on `lineup.operating_point_inputs`,
         with this daemon's lead time and refit interval. Tens of seconds a workload; reads
         the source and the store but no memory of the tick, so it may run beside ticks. None
-        when the history cannot be read."""
+        when the history cannot be read, or when the spec states its provisioning quantile
+        (an expert override: planned as it stands, `point_in_force`)."""
         workload = next(w for w in self.settings.workloads if w.name == name)
+        if workload.spec.quantile_override:
+            return None
         since = now - dt.timedelta(seconds=self.settings.schedule.history_s)
         try:
             history = self._sources[name].history(since, now)

@@ -339,6 +339,7 @@ def _parse_one(
         api_overflow_price_per_1m_tokens=model.api_overflow_price_per_1m_tokens,
         slo=spec.Slo(served_minutes_pct=model.slo),
         scale_in_hold=model.scale_in_hold,
+        quantile_override="provisioning_quantile" in model.model_fields_set,
     )
 
 

@@ -256,3 +256,6 @@ class WorkloadSpec:
     slo: Slo = DEFAULT_SLO
     # expert override of the scale-in hold; the operating point may choose it otherwise
     scale_in_hold: HoldRule = HoldRule.LEAD_TIME
+    # The spec states provisioning_quantile itself (an expert override): it is planned as it
+    # stands, and no operating point is chosen for the SLO (simulator/operating_point.py).
+    quantile_override: bool = False

@@ -49,7 +49,8 @@ class Options:
     until: pd.Timestamp | None = None  # replay the period ending here; None: the trace's end
     mask_dropouts: bool = True  # collection dropouts become gaps (replay.py)
     # choose prescale's operating point for the spec's SLO by replaying the warm-up
-    # (operating_point.py); False: the spec's provisioning quantile as it stands
+    # (operating_point.py); False, or a spec stating provisioning_quantile (an expert
+    # override): the spec's provisioning quantile as it stands
     choose_operating_point: bool = True
 
 
@@ -75,7 +76,11 @@ def run(
     if selection is None and results.PolicyName.PRESCALE in options.policies:
         selection = forecast.select(split.warmup.values, resolution_s=resolution_s)
     choice = None
-    if options.choose_operating_point and results.PolicyName.PRESCALE in options.policies:
+    if (
+        options.choose_operating_point
+        and not workload.quantile_override
+        and results.PolicyName.PRESCALE in options.policies
+    ):
         choice = operating_point.choose(
             operating_point_inputs(
                 workload,

@@ -208,8 +208,11 @@ FLEET_KEYS = (
 
 def write_two_workloads(path: Path) -> Path:
     """The bundled example workload twice: as shipped (16 per replica) and a copy named
-    chat-big at 8 per replica in a pool of 64 GPUs."""
+    chat-big at 8 per replica in a pool of 64 GPUs. Both state their quantile (the expert
+    override): the fleet tests are about sharing, sums and processes, and the seeded runs
+    above hold the chosen operating point and its frontier."""
     shipped = yaml.safe_load(inputs.example_path(inputs.EXAMPLE_WORKLOAD).read_text())
+    shipped["provisioning_quantile"] = "p90"
     big = {**shipped, "name": "chat-big", "capacity_per_replica": 8, "pool": "a100"}
     document = {"workloads": [shipped, big], "pools": {"a100": {"gpus": 64}}}
     path.write_text(yaml.safe_dump(document, sort_keys=False))
@@ -331,3 +334,12 @@ def test_help_says_pool_budgets_are_not_simulated(capsys: pytest.CaptureFixture[
     text = " ".join(capsys.readouterr().out.split())
     assert "Pool budgets (pools: in the spec) are not simulated" in text
     assert "--name" in text and "every workload" in text
+
+
+def test_a_stated_quantile_chooses_no_operating_point(fleet_run: FleetRun) -> None:
+    """The fleet's workloads state provisioning_quantile (the expert override): no operating
+    point is chosen for either, and the table says none (tests/simulator/test_lineup.py holds
+    the replay equal to the spec's quantile as it stands)."""
+    document = json.loads(fleet_run.together.read_text())
+    assert [w["operating_point"] for w in document["workloads"]] == [None, None]
+    assert "operating point" not in fleet_run.table

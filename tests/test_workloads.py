@@ -98,3 +98,13 @@ def test_an_alias_bomb_is_refused_quickly() -> None:
 def test_an_unknown_key_gets_a_did_you_mean() -> None:
     with pytest.raises(errors.InputError, match="did you mean max_replicas"):
         workloads.parse("name: a\nunit: concurrency\ngpu: L4\nmax_replica: 4\n")
+
+
+def test_a_stated_quantile_is_the_expert_override() -> None:
+    """Without provisioning_quantile the operating point is chosen for the SLO (P90 is only
+    the fallback); stating it, even as the default p90, plans at it as it stands."""
+    (chosen,) = workloads.parse(ONE)
+    (stated,) = workloads.parse(ONE + "provisioning_quantile: p90\n")
+    assert chosen.quantile_override is False
+    assert stated.quantile_override is True
+    assert chosen.provisioning_quantile is stated.provisioning_quantile

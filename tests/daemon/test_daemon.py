@@ -138,3 +138,22 @@ def test_a_tick_reads_now_once_and_stores_it_on_every_row(tmp_path: Path) -> Non
     assert report.at == MONDAY_NOON
     assert {d.decided_at for d in db.decisions("chat", MONDAY_NOON)} == {MONDAY_NOON}
     assert isinstance(db, store.Store)
+
+
+def test_a_stated_quantile_is_planned_as_it_stands_with_no_point_chosen(tmp_path: Path) -> None:
+    """The expert override: no operating point is due or chosen (no history is read for it),
+    and the point in force is the spec's P99 band with its hold, tick after tick."""
+    data = b.config_data(tmp_path / "prescale.db")
+    data["workloads"][0]["spec"] = b.spec_data(provisioning_quantile="p99")  # type: ignore[index]
+    core, _ = b.build(data)
+    assert core.choices_due(MONDAY_NOON) is False
+    assert core.choose_point("chat", MONDAY_NOON) is None
+    core.reselect(MONDAY_NOON)
+    for now in minutes(MONDAY_NOON, 3):
+        core.run_once(now)
+    choice, chosen_at, point, _ = core.choice_view("chat")
+    assert (choice, chosen_at) == (None, None)
+    assert (point.band_scale, point.level_correction) == (2.0, False)
+    # the same spec without the key: a point is due at once
+    plain, _ = b.build(b.config_data(tmp_path / "plain.db"))
+    assert plain.choices_due(MONDAY_NOON) is True

@@ -121,3 +121,23 @@ def test_the_fleet_refuses_results_replayed_over_other_minutes() -> None:
 
 def test_no_model_is_chosen_when_prescale_is_not_replayed() -> None:
     assert lineup.prescale_selection(step_trace(), STATIC_ONLY) is None
+
+
+def test_a_stated_quantile_replays_prescale_at_it_as_it_stands() -> None:
+    """A spec stating provisioning_quantile (the expert override) chooses no operating point:
+    the line-up equals the one with the chooser switched off, policy by policy, and a spec
+    without the key chooses one on the same warm-up."""
+    day = [100.0 + 80.0 * (m // 60 in range(9, 18)) for m in range(1440)]
+    trace = b.minute_trace(day * 4)
+    options = lineup.Options(replay_s=86400, mix=results.MixMode.ON_DEMAND, seed=2)
+    stated = b.workload(provisioning_quantile="p90")
+    assert stated.quantile_override
+    overridden = lineup.run(stated, trace, options)
+    off = lineup.run(
+        b.workload(), trace, dataclasses.replace(options, choose_operating_point=False)
+    )
+    assert overridden.operating_point is None
+    assert [(p.policy, p.served_minutes, p.gpu_hours) for p in overridden.policies] == [
+        (p.policy, p.served_minutes, p.gpu_hours) for p in off.policies
+    ]
+    assert lineup.run(b.workload(), trace, options).operating_point is not None
