@@ -561,12 +561,12 @@ class Daemon:
         (at a start: choose at once rather than a day later); a spec stating its quantile has
         none to choose."""
         due_s = self.settings.schedule.reselect_s
-        return any(
-            live.chosen_at is None or (now - live.chosen_at).total_seconds() >= due_s
+        chosen_at = [
+            self._live[w.name].chosen_at
             for w in self.settings.workloads
             if not w.spec.quantile_override
-            for live in (self._live[w.name],)
-        )
+        ]
+        return any(at is None or (now - at).total_seconds() >= due_s for at in chosen_at)
 
     def choose_point(self, name: str, now: dt.datetime) -> results.Choice | None:
         """The operating point the simulator would choose for `name` now (`Refits.choose_point`:
