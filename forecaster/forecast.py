@@ -254,9 +254,11 @@ def _selection_for(
     judged = widening.choose(
         run_as, widening.Folds(mean_fc, mean_actual, [f.origin for f in folds], fit.mean), band
     )
+    # Leave-one-fold-out coverage with the widening; one fold cannot judge another, so its
+    # two halves judge each other without it (calibration.coverage).
     coverage_p90, coverage_p99 = (
         (judged.coverage_p90, judged.coverage_p99)
-        if judged.strength > 0
+        if math.isfinite(judged.coverage_p90)
         else calibration.coverage(mean_fc, mean_actual, band)
     )
     return Selection(

@@ -110,3 +110,15 @@ def test_widening_factor_is_damped_and_bounded(
     ratio: float, strength: float, expected: float
 ) -> None:
     assert widening.factor(ratio, strength) == pytest.approx(expected)
+
+
+def test_a_one_fold_history_still_reports_its_coverage() -> None:
+    """Two days of 5-min counts leave one backtest fold: no other fold can judge it with the
+    widening, so its two halves judge each other (calibration.coverage) and the coverage is
+    a number, not missing."""
+    index = pd.date_range(START, periods=2 * 288, freq="5min")
+    rng = np.random.default_rng(1)
+    history = pd.Series(rng.poisson(300.0 * _diurnal(index)).astype(float), index=index)
+    selection = fc.select(history)
+    assert selection.folds == 1
+    assert selection.coverage_p90 is not None and 0.5 < selection.coverage_p90 <= 1.0
