@@ -156,6 +156,9 @@ class WorkloadTick:
     point: operating.OperatingPoint | None = None
     point_chosen: bool = False
     level_factor: float = 1.0
+    # the factor the latest forecast widened its band's spread above P50 by (forecaster/
+    # widening.py); None before this replica's first refit
+    band_widened_by: float | None = None
     replica_cap: int | None = None  # the pool budget's cap on this workload now; None: none
     refit_skipped: str | None = None  # why this tick's due refit was not made
 
@@ -403,6 +406,9 @@ class Daemon:
                 point=refits.point_in_force(workload, live),
                 point_chosen=live.choice is not None,
                 level_factor=live.factor,
+                band_widened_by=None
+                if live.latest_forecast is None
+                else live.latest_forecast.band_widened_by,
                 replica_cap=None if live.caps is None else live.caps.at(now),
                 refit_skipped=skipped,
             ),

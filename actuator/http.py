@@ -159,6 +159,13 @@ class Metrics:
             w,
             registry=r,
         )
+        self.band_widening = prom.Gauge(
+            "prescale_band_widening",
+            "Factor the latest forecast widened its spread above P50 by, from the last day's "
+            "residuals (1: none; absent before this replica's first refit)",
+            w,
+            registry=r,
+        )
 
     def observe(self, report: daemon.TickReport, scores: dict[str, shadow.Score]) -> None:
         self.tick_seconds.set(report.duration_s)
@@ -182,6 +189,8 @@ class Metrics:
             if w.refit_at is not None:
                 self.refit_age.labels(name).set((report.at - w.refit_at).total_seconds())
             self.source_up.labels(name).set(1 if w.source_up else 0)
+            if w.band_widened_by is not None:
+                self.band_widening.labels(name).set(w.band_widened_by)
             self._observe_point(w)
             if w.refit_skipped is not None:
                 self.refits_skipped.labels(name, w.refit_skipped).inc()

@@ -95,6 +95,9 @@ class Forecast:
     coverage_p90: float | None
     coverage_p99: float | None
     selection: Selection
+    # what the P90/P99 spread above the median was multiplied by in this forecast, from the
+    # last day's residuals (forecaster/widening.py; 1: not widened)
+    band_widened_by: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -432,6 +435,7 @@ def forecast(
     else:
         prepared = _prepare(history, selection.resolution_s, clip_spikes=selection.clip_spikes)
     steps = max(1, math.ceil(horizon_s / prepared.resolution_s))
+    widen_by = 1.0
     if selection.regime is candidates.Regime.LEVEL or prepared.mean.size == 0:
         mean_q, peak_q = _level_quantiles(prepared, steps)
     else:
@@ -485,4 +489,5 @@ def forecast(
         coverage_p90=selection.coverage_p90,
         coverage_p99=selection.coverage_p99,
         selection=selection,
+        band_widened_by=widen_by,
     )

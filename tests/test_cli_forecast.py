@@ -110,6 +110,7 @@ def test_json_is_self_consistent_on_four_weeks(
     chosen = next(c for c in scored if c["model"] == doc["model"])
     assert chosen["mae"] == min(c["mae"] for c in scored)
     assert doc["band_widening"] in {0.5, 1.0}  # a strength of widening.py
+    assert 1.0 <= doc["band_widened_by"] <= 3.0  # the factor in force, widening.WIDEN_MAX
     by_model = {c["model"]: c for c in doc["candidates"]}
     for slow in ("holt_winters", "mstl"):
         assert by_model[slow]["mae"] is None

@@ -100,6 +100,7 @@ def to_json(result: forecasting.Forecast, source: str, column: str) -> dict[str,
         "coverage_p90": _number(result.coverage_p90),
         "coverage_p99": _number(result.coverage_p99),
         "band_widening": selection.calibration_mean.widening,
+        "band_widened_by": result.band_widened_by,
         "candidates": [
             {
                 "model": str(c.model),
@@ -149,13 +150,14 @@ def _status(c: forecasting.CandidateScore, selection: forecasting.Selection) -> 
     return ""
 
 
-def _widening_line(strength: float) -> str:
+def _widening_lines(strength: float, widened_by: float) -> list[str]:
     if strength <= 0:
-        return "widening    none: no backtest calibration (forecaster/widening.py)"
-    return (
+        return ["widening    none: no backtest calibration (forecaster/widening.py)"]
+    return [
         f"widening    {strength:g}: the P90/P99 spread follows the last day's residuals"
-        " (chosen on the folds by P90 pinball loss)"
-    )
+        " (chosen on the folds by P90 pinball loss);",
+        f"            this forecast's spread above P50 x {widened_by:.2f}",
+    ]
 
 
 def _choice_lines(selection: forecasting.Selection) -> list[str]:
@@ -203,7 +205,7 @@ def to_table(result: forecasting.Forecast, source: str, column: str) -> str:
         *_choice_lines(selection),
         f"coverage    P90 {_percent(result.coverage_p90)}, P99 {_percent(result.coverage_p99)}"
         " (backtest, leave one fold out)",
-        _widening_line(selection.calibration_mean.widening),
+        *_widening_lines(selection.calibration_mean.widening, result.band_widened_by),
         "",
         f"{'candidate':<24}{'backtest MAE':>14}{'vs weekly naive':>17}{'folds':>7}  status",
     ]

@@ -87,7 +87,10 @@ def test_the_choice_is_exported_on_metrics_and_the_plan(tmp_path: Path) -> None:
     assert plan is not None
     assert plan["operating_point"]["chosen"] is False
     core.use_choice("chat", _choice(), MORNING)
-    factor = served.tick(MORNING + MINUTE).workloads[0].level_factor  # re-planned at the point
+    ticked = served.tick(MORNING + MINUTE).workloads[0]
+    factor = ticked.level_factor  # re-planned at the point
+    widened_by = ticked.band_widened_by  # the forecast in force (refit at the first tick)
+    assert widened_by is not None and 1.0 <= widened_by <= 3.0
     served.server.start()
     try:
         metrics = b.http_get(served.server.port, "/metrics")
@@ -101,6 +104,7 @@ def test_the_choice_is_exported_on_metrics_and_the_plan(tmp_path: Path) -> None:
         'prescale_operating_point_hold{hold="lead_time",workload="chat"} 0.0',
         'prescale_operating_point_chosen{workload="chat"} 1.0',
         f'prescale_level_factor{{workload="chat"}} {factor!r}',
+        f'prescale_band_widening{{workload="chat"}} {widened_by!r}',
     ):
         assert line in metrics, line
     point = body["operating_point"]

@@ -55,20 +55,26 @@ def _spread(frame: pd.DataFrame) -> float:
 def test_a_holiday_at_the_end_of_the_history_widens_the_band() -> None:
     """Holidays whose first day precedes uncertain days: a history ending one day into a holiday
     gets a band at least 1.3x as wide as the same model and calibration give without the
-    widening; the same history with a calm last day gets (nearly) the calibrated band."""
+    widening; the same history with a calm last day gets (nearly) the calibrated band. Each
+    forecast states the factor it widened by."""
     history = _turbulent(6, seed=6, holiday_at_end=True)
     selection = fc.select(history)
     assert selection.calibration_mean.widening in widening.STRENGTHS
     assert selection.calibration_peak.widening == selection.calibration_mean.widening
-    widened = fc.forecast(history, horizon_s=86400, selection=selection).frame
-    plain = fc.forecast(history, horizon_s=86400, selection=_without_widening(selection)).frame
+    made = fc.forecast(history, horizon_s=86400, selection=selection)
+    widened = made.frame
+    unwidened = fc.forecast(history, horizon_s=86400, selection=_without_widening(selection))
+    plain = unwidened.frame
     assert (widened["p50"] == plain["p50"]).all()
     assert _spread(widened) > 1.3 * _spread(plain)
+    assert made.band_widened_by > 1.3
+    assert unwidened.band_widened_by == 1.0
     calm = history.copy()
     calm.iloc[-DAY_H:] = _turbulent(6, seed=6, holiday_at_end=False).iloc[-DAY_H:]
-    calm_widened = fc.forecast(calm, horizon_s=86400, selection=selection).frame
+    calm_made = fc.forecast(calm, horizon_s=86400, selection=selection)
     calm_plain = fc.forecast(calm, horizon_s=86400, selection=_without_widening(selection)).frame
-    assert _spread(calm_widened) < 1.2 * _spread(calm_plain)
+    assert _spread(calm_made.frame) < 1.2 * _spread(calm_plain)
+    assert 1.0 <= calm_made.band_widened_by < made.band_widened_by
 
 
 @pytest.mark.parametrize("seed", [11, 12, 13])
