@@ -41,7 +41,7 @@ import pandas as pd
 from actuator import trace as trace_io
 from actuator import workloads
 from forecaster import candidates, forecast, outliers, series
-from planner import operating, spec
+from planner import demand, operating, spec
 from simulator import (
     cold_start,
     engine,
@@ -50,6 +50,7 @@ from simulator import (
     predictive,
     replay,
     results,
+    rivals,
     spot,
 )
 from simulator import scenario as scenario_
@@ -106,6 +107,14 @@ class TraceFigures:
     # --hindsight: the efficient points of the grid on the replayed week (no cheaper point
     # serves as much), cheapest first: (point, served %, GPU-hours / oracle)
     hindsight_frontier: tuple[tuple[str, float, float], ...] = ()
+    # the replayed week against what came before it (`week_measures`): its mean demand / the
+    # week before's, and the share of its minutes needing more replicas than both the hour
+    # before the decision (one cold start earlier) and the same time a week before (+- one
+    # cold start) needed, in %
+    level_vs_week_before: float = math.nan
+    unannounced_pct: float = math.nan
+    # the chooser's own figure for its point: served % over its validation windows together
+    windows_served_pct: float | None = None
 
 
 def resolution_of(interval_s: int) -> int:
@@ -183,6 +192,55 @@ def generic_workload(name: str, peak_per_minute: float) -> spec.WorkloadSpec:
         }
     )
     return workload
+
+
+WEEK_MINUTES = WEEK_S // 60
+HOUR_MINUTES = 60
+
+
+def week_measures(
+    need_before: np.ndarray, need_week: np.ndarray, lead_minutes: int
+) -> tuple[float, float]:
+    """(unannounced %, the week's mean need / the week before's) for replicas needed per
+    minute (NaN in gaps) over the week before and the replayed week (see TraceFigures).
+
+    A minute is unannounced when it needs more than anything in the hour that ended when a
+    replica for it had to be ordered, and more than the same minute a week before (+- one cold
+    start) needed: neither the recent past nor last week showed it, so a policy serves it only
+    from headroom it keeps standing. Where those minutes exceed the SLO's allowance (0.5 % at
+    99.5 %), serving the SLO takes headroom over the whole week, whichever forecast."""
+    before = need_before[-WEEK_MINUTES:]
+    before = np.concatenate([np.full(WEEK_MINUTES - before.size, np.nan), before])
+    joined = np.concatenate([before, need_week])
+    minutes = np.arange(WEEK_MINUTES, joined.size)
+    recent = _trailing_max(joined, HOUR_MINUTES + 1)[minutes - lead_minutes]
+    weekly = _trailing_max(joined, 2 * lead_minutes + 1)[
+        np.minimum(minutes - WEEK_MINUTES + lead_minutes, joined.size - 1)
+    ]
+    known = np.isfinite(need_week) & (np.isfinite(recent) | np.isfinite(weekly))
+    announced = np.fmax(recent, weekly)
+    unannounced = known & (need_week > announced)
+    share = 100.0 * unannounced.sum() / known.sum() if known.any() else math.nan
+    level = (
+        float(np.nanmean(need_week) / np.nanmean(before)) if np.isfinite(before).any() else math.nan
+    )
+    return share, level
+
+
+def _trailing_max(values: np.ndarray, width: int) -> np.ndarray:
+    """max(values[i - width + 1 : i + 1]) ignoring NaN (NaN when all are)."""
+    padded = np.concatenate([np.full(width - 1, np.nan), values])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, width)
+    known = np.isfinite(windows).any(axis=1)
+    result = np.full(values.size, np.nan)
+    result[known] = np.nanmax(windows[known], axis=1)
+    return result
+
+
+def _needs(sizing: rivals.Sizing, load: np.ndarray) -> np.ndarray:
+    need = sizing.needed(np.nan_to_num(load, nan=0.0)).astype(float)
+    need[~np.isfinite(load)] = np.nan
+    return need
 
 
 def _replay_coverage(prescale: predictive.Prescale, arrivals: pd.Series, refit_s: int) -> float:
@@ -279,7 +337,18 @@ def run_trace(
     request = workload.request
     cold = cold_start.ColdStartDistribution.fixed(COLD_START_S)
     world = lineup.scenario(workload, split, cold, options.seed, request)
+    sizing = lineup.sizing(workload, split, world, options.mix, request)
+    warmup_load = demand.history_load(
+        split.warmup.values.to_numpy(dtype=np.float64)[-WEEK_MINUTES:],
+        interval_s=replay.MINUTE_S,
+        workload=workload,
+        request=request,
+    )
+    unannounced, level = week_measures(
+        _needs(sizing, warmup_load), _needs(sizing, world.demand), COLD_START_S // 60
+    )
     point = operating.DEFAULT
+    windows_served: float | None = None
     if choose:
         choice = operating_point.choose(
             operating_point.Inputs(
@@ -294,6 +363,9 @@ def run_trace(
             )
         )
         point = choice.point
+        windows_served = next(
+            (f.pooled_served_pct for f in choice.frontier if f.point == point), None
+        )
     contenders = lineup.policies(
         workload, split, world, options, request=request, selection=replay_selection, point=point
     )
@@ -339,6 +411,9 @@ def run_trace(
         hindsight=best,
         hindsight_point="" if best_point is None else best_point.describe(),
         hindsight_frontier=frontier,
+        level_vs_week_before=level,
+        unannounced_pct=unannounced,
+        windows_served_pct=windows_served,
     )
 
 
@@ -440,13 +515,53 @@ def short_of_target(figures: Sequence[TraceFigures]) -> list[str]:
             f"{point} {served:.2f} % {ratio:.2f}x" for point, served, ratio in f.hindsight_frontier
         )
         lines.append(f"{f.name[:34]} ({', '.join(misses)}; chose {f.point}): {points}")
+        lines.append(f"  why: {why(f)}")
     if lines:
         lines.insert(
             0,
             "\nshort of a target, the replayed week's efficient frontier (cheapest first: "
-            "point, served %, GPU-h / oracle):",
+            "point, served %, GPU-h / oracle), and why:",
         )
     return lines
+
+
+def why(f: TraceFigures) -> str:
+    """Whose the shortfall is, from the figures: the choice's (some grid point met every
+    target on the replayed week itself, the validation windows pointed elsewhere) or the
+    family's (no point did), with what set the week apart from the history before it."""
+    static = f.policies["static"].ratio_to_oracle
+    meeting = [
+        (point, served, ratio)
+        for point, served, ratio in f.hindsight_frontier
+        if served >= SERVED_TARGET_PCT
+    ]
+    windows = (
+        "" if f.windows_served_pct is None else f" ({f.windows_served_pct:.2f} % on its windows)"
+    )
+    week = (
+        f"the week's mean need was {f.level_vs_week_before:.2f}x the week before's, "
+        f"{f.unannounced_pct:.2f} % of its minutes needed more than the hour before the order "
+        f"and the same time a week before showed (the SLO allows {100 - SERVED_TARGET_PCT:.1f} "
+        f"%), and {100 * f.replay_coverage_p90:.0f} % of its buckets fell at or below the "
+        "refits' P90"
+    )
+    if meeting and meeting[0][2] <= RATIO_TARGET and meeting[0][2] <= static:
+        point, served, ratio = meeting[0]
+        return (
+            f"the choice: {point} met every target on this week ({served:.2f} %, {ratio:.2f}x); "
+            f"the validation windows pointed to {f.point}{windows}; {week}"
+        )
+    if meeting:
+        point, served, ratio = meeting[0]
+        return (
+            f"the family: the cheapest point serving >= {SERVED_TARGET_PCT:g} % on this very "
+            f"week, {point}, costs {ratio:.2f}x the oracle; {week}"
+        )
+    best = max(f.hindsight_frontier, key=lambda r: r[1])
+    return (
+        f"the family: no point serves {SERVED_TARGET_PCT:g} % of this week's minutes (at most "
+        f"{best[1]:.2f} %, {best[0]}); {week}"
+    )
 
 
 def _compare(figures: Sequence[TraceFigures], baseline_path: Path) -> list[str]:
