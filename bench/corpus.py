@@ -115,6 +115,15 @@ class TraceFigures:
     unannounced_pct: float = math.nan
     # the chooser's own figure for its point: served % over its validation windows together
     windows_served_pct: float | None = None
+    # --hindsight: a bound outside the family, reactive HPA with standing headroom: the
+    # cheapest of HEADROOM_UTILIZATIONS serving the SLO on the replayed week (target
+    # utilisation, served %, GPU-hours / oracle), else the one serving most
+    headroom_best: tuple[float, float, float] | None = None
+
+
+# Target utilisations of the reactive HPA tried with hindsight: the headroom an operator without
+# a forecast keeps standing (0.8 is the spec's, 0.1 a tenfold fleet).
+HEADROOM_UTILIZATIONS = (0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.15, 0.1)
 
 
 def resolution_of(interval_s: int) -> int:
@@ -304,6 +313,24 @@ def hindsight_best(
     return (*max(rows, key=lambda r: (round(r[1].served_pct, 6), -r[1].gpu_hours)), frontier)
 
 
+def headroom_best(
+    sizing: rivals.Sizing, world: scenario_.Scenario, draws: spot.InterruptionDraws, oracle: float
+) -> tuple[float, float, float]:
+    """Reactive HPA at every HEADROOM_UTILIZATIONS target on the replayed week: the cheapest
+    serving the SLO, else the one serving most (utilisation, served %, GPU-hours / oracle)."""
+    rows = []
+    for utilization in HEADROOM_UTILIZATIONS:
+        workload = dataclasses.replace(sizing.workload, target_utilization=utilization)
+        row = engine.run(
+            rivals.reactive(dataclasses.replace(sizing, workload=workload)), world, draws
+        )
+        rows.append((utilization, row.served_minutes_pct, row.gpu_hours / oracle))
+    meeting = [r for r in rows if r[1] >= sizing.workload.slo.served_minutes_pct]
+    if meeting:
+        return min(meeting, key=lambda r: r[2])
+    return max(rows, key=lambda r: (round(r[1], 6), -r[2]))
+
+
 def efficient(
     rows: Sequence[tuple[operating.OperatingPoint, PolicyFigures]],
 ) -> tuple[tuple[str, float, float], ...]:
@@ -391,6 +418,16 @@ def run_trace(
         if hindsight
         else (None, None, ())
     )
+    headroom = (
+        headroom_best(
+            sizing,
+            world,
+            spot.InterruptionDraws.draw(options.seed, world.minutes),
+            oracle.gpu_hours,
+        )
+        if hindsight
+        else None
+    )
     history_s = (split.warmup.values.index[-1] - split.warmup.values.index[0]).total_seconds()
     return TraceFigures(
         name=Path(path).name.removesuffix(".csv.gz"),
@@ -414,6 +451,7 @@ def run_trace(
         level_vs_week_before=level,
         unannounced_pct=unannounced,
         windows_served_pct=windows_served,
+        headroom_best=headroom,
     )
 
 
@@ -486,6 +524,20 @@ def summary(figures: Sequence[TraceFigures]) -> list[str]:
             f"{statistics.median(ratio):.3f}, worst {max(ratio):.3f}; the choice's GPU-h / "
             f"oracle above it: median {statistics.median(over):+.3f}, worst {max(over):+.3f}"
         )
+    headroom = [f.headroom_best for f in figures if f.headroom_best is not None]
+    if headroom:
+        meeting = [h for h in headroom if h[1] >= SERVED_TARGET_PCT]
+        lines.append(
+            f"HPA with standing headroom, best target utilisation on the replayed week: >= "
+            f"{SERVED_TARGET_PCT:g} on {len(meeting)}/{len(headroom)}; GPU-h / oracle where it "
+            "meets it: "
+            + (
+                f"median {statistics.median(h[2] for h in meeting):.3f}, worst "
+                f"{max(h[2] for h in meeting):.3f}"
+                if meeting
+                else "none"
+            )
+        )
     above = [
         f.name for f in figures if f.policies["prescale"].gpu_hours > f.policies["static"].gpu_hours
     ]
@@ -545,6 +597,13 @@ def why(f: TraceFigures) -> str:
         f"%), and {100 * f.replay_coverage_p90:.0f} % of its buckets fell at or below the "
         "refits' P90"
     )
+    if f.headroom_best is not None:
+        utilization, served, ratio = f.headroom_best
+        week += f"; without a forecast, HPA at target utilisation {utilization:g} " + (
+            f"served it at {ratio:.2f}x"
+            if served >= SERVED_TARGET_PCT
+            else f"served at most {served:.2f} % ({ratio:.2f}x)"
+        )
     if meeting and meeting[0][2] <= RATIO_TARGET and meeting[0][2] <= static:
         point, served, ratio = meeting[0]
         return (
