@@ -8,26 +8,12 @@ needs its P90 and the lead-time hold. So prescale replays the last weeks of the 
 model chosen on that history, never on the window itself) at every point of a small grid, and
 picks the cheapest point whose share of minutes served over the windows together meets the
 SLO: the SLO is a share of minutes, and the windows' pooled share is its estimate from the
-weeks the workload has (bench/corpus.py, before -> after: requiring the SLO plus 0.2 point on
-every window instead cost 1.68x the oracle's GPU-hours in median over the corpus against 1.37x
-for the pooled share, with as many traces served >= 99.5 %). The band is searched by
-bisection, so about half of the grid is replayed. If no point meets it, the point that serves
-most (the cheapest among equals). The frontier it saw, served % against GPU-hours, is returned
-with the choice so that an operator can see what the setting costs and buys.
-
-The grid's forecast is the backtest's model. Last week's copy as a second source (weekly
-seasonal-naive's forecast at the same grid of points) was measured on the replayed weeks of
-bench/corpus.py with hindsight, the cheapest point serving 99.5 % on each week itself: the
-union lowered that bound on 2 of the 15 traces it could run on (Fremont 1.06 -> 1.04x the
-oracle's GPU-hours, DC casual riders 1.94 -> 1.53x) and was dearer on the other 13, so its
-median stays 1.39x; it would double the replays, for a rare gain the chooser must also find.
-Two more dimensions were measured the same way and left out, since the chooser did not find
-their gain on the weeks before (bench/corpus.py, 17 traces, before -> with): a reactive
-headroom (the step sizing observed demand at 0.75 x target utilisation) as a second choice
-lowered the hindsight bound 1.39 -> 1.32x and met 99.5 % on 17 of 17 weeks instead of 16, but
-the chosen points stayed at 1.44x, 14 of 17 served, for 30 % more chooser time; a faster level
-correction (a 1 h window, undamped, every 5 min) in place of this one lowered the bound to
-1.36x and raised the chosen points to 1.60x, 12 of 17 served.
+weeks the workload has. The band is searched by bisection, so about half of the grid is
+replayed. If no point meets it, the point that serves most (the cheapest among equals). The
+frontier it saw, served % against GPU-hours, is returned with the choice so that an operator
+can see what the setting costs and buys. What else was measured for the choice and the grid
+(margins, more sources and dimensions, feedback on the band) and left out, with its figures,
+is in docs/architecture.md, "The operating point: measured and left out".
 
 The model behind a window is chosen by the same backtest as any other (`forecast.select`): a
 window with 8-13 days before it (histories of 15-20 days) may be forecast by weekly
