@@ -215,17 +215,17 @@ def week_measures(
 
     A minute is unannounced when it needs more than anything in the hour that ended when a
     replica for it had to be ordered, and more than the same minute a week before (+- one cold
-    start) needed: neither the recent past nor last week showed it, so a policy serves it only
-    from headroom it keeps standing. Where those minutes exceed the SLO's allowance (0.5 % at
-    99.5 %), serving the SLO takes headroom over the whole week, whichever forecast."""
+    start) needed: neither the recent past nor last week showed it. A policy reading only
+    those serves it from headroom it keeps standing; a forecast must get it from elsewhere (a
+    trend, the days before). Where such minutes exceed the SLO's allowance (0.5 % at 99.5 %),
+    the SLO is served only by predicting them or by standing headroom."""
     before = need_before[-WEEK_MINUTES:]
     before = np.concatenate([np.full(WEEK_MINUTES - before.size, np.nan), before])
     joined = np.concatenate([before, need_week])
     minutes = np.arange(WEEK_MINUTES, joined.size)
     recent = _trailing_max(joined, HOUR_MINUTES + 1)[minutes - lead_minutes]
-    weekly = _trailing_max(joined, 2 * lead_minutes + 1)[
-        np.minimum(minutes - WEEK_MINUTES + lead_minutes, joined.size - 1)
-    ]
+    # the window [t - 1 week - L, t - 1 week + L] ends at t - 1 week + L, always in the past
+    weekly = _trailing_max(joined, 2 * lead_minutes + 1)[minutes - WEEK_MINUTES + lead_minutes]
     known = np.isfinite(need_week) & (np.isfinite(recent) | np.isfinite(weekly))
     announced = np.fmax(recent, weekly)
     unannounced = known & (need_week > announced)
