@@ -124,6 +124,7 @@ def accuracy(forecast: fc.Forecast) -> model.Accuracy:
         coverage_p90=forecast.coverage_p90,
         coverage_p99=forecast.coverage_p99,
         band_widening=forecast.selection.calibration_mean.widening,
+        band_widened_by=forecast.band_widened_by,
     )
 
 

@@ -148,6 +148,11 @@ def _workload(w: model.WorkloadReport) -> list[str]:
         f"{_r(a.coverage_p99, Fmt.fraction_pct)}; band widening after an unusual day "
         + (
             f"{_r(a.band_widening, Fmt.decimal2)} (chosen on the folds by P90 pinball loss)"
+            + (
+                f", this forecast's spread above P50 x{_r(a.band_widened_by, Fmt.decimal2)}"
+                if a.band_widened_by > 1.0
+                else ", this forecast not widened"
+            )
             if a.band_widening > 0
             else "none (no backtest calibration)"
         ),

@@ -16,7 +16,7 @@ from forecaster import forecast
 from planner import lead_time, spec
 
 # Bump the major part when a field is renamed or removed, the minor part when one is added.
-SCHEMA_VERSION = "2.1"
+SCHEMA_VERSION = "2.2"
 
 
 class CaveatKind(StrEnum):
@@ -111,6 +111,9 @@ class Accuracy:
     # forecaster/widening.py: how far the band follows the last day's residuals out of the
     # calibrated range, chosen on the backtest folds by P90 pinball loss (0: refused)
     band_widening: float
+    # what this forecast's spread above P50 was multiplied by at that strength (1: the last
+    # day was within the calibrated range; schema 2.2)
+    band_widened_by: float = 1.0
 
 
 @dataclass(frozen=True)

@@ -156,7 +156,7 @@ def _forecast(w: model.WorkloadReport, p: str) -> str:
         + " (target 90 %), P99 "
         + elements.number(a.coverage_p99, Fmt.fraction_pct, f"{p}.accuracy.coverage_p99")
         + " (target 99 %). "
-        + _widening_text(a.band_widening, f"{p}.accuracy.band_widening")
+        + _widening_text(a, f"{p}.accuracy")
         + "</p>"
     )
     return (
@@ -412,13 +412,21 @@ def _operating_point(v: model.OperatingPointView | None, p: str) -> str:
     )
 
 
-def _widening_text(strength: float, path: str) -> str:
-    """How the band follows a surprise (forecaster/widening.py), in words."""
-    if strength <= 0:
+def _widening_text(a: model.Accuracy, path: str) -> str:
+    """How the band follows a surprise (forecaster/widening.py), and how far this forecast's
+    did, in words."""
+    if a.band_widening <= 0:
         return "Band widening after an unusual day: none (no backtest calibration)."
+    now = (
+        "This forecast's spread above P50 is widened x"
+        + elements.number(a.band_widened_by, Fmt.decimal2, f"{path}.band_widened_by")
+        + " (its last day was out of that range)."
+        if a.band_widened_by > 1.0
+        else "This forecast is not widened (its last day was within that range)."
+    )
     return (
         "Band widening after an unusual day: strength "
-        + elements.number(strength, Fmt.decimal2, path)
+        + elements.number(a.band_widening, Fmt.decimal2, f"{path}.band_widening")
         + " (the P90/P99 spread follows the last day's residuals out of the calibrated range, "
-        "chosen on the folds by P90 pinball loss)."
+        "chosen on the folds by P90 pinball loss). " + now
     )

@@ -122,11 +122,19 @@ def test_writes_three_files_covering_every_workload(
         "report.json",
         "report.md",
     ]
-    assert document["schema_version"] == "2.1"
+    assert document["schema_version"] == "2.2"
     names = [jsondoc.resolve(document, f"workloads.{i}.name") for i in range(2)]
     assert names == ["chat-llama-8b", "vision-vit"]
     markdown = (report_dir / "report.md").read_text()
     assert "## chat-llama-8b" in markdown and "## vision-vit" in markdown
+    # schema 2.2: the factor each forecast widened its band by, within [1, widening.WIDEN_MAX],
+    # said in the Markdown as the JSON has it
+    for i in range(2):
+        widened_by = jsondoc.resolve(document, f"workloads.{i}.accuracy.band_widened_by")
+        assert jsondoc.resolve(document, f"workloads.{i}.accuracy.band_widening") in {0.5, 1.0}
+        assert isinstance(widened_by, float) and 1.0 <= widened_by <= 3.0
+        said = f"spread above P50 x{widened_by:.2f}" if widened_by > 1 else "forecast not widened"
+        assert said in markdown
 
 
 def test_each_workload_says_the_source_unit_and_its_conversion(

@@ -157,9 +157,18 @@ def test_a_chosen_operating_point_shows_its_frontier_plot() -> None:
 
 
 def test_the_band_widening_is_said_with_its_strength_or_none() -> None:
-    widened = html.render(build.report(build.workload()))
-    assert 'data-path="workloads.0.accuracy.band_widening"' in widened
-    assert "chosen on the folds by P90 pinball loss" in widened
+    calm = html.render(build.report(build.workload()))
+    assert 'data-path="workloads.0.accuracy.band_widening"' in calm
+    assert "chosen on the folds by P90 pinball loss" in calm
+    assert "This forecast is not widened" in calm
+    assert "accuracy.band_widened_by" not in calm
+    widened = html.render(
+        build.report(build.workload(accuracy=build.accuracy(band_widened_by=2.23)))
+    )
+    assert (
+        "This forecast's spread above P50 is widened x<span "
+        'data-path="workloads.0.accuracy.band_widened_by" data-format="decimal2">2.23</span>'
+    ) in widened
     refused = html.render(build.report(build.workload(accuracy=build.accuracy(band_widening=0.0))))
     assert "none (no backtest calibration)" in refused
     assert "accuracy.band_widening" not in refused

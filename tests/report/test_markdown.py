@@ -66,8 +66,13 @@ def test_the_frontier_is_a_table_of_the_efficient_points() -> None:
 
 
 def test_the_band_widening_is_said_with_its_strength_or_none() -> None:
-    widened = markdown.render(build.report(build.workload()))
-    assert "band widening after an unusual day 0.50 (chosen on the folds by P90 pinball" in widened
+    calm = markdown.render(build.report(build.workload()))
+    assert "band widening after an unusual day 0.50 (chosen on the folds by P90 pinball" in calm
+    assert "pinball loss), this forecast not widened" in calm
+    widened = markdown.render(
+        build.report(build.workload(accuracy=build.accuracy(band_widened_by=2.23)))
+    )
+    assert "pinball loss), this forecast's spread above P50 x2.23" in widened
     refused = markdown.render(
         build.report(build.workload(accuracy=build.accuracy(band_widening=0.0)))
     )
