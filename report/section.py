@@ -420,9 +420,10 @@ def _widening_text(a: model.Accuracy, path: str) -> str:
     now = (
         "This forecast's spread above P50 is widened x"
         + elements.number(a.band_widened_by, Fmt.decimal2, f"{path}.band_widened_by")
-        + " (its last day was out of that range)."
+        + " (its last day's residuals ran above the calibrated spread)."
         if a.band_widened_by > 1.0
-        else "This forecast is not widened (its last day was within that range)."
+        else "This forecast is not widened (its last day's residuals were within the calibrated "
+        "spread)."
     )
     return (
         "Band widening after an unusual day: strength "
