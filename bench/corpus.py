@@ -119,6 +119,14 @@ class TraceFigures:
     # cheapest of HEADROOM_UTILIZATIONS serving the SLO on the replayed week (target
     # utilisation, served %, GPU-hours / oracle), else the one serving most
     headroom_best: tuple[float, float, float] | None = None
+    # --weeks: the replayed week is this many weeks before the trace's last (0: the last)
+    weeks_back: int = 0
+
+    @property
+    def label(self) -> str:
+        """The trace's name, and which week when it is not the last, in 34 characters."""
+        suffix = f" -{self.weeks_back}w" if self.weeks_back else ""
+        return f"{self.name[: 34 - len(suffix)]}{suffix}"
 
 
 # Target utilisations of the reactive HPA tried with hindsight: the headroom an operator without
@@ -126,17 +134,28 @@ class TraceFigures:
 HEADROOM_UTILIZATIONS = (0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.15, 0.1)
 
 
+# A replayed week needs at least a week of warm-up before it (the week measures compare it with
+# the week before; the chooser's windows need two days).
+MIN_WEEKS = 2
+
+
 def resolution_of(interval_s: int) -> int:
     return max(forecast.DEFAULT_RESOLUTION_S, interval_s)
 
 
-def _cap_history(loaded: series.Trace, history_weeks: float) -> series.Trace:
-    """The trace from `history_weeks` weeks before its last week on."""
+def _cap_history(
+    loaded: series.Trace, history_weeks: float, weeks_back: int = 0
+) -> series.Trace | None:
+    """The trace cut `weeks_back` weeks before its end, from `history_weeks` weeks before its
+    (new) last week on; None when the cut leaves less than MIN_WEEKS weeks."""
     values = loaded.values
     end = values.index[-1] + pd.Timedelta(seconds=loaded.interval_s)
+    end -= pd.Timedelta(weeks=weeks_back)
     start = end - pd.Timedelta(weeks=history_weeks + 1)
-    keep = pd.DatetimeIndex(values.index) >= start
-    kept = values[keep]
+    index = pd.DatetimeIndex(values.index)
+    if end - index[0] < pd.Timedelta(weeks=MIN_WEEKS):
+        return None
+    kept = values[(index >= start) & (index < end)]
     return dataclasses.replace(
         loaded,
         values=pd.Series(
@@ -343,11 +362,14 @@ def efficient(
 
 
 def run_trace(
-    path: str, history_weeks: float, choose: bool, hindsight: bool = False
-) -> TraceFigures:
-    """Both parts for one trace (a worker function: plain arguments in, a dataclass out)."""
+    path: str, history_weeks: float, choose: bool, hindsight: bool = False, weeks_back: int = 0
+) -> TraceFigures | None:
+    """Both parts for one trace whose last `weeks_back` weeks are cut off (a worker function:
+    plain arguments in, a dataclass out); None when too little of the trace is left."""
     started = time.perf_counter()
-    loaded = _cap_history(trace_io.load(Path(path)), history_weeks)
+    loaded = _cap_history(trace_io.load(Path(path)), history_weeks, weeks_back)
+    if loaded is None:
+        return None
     resolution_s = resolution_of(loaded.interval_s)
     selection, ratio, coverage, band, _ = _forecast_part(loaded, resolution_s)
 
@@ -452,6 +474,7 @@ def run_trace(
         unannounced_pct=unannounced,
         windows_served_pct=windows_served,
         headroom_best=headroom,
+        weeks_back=weeks_back,
     )
 
 
@@ -468,7 +491,7 @@ def _row(f: TraceFigures) -> str:
         for p in SHOWN
     )
     return (
-        f"{f.name[:34]:<34}{f.history_days:>5.0f}{f.model[:14]:>15}{f.forecast_ratio:>7.3f}"
+        f"{f.label:<34}{f.history_days:>5.0f}{f.model[:14]:>15}{f.forecast_ratio:>7.3f}"
         f"{f.coverage_p90:>6.2f}{f.replay_coverage_p90:>6.2f}{cells}{f.seconds:>6.0f}"
     )
 
@@ -539,7 +562,9 @@ def summary(figures: Sequence[TraceFigures]) -> list[str]:
             )
         )
     above = [
-        f.name for f in figures if f.policies["prescale"].gpu_hours > f.policies["static"].gpu_hours
+        f.label
+        for f in figures
+        if f.policies["prescale"].gpu_hours > f.policies["static"].gpu_hours
     ]
     lines.append(f"prescale above static on: {', '.join(above) or 'none'}")
     lines.extend(short_of_target(figures))
@@ -566,7 +591,7 @@ def short_of_target(figures: Sequence[TraceFigures]) -> list[str]:
         points = "; ".join(
             f"{point} {served:.2f} % {ratio:.2f}x" for point, served, ratio in f.hindsight_frontier
         )
-        lines.append(f"{f.name[:34]} ({', '.join(misses)}; chose {f.point}): {points}")
+        lines.append(f"{f.label} ({', '.join(misses)}; chose {f.point}): {points}")
         lines.append(f"  why: {why(f)}")
     if lines:
         lines.insert(
@@ -624,15 +649,18 @@ def why(f: TraceFigures) -> str:
 
 
 def _compare(figures: Sequence[TraceFigures], baseline_path: Path) -> list[str]:
-    before = {t["name"]: t for t in json.loads(baseline_path.read_text())["traces"]}
+    before = {
+        (t["name"], t.get("weeks_back", 0)): t
+        for t in json.loads(baseline_path.read_text())["traces"]
+    }
     lines = [f"\n== against {baseline_path} (before -> now)"]
     for f in figures:
-        b = before.get(f.name)
+        b = before.get((f.name, f.weeks_back))
         if b is None:
             continue
         p, bp = f.policies["prescale"], b["policies"]["prescale"]
         lines.append(
-            f"{f.name[:34]:<34} ratio {b['forecast_ratio']:.3f}->{f.forecast_ratio:.3f}  "
+            f"{f.label:<34} ratio {b['forecast_ratio']:.3f}->{f.forecast_ratio:.3f}  "
             f"P90 {b['coverage_p90']:.2f}->{f.coverage_p90:.2f}  prescale served "
             f"{bp['served_pct']:.2f}->{p.served_pct:.2f}  x oracle "
             f"{bp['ratio_to_oracle']:.3f}->{p.ratio_to_oracle:.3f}"
@@ -659,10 +687,21 @@ def main() -> None:
         help="also replay every grid point on the replayed week: the cheapest that met the SLO "
         "in hindsight (the family's bound; 32 more replays per trace)",
     )
+    parser.add_argument(
+        "--weeks",
+        type=int,
+        default=1,
+        help="replay each trace's last N weeks, each as its own held-out week with only the "
+        "history before it (a trace too short for one is left out, and said so)",
+    )
     args = parser.parse_args()
+    if args.weeks < 1:
+        parser.error(f"--weeks {args.weeks}: must be at least 1 (the last week)")
     paths = trace_paths(args.traces_dir, args.only)
     print(
-        f"{len(paths)} traces; last week held out and replayed; history <= "
+        f"{len(paths)} traces; last week held out and replayed"
+        + (f" (and each of the {args.weeks - 1} before it)" if args.weeks > 1 else "")
+        + "; history <= "
         f"{args.history_weeks:g} weeks before it; cold start fixed {COLD_START_S} s; generic "
         f"on-demand spec sized so the replayed week's peak minute needs {PEAK_REPLICAS} replicas "
         f"(capacity = peak req/s / ({PEAK_REPLICAS} x {TARGET_UTILIZATION})); model resolution "
@@ -671,21 +710,29 @@ def main() -> None:
     )
     started = time.perf_counter()
     with concurrent.futures.ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        tasks = [(p, back) for p in paths for back in range(args.weeks)]
         futures = [
             pool.submit(
-                run_trace, str(p), args.history_weeks, not args.spec_quantile, args.hindsight
+                run_trace, str(p), args.history_weeks, not args.spec_quantile, args.hindsight, back
             )
-            for p in paths
+            for p, back in tasks
         ]
-        figures = [f.result() for f in futures]
+        done = [f.result() for f in futures]
+    figures = [f for f in done if f is not None]
+    for (p, back), f in zip(tasks, done, strict=True):
+        if f is None:
+            print(
+                f"left out: {p.name}, {back} week(s) before its end: less than {MIN_WEEKS} "
+                "weeks of it are left"
+            )
     print(_header())
     for f in figures:
         print(_row(f))
-    print("\nprescale operating points: " + "; ".join(f"{f.name[:20]} {f.point}" for f in figures))
+    print("\nprescale operating points: " + "; ".join(f"{f.label[:20]} {f.point}" for f in figures))
     for f in figures:
         if f.hindsight is not None:
             print(
-                f"  hindsight {f.name[:34]:<34} {f.hindsight_point:<45} served "
+                f"  hindsight {f.label:<34} {f.hindsight_point:<45} served "
                 f"{f.hindsight.served_pct:6.2f} x oracle {f.hindsight.ratio_to_oracle:.2f} "
                 f"(chosen {f.policies['prescale'].served_pct:6.2f} "
                 f"x {f.policies['prescale'].ratio_to_oracle:.2f})"

@@ -1,5 +1,6 @@
-"""bench/corpus.py's week measures, which its "why" lines rest on: a minute is unannounced only
-when neither the hour before its order nor the same time a week before needed as much."""
+"""bench/corpus.py's week measures, which its "why" lines rest on (a minute is unannounced only
+when neither the hour before its order nor the same time a week before needed as much), and the
+cut that makes an earlier week the held-out one (--weeks)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+
+from forecaster import series
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 import corpus  # bench/ holds scripts, not a package: imported from its path
@@ -58,3 +62,27 @@ def test_gaps_are_left_out_and_a_missing_week_before_leaves_the_level_unknown() 
     # the gap, and the first cold start after it (nothing known before their orders), are out
     assert share == pytest.approx(100.0 / (WEEK - 100 - LEAD))
     assert np.isnan(level)
+
+
+def _hourly_trace(days: int) -> series.Trace:
+    index = pd.date_range("2026-01-05", periods=days * 24, freq="3600s", tz="UTC")
+    values = pd.Series(np.arange(index.size, dtype=float), index=index)
+    return series.Trace(values, 3600, "requests", None, None)
+
+
+def test_an_earlier_week_is_the_trace_cut_that_many_weeks_before_its_end() -> None:
+    trace = _hourly_trace(days=42)
+    last = corpus._cap_history(trace, history_weeks=2)
+    earlier = corpus._cap_history(trace, history_weeks=2, weeks_back=2)
+    assert last is not None and earlier is not None
+    # three weeks each (two of history, the replayed one), ending 0 and 2 weeks before the end
+    assert len(last.values) == len(earlier.values) == 21 * 24
+    assert last.values.iloc[-1] == 42 * 24 - 1
+    assert earlier.values.iloc[-1] == 28 * 24 - 1
+    assert pd.DatetimeIndex(earlier.values.index).freq == pd.Timedelta(hours=1)
+
+
+def test_a_cut_leaving_less_than_two_weeks_is_left_out() -> None:
+    trace = _hourly_trace(days=21)
+    assert corpus._cap_history(trace, history_weeks=8, weeks_back=1) is not None  # 14 days
+    assert corpus._cap_history(trace, history_weeks=8, weeks_back=2) is None  # 7 days
