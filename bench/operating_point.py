@@ -80,6 +80,8 @@ def example_inputs() -> operating_point.Inputs:
 def trace_inputs(path: Path, history_weeks: float) -> operating_point.Inputs:
     """A shared trace set up as bench/corpus.py sets up its replay."""
     loaded = corpus._cap_history(trace_io.load(path), history_weeks)
+    if loaded is None:
+        raise SystemExit(f"{path.name}: less than {corpus.MIN_WEEKS} weeks of trace")
     resolution_s = forecast.DEFAULT_RESOLUTION_S if loaded.interval_s < 300 else loaded.interval_s
     options = lineup.Options(
         replay_s=corpus.WEEK_S,
