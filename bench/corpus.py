@@ -362,7 +362,13 @@ def efficient(
 
 
 def run_trace(
-    path: str, history_weeks: float, choose: bool, hindsight: bool = False, weeks_back: int = 0
+    path: str,
+    history_weeks: float,
+    choose: bool,
+    *,
+    hindsight: bool = False,
+    weeks_back: int = 0,
+    refit_every_s: int = predictive.DEFAULT_REFIT_EVERY_S,
 ) -> TraceFigures | None:
     """Both parts for one trace whose last `weeks_back` weeks are cut off (a worker function:
     plain arguments in, a dataclass out); None when too little of the trace is left."""
@@ -378,6 +384,7 @@ def run_trace(
         cold_start=cold_start.ColdStartDistribution.fixed(COLD_START_S),
         policies=REPLAYED,
         mix=results.MixMode.ON_DEMAND,
+        refit_every_s=refit_every_s,
     )
     split = lineup.warmup_and_replay(loaded, options)
     peak = float(np.nanmax(split.replayed.values.to_numpy(dtype=float)))
@@ -688,6 +695,13 @@ def main() -> None:
         "in hindsight (the family's bound; 32 more replays per trace)",
     )
     parser.add_argument(
+        "--refit-every",
+        type=int,
+        default=predictive.DEFAULT_REFIT_EVERY_S,
+        help="seconds between the replay's refits, in the chooser's windows too (default 6 h; "
+        "the daemon's default is 1 h)",
+    )
+    parser.add_argument(
         "--weeks",
         type=int,
         default=1,
@@ -697,6 +711,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.weeks < 1:
         parser.error(f"--weeks {args.weeks}: must be at least 1 (the last week)")
+    if args.refit_every < replay.MINUTE_S:
+        parser.error(f"--refit-every {args.refit_every}: must be at least 60 s (the replay's step)")
     paths = trace_paths(args.traces_dir, args.only)
     print(
         f"{len(paths)} traces; last week held out and replayed"
@@ -706,14 +722,20 @@ def main() -> None:
         f"on-demand spec sized so the replayed week's peak minute needs {PEAK_REPLICAS} replicas "
         f"(capacity = peak req/s / ({PEAK_REPLICAS} x {TARGET_UTILIZATION})); model resolution "
         "max(5 min, trace interval); xorc = GPU-hours / oracle's; rp P90 = coverage of the "
-        "replay's refit forecasts over the 6 h each served"
+        f"replay's refit forecasts over the {args.refit_every / 3600:g} h each served"
     )
     started = time.perf_counter()
     with concurrent.futures.ProcessPoolExecutor(max_workers=args.jobs) as pool:
         tasks = [(p, back) for p in paths for back in range(args.weeks)]
         futures = [
             pool.submit(
-                run_trace, str(p), args.history_weeks, not args.spec_quantile, args.hindsight, back
+                run_trace,
+                str(p),
+                args.history_weeks,
+                not args.spec_quantile,
+                hindsight=args.hindsight,
+                weeks_back=back,
+                refit_every_s=args.refit_every,
             )
             for p, back in tasks
         ]
