@@ -86,6 +86,69 @@ class PolicyFigures:
 
 
 @dataclass(frozen=True)
+class Excess:
+    """Where prescale's GPU-hours differ from the oracle's, minute by minute, each summed and
+    divided by the oracle's GPU-hours (so 1 + floor + step - below is the ratio):
+
+    - floor: billed above the oracle, as far as the forecast's floor in force asked for it
+      (the forecast's level or band was above what the minute needed one cold start ahead);
+    - step: the rest above the oracle, what the step added over the floor (reactive scale-out
+      on observed load, the scale-in hold, the scale-in step);
+    - below: billed below the oracle (where minutes may go unserved)."""
+
+    floor: float
+    step: float
+    below: float
+
+
+class _FloorRecorded:
+    """The prescale policy as the engine runs it, remembering the floor in force each minute."""
+
+    def __init__(self, policy: predictive.Prescale) -> None:
+        self.policy = policy
+        self.floors: dict[int, int] = {}
+
+    @property
+    def name(self) -> results.PolicyName:
+        return self.policy.name
+
+    @property
+    def mix(self) -> results.MixMode:
+        return self.policy.mix
+
+    @property
+    def reserved_commitment(self) -> int:
+        return self.policy.reserved_commitment
+
+    def initial(self, observation: engine.Observation) -> spec.ByType[int]:
+        return self.policy.initial(observation)
+
+    def decide(self, observation: engine.Observation) -> spec.ByType[int]:
+        targets = self.policy.decide(observation)
+        self.floors[observation.minute] = self.policy.floor_at(observation.minute) or 0
+        return targets
+
+
+def excess(billed: np.ndarray, oracle: np.ndarray, floors: np.ndarray) -> Excess:
+    """`Excess` from replicas billed per minute by prescale and by the oracle, and prescale's
+    floor in force per minute."""
+    above = np.maximum(billed - oracle, 0)
+    by_floor = np.minimum(above, np.maximum(floors - oracle, 0))
+    total = float(oracle.sum())
+    return Excess(
+        floor=float(by_floor.sum()) / total,
+        step=float((above - by_floor).sum()) / total,
+        below=float(np.maximum(oracle - billed, 0).sum()) / total,
+    )
+
+
+def _billed(row: results.PolicyResult) -> np.ndarray:
+    columns = [c for c in row.timeseries.columns if c.startswith("billed_")]
+    billed: np.ndarray = row.timeseries[columns].to_numpy(dtype=np.int64).sum(axis=1)
+    return billed
+
+
+@dataclass(frozen=True)
 class TraceFigures:
     name: str
     interval_s: int
@@ -121,6 +184,8 @@ class TraceFigures:
     headroom_best: tuple[float, float, float] | None = None
     # --weeks: the replayed week is this many weeks before the trace's last (0: the last)
     weeks_back: int = 0
+    # prescale's GPU-hours above and below the oracle's, as shares of the oracle's (`excess`)
+    excess: Excess | None = None
 
     @property
     def label(self) -> str:
@@ -425,16 +490,20 @@ def run_trace(
     contenders = lineup.policies(
         workload, split, world, options, request=request, selection=replay_selection, point=point
     )
+    prescale = next(p for p in contenders if isinstance(p, predictive.Prescale))
+    recorded = _FloorRecorded(prescale)
+    contenders = [recorded if p is prescale else p for p in contenders]
     result = engine.simulate(world, contenders, workload=workload.name)
     oracle = result.result(results.PolicyName.ORACLE)
-    assert oracle is not None
+    ours = result.result(results.PolicyName.PRESCALE)
+    assert oracle is not None and ours is not None
+    floors = np.array([recorded.floors[m] for m in range(world.minutes)], dtype=np.int64)
     figures = {
         str(row.policy): PolicyFigures(
             row.served_minutes_pct, row.gpu_hours, row.gpu_hours / oracle.gpu_hours
         )
         for row in result.policies
     }
-    prescale = next(p for p in contenders if isinstance(p, predictive.Prescale))
     best_point, best, frontier = (
         hindsight_best(
             workload,
@@ -482,6 +551,7 @@ def run_trace(
         windows_served_pct=windows_served,
         headroom_best=headroom,
         weeks_back=weeks_back,
+        excess=excess(_billed(ours), _billed(oracle), floors),
     )
 
 
@@ -568,6 +638,16 @@ def summary(figures: Sequence[TraceFigures]) -> list[str]:
                 else "none"
             )
         )
+    split = [f.excess for f in figures if f.excess is not None]
+    if split:
+        lines.append(
+            "prescale's GPU-hours against the oracle's, as shares of the oracle's: above it where "
+            f"its floor asked for more, median {statistics.median(e.floor for e in split):+.3f} "
+            f"(worst {max(e.floor for e in split):+.3f}); above it by the step over the floor, "
+            f"median {statistics.median(e.step for e in split):+.3f} (worst "
+            f"{max(e.step for e in split):+.3f}); below it, median "
+            f"{-statistics.median(e.below for e in split):+.3f}"
+        )
     above = [
         f.label
         for f in figures
@@ -629,6 +709,11 @@ def why(f: TraceFigures) -> str:
         f"%), and {100 * f.replay_coverage_p90:.0f} % of its buckets fell at or below the "
         "refits' P90"
     )
+    if f.excess is not None:
+        week += (
+            f"; its GPU-hours were {f.excess.floor:+.2f} of the oracle's by the forecast's floor, "
+            f"{f.excess.step:+.2f} by the step over it, {-f.excess.below:+.2f} below the oracle"
+        )
     if f.headroom_best is not None:
         utilization, served, ratio = f.headroom_best
         week += f"; without a forecast, HPA at target utilisation {utilization:g} " + (

@@ -86,3 +86,14 @@ def test_a_cut_leaving_less_than_two_weeks_is_left_out() -> None:
     trace = _hourly_trace(days=21)
     assert corpus._cap_history(trace, history_weeks=8, weeks_back=1) is not None  # 14 days
     assert corpus._cap_history(trace, history_weeks=8, weeks_back=2) is None  # 7 days
+
+
+def test_the_excess_over_the_oracle_is_split_between_the_floor_and_the_step() -> None:
+    oracle = np.array([2, 2, 4, 4])
+    floors = np.array([3, 2, 2, 5])
+    billed = np.array([4, 2, 3, 5])
+    split = corpus.excess(billed, oracle, floors)
+    # minute 0: 2 above, the floor asked for 1 of them; minute 2: 1 below; minute 3: 1 by the
+    # floor
+    assert split == corpus.Excess(floor=2 / 12, step=1 / 12, below=1 / 12)
+    assert 1 + split.floor + split.step - split.below == pytest.approx(billed.sum() / oracle.sum())
