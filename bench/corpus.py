@@ -11,15 +11,23 @@ For each trace of `../shared/traces/corpus/` plus NASA and ServeGen m-mid and m-
   (capacity_per_replica = peak req/s / (15 x target utilisation 0.8), one GPU per replica,
   min 1, max 1000 replicas; the sizing reads the replayed week, the policies never do): served
   % of minutes with data and GPU-hours / the oracle's for prescale, reactive, static and the
-  last-week floor (rivals.last_week).
+  last-week floor (rivals.last_week); prescale's GPU-hours against the oracle's split minute by
+  minute into what its forecast's floor asked for, what the step added over it, and what fell
+  below the oracle (`Excess`).
 
 Resolution: a trace is modelled at max(5 min, its own interval) in both parts (an hourly trace
 stays hourly: held per minute on the replay grid, a finer model only fits the same hour 12
 times). History: at most the last --history-weeks weeks before the held-out week (default 8),
 the retention a Prometheus user typically has. Traces run in parallel processes (--jobs).
 
+--weeks N holds out each of a trace's last N weeks in turn (the trace cut N - 1, ..., 0 weeks
+before its end, each week forecast and chosen from only the history before it), so the summary
+is over more weeks than traces; --refit-every sets the replay's refit interval (6 h; the
+daemon's default is 1 h).
+
     python bench/corpus.py [--traces-dir ../shared/traces] [--jobs 2] [--json out.json]
-                           [--compare baseline.json] [--only NAME ...]
+                           [--compare baseline.json] [--only NAME ...] [--hindsight]
+                           [--weeks N] [--refit-every S]
 """
 
 from __future__ import annotations
@@ -835,7 +843,7 @@ def main() -> None:
     print(_header())
     for f in figures:
         print(_row(f))
-    print("\nprescale operating points: " + "; ".join(f"{f.label[:20]} {f.point}" for f in figures))
+    print("\nprescale operating points: " + "; ".join(f"{f.label} {f.point}" for f in figures))
     for f in figures:
         if f.hindsight is not None:
             print(
