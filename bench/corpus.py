@@ -96,17 +96,25 @@ class PolicyFigures:
 @dataclass(frozen=True)
 class Excess:
     """Where prescale's GPU-hours differ from the oracle's, minute by minute, each summed and
-    divided by the oracle's GPU-hours (so 1 + floor + step - below is the ratio):
+    divided by the oracle's GPU-hours (so 1 + level + band + step - below is the ratio):
 
-    - floor: billed above the oracle, as far as the forecast's floor in force asked for it
-      (the forecast's level or band was above what the minute needed one cold start ahead);
+    - level: billed above the oracle as far as the floor at the forecast's P50 (the same
+      refits and level correction, band 0) asked for it: the forecast's level was above what
+      the minute needed one cold start ahead;
+    - band: billed above that, as far as the floor in force (at the chosen band) asked for it;
     - step: the rest above the oracle, what the step added over the floor (reactive scale-out
       on observed load, the scale-in hold, the scale-in step);
     - below: billed below the oracle (where minutes may go unserved)."""
 
-    floor: float
+    level: float
+    band: float
     step: float
     below: float
+
+    @property
+    def floor(self) -> float:
+        """What the floor in force asked for above the oracle: level and band together."""
+        return self.level + self.band
 
 
 class _FloorRecorded:
@@ -137,17 +145,49 @@ class _FloorRecorded:
         return targets
 
 
-def excess(billed: np.ndarray, oracle: np.ndarray, floors: np.ndarray) -> Excess:
-    """`Excess` from replicas billed per minute by prescale and by the oracle, and prescale's
-    floor in force per minute."""
+def excess(
+    billed: np.ndarray, oracle: np.ndarray, floors: np.ndarray, median_floors: np.ndarray
+) -> Excess:
+    """`Excess` from replicas billed per minute by prescale and by the oracle, prescale's floor
+    in force per minute, and the floor the same replay would have had at band 0 (P50)."""
     above = np.maximum(billed - oracle, 0)
     by_floor = np.minimum(above, np.maximum(floors - oracle, 0))
+    by_level = np.minimum(by_floor, np.maximum(median_floors - oracle, 0))
     total = float(oracle.sum())
     return Excess(
-        floor=float(by_floor.sum()) / total,
+        level=float(by_level.sum()) / total,
+        band=float((by_floor - by_level).sum()) / total,
         step=float((above - by_floor).sum()) / total,
         below=float(np.maximum(oracle - billed, 0).sum()) / total,
     )
+
+
+def _median_floors(
+    workload: spec.WorkloadSpec,
+    split: replay.Replay,
+    world: scenario_.Scenario,
+    *,
+    sizing: rivals.Sizing,
+    options: lineup.Options,
+    selection: forecast.Selection,
+    point: operating.OperatingPoint,
+) -> np.ndarray:
+    """The floor per replayed minute of prescale at `point` with its band at P50 (band 0): the
+    same refits and level correction, so it differs from the chosen floor by the band only."""
+    at_median = predictive.Prescale(
+        workload,
+        split.warmup,
+        lead_time_s=sizing.lead_time_s,
+        mix=options.mix,
+        refit_every_s=options.refit_every_s,
+        selection=selection,
+        request=workload.request,
+        reserved=sizing.reserved,
+        operating_point=dataclasses.replace(point, band_scale=0.0),
+    )
+    recorded = _FloorRecorded(at_median)
+    engine.run(recorded, world, spot.InterruptionDraws.draw(options.seed, world.minutes))
+    return np.array([recorded.floors[m] for m in range(world.minutes)], dtype=np.int64)
 
 
 def _billed(row: results.PolicyResult) -> np.ndarray:
@@ -559,7 +599,20 @@ def run_trace(
         windows_served_pct=windows_served,
         headroom_best=headroom,
         weeks_back=weeks_back,
-        excess=excess(_billed(ours), _billed(oracle), floors),
+        excess=excess(
+            _billed(ours),
+            _billed(oracle),
+            floors,
+            _median_floors(
+                workload,
+                split,
+                world,
+                sizing=sizing,
+                options=options,
+                selection=replay_selection,
+                point=point,
+            ),
+        ),
     )
 
 
@@ -648,13 +701,18 @@ def summary(figures: Sequence[TraceFigures]) -> list[str]:
         )
     split = [f.excess for f in figures if f.excess is not None]
     if split:
+        parts = (
+            ("where the floor at P50 asked for more", [e.level for e in split]),
+            ("where the band above P50 did", [e.band for e in split]),
+            ("by the step over the floor", [e.step for e in split]),
+        )
         lines.append(
-            "prescale's GPU-hours against the oracle's, as shares of the oracle's: above it where "
-            f"its floor asked for more, median {statistics.median(e.floor for e in split):+.3f} "
-            f"(worst {max(e.floor for e in split):+.3f}); above it by the step over the floor, "
-            f"median {statistics.median(e.step for e in split):+.3f} (worst "
-            f"{max(e.step for e in split):+.3f}); below it, median "
-            f"{-statistics.median(e.below for e in split):+.3f}"
+            "prescale's GPU-hours against the oracle's, as shares of the oracle's: above it "
+            + "; ".join(
+                f"{what}, median {statistics.median(v):+.3f} (worst {max(v):+.3f})"
+                for what, v in parts
+            )
+            + f"; below it, median {-statistics.median(e.below for e in split):+.3f}"
         )
     above = [
         f.label
@@ -719,8 +777,9 @@ def why(f: TraceFigures) -> str:
     )
     if f.excess is not None:
         week += (
-            f"; its GPU-hours were {f.excess.floor:+.2f} of the oracle's by the forecast's floor, "
-            f"{f.excess.step:+.2f} by the step over it, {-f.excess.below:+.2f} below the oracle"
+            f"; its GPU-hours were {f.excess.level:+.2f} of the oracle's by the floor at P50, "
+            f"{f.excess.band:+.2f} by the band above it, {f.excess.step:+.2f} by the step over "
+            f"the floor, {-f.excess.below:+.2f} below the oracle"
         )
     if f.headroom_best is not None:
         utilization, served, ratio = f.headroom_best

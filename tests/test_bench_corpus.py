@@ -88,12 +88,15 @@ def test_a_cut_leaving_less_than_two_weeks_is_left_out() -> None:
     assert corpus._cap_history(trace, history_weeks=8, weeks_back=2) is None  # 7 days
 
 
-def test_the_excess_over_the_oracle_is_split_between_the_floor_and_the_step() -> None:
-    oracle = np.array([2, 2, 4, 4])
-    floors = np.array([3, 2, 2, 5])
-    billed = np.array([4, 2, 3, 5])
-    split = corpus.excess(billed, oracle, floors)
-    # minute 0: 2 above, the floor asked for 1 of them; minute 2: 1 below; minute 3: 1 by the
-    # floor
-    assert split == corpus.Excess(floor=2 / 12, step=1 / 12, below=1 / 12)
+def test_the_excess_over_the_oracle_is_split_between_level_band_and_step() -> None:
+    oracle = np.array([2, 2, 4, 4, 3])
+    median_floors = np.array([2, 2, 2, 5, 4])
+    floors = np.array([3, 2, 2, 5, 6])
+    billed = np.array([4, 2, 3, 5, 6])
+    split = corpus.excess(billed, oracle, floors, median_floors)
+    # minute 0: 2 above, 1 asked for by the band (the P50 floor asked for none), 1 by the step;
+    # minute 2: 1 below; minute 3: 1 by the level; minute 4: 3 above, 1 by the level, 2 by the
+    # band
+    assert split == corpus.Excess(level=2 / 15, band=3 / 15, step=1 / 15, below=1 / 15)
+    assert split.floor == pytest.approx(5 / 15)
     assert 1 + split.floor + split.step - split.below == pytest.approx(billed.sum() / oracle.sum())
