@@ -167,24 +167,22 @@ def _median_floors(
     split: replay.Replay,
     world: scenario_.Scenario,
     *,
-    sizing: rivals.Sizing,
     options: lineup.Options,
     selection: forecast.Selection,
     point: operating.OperatingPoint,
 ) -> np.ndarray:
     """The floor per replayed minute of prescale at `point` with its band at P50 (band 0): the
     same refits and level correction, so it differs from the chosen floor by the band only."""
-    at_median = predictive.Prescale(
+    (at_median,) = lineup.policies(
         workload,
-        split.warmup,
-        lead_time_s=sizing.lead_time_s,
-        mix=options.mix,
-        refit_every_s=options.refit_every_s,
-        selection=selection,
+        split,
+        world,
+        dataclasses.replace(options, policies=(results.PolicyName.PRESCALE,)),
         request=workload.request,
-        reserved=sizing.reserved,
-        operating_point=dataclasses.replace(point, band_scale=0.0),
+        selection=selection,
+        point=dataclasses.replace(point, band_scale=0.0),
     )
+    assert isinstance(at_median, predictive.Prescale)
     recorded = _FloorRecorded(at_median)
     engine.run(recorded, world, spot.InterruptionDraws.draw(options.seed, world.minutes))
     return np.array([recorded.floors[m] for m in range(world.minutes)], dtype=np.int64)
@@ -607,7 +605,6 @@ def run_trace(
                 workload,
                 split,
                 world,
-                sizing=sizing,
                 options=options,
                 selection=replay_selection,
                 point=point,
