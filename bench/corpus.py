@@ -59,6 +59,7 @@ from simulator import (
     replay,
     results,
     rivals,
+    schedule,
     spot,
 )
 from simulator import scenario as scenario_
@@ -170,9 +171,10 @@ def _median_floors(
     options: lineup.Options,
     selection: forecast.Selection,
     point: operating.OperatingPoint,
-) -> np.ndarray:
+) -> np.ndarray | None:
     """The floor per replayed minute of prescale at `point` with its band at P50 (band 0): the
-    same refits and level correction, so it differs from the chosen floor by the band only."""
+    same refits and level correction, so it differs from the chosen floor by the band only
+    (None when a minute has no floor)."""
     (at_median,) = lineup.policies(
         workload,
         split,
@@ -183,9 +185,7 @@ def _median_floors(
         point=dataclasses.replace(point, band_scale=0.0),
     )
     assert isinstance(at_median, predictive.Prescale)
-    recorded = _FloorRecorded(at_median)
-    engine.run(recorded, world, spot.InterruptionDraws.draw(options.seed, world.minutes))
-    return np.array([recorded.floors[m] for m in range(world.minutes)], dtype=np.int64)
+    return schedule.floors_in_force(at_median, world)
 
 
 def _billed(row: results.PolicyResult) -> np.ndarray:
@@ -572,6 +572,9 @@ def run_trace(
         if hindsight
         else None
     )
+    median_floors = _median_floors(
+        workload, split, world, options=options, selection=replay_selection, point=point
+    )
     history_s = (split.warmup.values.index[-1] - split.warmup.values.index[0]).total_seconds()
     return TraceFigures(
         name=Path(path).name.removesuffix(".csv.gz"),
@@ -597,19 +600,9 @@ def run_trace(
         windows_served_pct=windows_served,
         headroom_best=headroom,
         weeks_back=weeks_back,
-        excess=excess(
-            _billed(ours),
-            _billed(oracle),
-            floors,
-            _median_floors(
-                workload,
-                split,
-                world,
-                options=options,
-                selection=replay_selection,
-                point=point,
-            ),
-        ),
+        excess=None
+        if median_floors is None
+        else excess(_billed(ours), _billed(oracle), floors, median_floors),
     )
 
 

@@ -99,7 +99,7 @@ def ahead(policy: predictive.Prescale, world: scenario_.Scenario) -> Ahead | Non
     minutes = world.minutes
     if minutes == 0:
         return None
-    floors = _floors(policy, world)
+    floors = floors_in_force(policy, world)
     if floors is None:
         return None
     workload = policy.workload
@@ -144,9 +144,12 @@ def ahead(policy: predictive.Prescale, world: scenario_.Scenario) -> Ahead | Non
     )
 
 
-def _floors(policy: predictive.Prescale, world: scenario_.Scenario) -> npt.NDArray[np.int64] | None:
-    """The floor each minute steps on: the policy observes every minute (its refits and level
-    updates, as in the replay) and each minute reads the floors in force then."""
+def floors_in_force(
+    policy: predictive.Prescale, world: scenario_.Scenario
+) -> npt.NDArray[np.int64] | None:
+    """The floor each minute steps on, for `policy` just built: it observes every minute (its
+    refits and level updates, as in the replay) and each minute reads the floors in force then;
+    None when a minute has no floor. The policy has then observed the whole world."""
     minutes = world.minutes
     first_s = world.timestamps[0].timestamp()
     now_s = first_s + MINUTE_S * np.arange(minutes, dtype=np.float64)
