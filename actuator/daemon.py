@@ -555,18 +555,18 @@ class Daemon:
             if pool is not None:
                 pools.add(pool)
 
-    def reselect(self, now: dt.datetime) -> None:
+    def rechoose(self, now: dt.datetime) -> None:
         """Choose every workload's operating point and forget its model, so that the next
-        refit runs the backtest and plans at the new point (the daily job; the service
+        refit runs the backtest and plans at the new point (the weekly job; the service
         chooses outside its lock with `choose_point`, then calls `use_choice`)."""
         for workload in self.settings.workloads:
             self.use_choice(workload.name, self.choose_point(workload.name, now), now)
 
     def choices_due(self, now: dt.datetime) -> bool:
-        """Whether a workload has no operating point chosen within the re-selection interval
+        """Whether a workload has no operating point chosen within `schedule.rechoose`
         (at a start: choose at once rather than a day later); a spec stating its quantile has
         none to choose."""
-        due_s = self.settings.schedule.reselect_s
+        due_s = self.settings.schedule.rechoose_s
         chosen_at = [
             self._live[w.name].chosen_at
             for w in self.settings.workloads

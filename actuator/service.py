@@ -227,8 +227,8 @@ class Service:
 
         return run
 
-    def reselect(self, now: dt.datetime) -> None:
-        """The re-selection job: each workload's operating point is chosen outside the jobs'
+    def rechoose(self, now: dt.datetime) -> None:
+        """The operating-point job: each workload's operating point is chosen outside the jobs'
         lock (tens of seconds a workload, so every workload's ticks go on meanwhile), then put
         in force under it; one workload that fails does not stop the others."""
         for workload in self.settings.workloads:
@@ -287,7 +287,7 @@ class Service:
         jobs: tuple[tuple[str, Callable[[dt.datetime], Any], int], ...] = (
             ("tick", self.tick, s.tick_s),
             ("refit", self.core.refit, s.refit_s),
-            ("reselect", self.reselect, s.reselect_s),
+            ("rechoose", self.rechoose, s.rechoose_s),
             ("learn_cold_starts", self.core.learn_cold_starts, s.learn_cold_starts_s),
             ("prune", self.core.prune, s.prune_s),
         )
@@ -306,10 +306,10 @@ class Service:
         # the tick runs at once (the first decision need not wait a minute), and so does the
         # re-selection when a workload has no operating point chosen within its interval; the
         # other jobs wait one interval, the tick refits whatever is due on its own
-        at_once = {"tick"} | ({"reselect"} if self.core.choices_due(first) else set())
+        at_once = {"tick"} | ({"rechoose"} if self.core.choices_due(first) else set())
         for name, work, every_s in jobs:
             self._scheduler.add_job(
-                self._job(name, work, locked=name != "reselect"),
+                self._job(name, work, locked=name != "rechoose"),
                 "interval",
                 seconds=every_s,
                 id=name,

@@ -112,6 +112,7 @@ def test_every_default_is_pinned(tmp_path: Path) -> None:
             "tick": "1m",
             "refit": "1h",
             "reselect": "1d",
+            "rechoose": "1w",
             "learn_cold_starts": "5m",
             "prune": "1h",
             "history": "4w",

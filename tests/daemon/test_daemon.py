@@ -148,7 +148,7 @@ def test_a_stated_quantile_is_planned_as_it_stands_with_no_point_chosen(tmp_path
     core, _ = b.build(data)
     assert core.choices_due(MONDAY_NOON) is False
     assert core.choose_point("chat", MONDAY_NOON) is None
-    core.reselect(MONDAY_NOON)
+    core.rechoose(MONDAY_NOON)
     for now in minutes(MONDAY_NOON, 3):
         core.run_once(now)
     choice, chosen_at, point, _ = core.choice_view("chat")

@@ -21,6 +21,7 @@ UNTIL = pd.Timestamp("1995-08-29T18:00Z")
 MORNING = dt.datetime(1995, 8, 29, 4, 0, tzinfo=dt.UTC)  # before the Tuesday rise
 HOUR = dt.timedelta(hours=1)
 MINUTE = dt.timedelta(minutes=1)
+WEEK_S = 7 * 86400
 POINT = operating.OperatingPoint(0.5, True, operating.HoldRule.COOLDOWN)
 
 
@@ -119,12 +120,12 @@ def test_the_choice_is_exported_on_metrics_and_the_plan(tmp_path: Path) -> None:
     assert [row["chosen"] for row in point["frontier"]] == [True, False]
 
 
-def test_the_reselection_job_chooses_outside_the_lock_so_ticks_go_on(tmp_path: Path) -> None:
+def test_the_operating_point_job_chooses_outside_the_lock_so_ticks_go_on(tmp_path: Path) -> None:
     core, db = b.build(_config(tmp_path))
     served = service.Service.of(core.settings, core, db, clock.ManualClock(MORNING))
     served.tick(MORNING)  # the first plan, so that the tick below is a plain step
     assert core.choices_due(MORNING)
-    choosing = threading.Thread(target=served.reselect, args=(MORNING,))
+    choosing = threading.Thread(target=served.rechoose, args=(MORNING,))
     choosing.start()
     ticked = served.tick(MORNING + MINUTE)  # under the jobs' lock, while the chooser replays
     still_choosing = choosing.is_alive()
@@ -135,3 +136,7 @@ def test_the_reselection_job_chooses_outside_the_lock_so_ticks_go_on(tmp_path: P
     assert stored is not None and stored.choice.frontier  # the chooser replayed a window
     assert not core.choices_due(MORNING)
     assert served.tick(MORNING + 2 * MINUTE).workloads[0].point == stored.choice.point
+    # chosen once a week (schedule.rechoose's default), as the simulator chooses once a week
+    assert core.settings.schedule.rechoose_s == WEEK_S
+    assert not core.choices_due(MORNING + dt.timedelta(seconds=WEEK_S - 60))
+    assert core.choices_due(MORNING + dt.timedelta(seconds=WEEK_S))

@@ -63,7 +63,7 @@ def test_daemon_ticks_set_the_simulators_targets_at_the_chosen_point(
     data["schedule"]["refit"] = f"{refit_s}s"
     daemon, db = b.build(data)
     first = pd.Timestamp(simulated.index[0]).to_pydatetime()
-    daemon.reselect(first)  # the daemon's first start: the choice, then the ticks
+    daemon.rechoose(first)  # the daemon's first start: the choice, then the ticks
     stored = db.latest_choice("chat")
     assert stored is not None
     assert stored.choice.point == chosen.point, (stored.choice.reason, chosen.reason)
