@@ -99,9 +99,9 @@ def _shown(seconds: int) -> str:
 Tick = Annotated[Duration, _within(1, HOUR_S)]
 # A refit past a week leaves the plan on a horizon the first (weekly) forecast no longer covers.
 Refit = Annotated[Duration, _within(MINUTE_S, 7 * DAY_S)]
-# Re-selection runs the backtest and the operating point's replays (tens of seconds a
-# workload): more often than hourly spends that on nothing new; at least once a quarter, or the
-# model outlives the traffic it was chosen on.
+# Re-selection runs the backtest, a choice the operating point's replays (seconds to tens of
+# seconds a workload): more often than hourly spends that on nothing new; at least once a
+# quarter, or the model and the point outlive the traffic they were chosen on.
 Reselect = Annotated[Duration, _within(HOUR_S, 90 * DAY_S)]
 # Jobs that read the cluster or the store: a day is the longest a missed cold start or an
 # unpruned table may wait.
@@ -212,7 +212,9 @@ class ScheduleModel(schema.Strict):
         "replayed at a grid of band, level correction and hold, the cheapest meeting its SLO "
         "kept; tens of seconds a workload, off the tick). Default 7d, as the simulator chooses "
         "once a replayed week: re-chosen daily, 35 of 45 held-out corpus weeks were served at "
-        "the SLO against 39 weekly (docs/architecture.md). 1h to 90d.",
+        "the SLO against 39 weekly (docs/architecture.md). A choice made on less than two "
+        "weeks of validation windows (a young history) is re-made every `reselect` instead. "
+        "1h to 90d.",
     )
     learn_cold_starts: Housekeeping = pydantic.Field(
         300,

@@ -45,7 +45,7 @@ from actuator import config, refits, store
 from kernel import errors
 from planner import demand, lead_time, operating, spec, step, tick
 from report import content
-from simulator import results
+from simulator import operating_point, results
 
 log = logging.getLogger(__name__)
 
@@ -562,17 +562,26 @@ class Daemon:
         for workload in self.settings.workloads:
             self.use_choice(workload.name, self.choose_point(workload.name, now), now)
 
+    def choice_due(self, name: str, now: dt.datetime) -> bool:
+        """Whether `name` has no operating point chosen within `schedule.rechoose`, or within
+        `schedule.reselect` while its windows were shorter than they get (a young workload's
+        choice is re-made daily as its history grows); a spec stating its quantile has none to
+        choose."""
+        workload = next(w for w in self.settings.workloads if w.name == name)
+        if workload.spec.quantile_override:
+            return False
+        live, s = self._live[name], self.settings.schedule
+        if live.chosen_at is None or live.choice is None:
+            return True
+        every_s = s.rechoose_s
+        if not operating_point.evidence_whole(live.choice):
+            every_s = min(every_s, s.reselect_s)
+        return (now - live.chosen_at).total_seconds() >= every_s
+
     def choices_due(self, now: dt.datetime) -> bool:
-        """Whether a workload has no operating point chosen within `schedule.rechoose`
-        (at a start: choose at once rather than a day later); a spec stating its quantile has
-        none to choose."""
-        due_s = self.settings.schedule.rechoose_s
-        chosen_at = [
-            self._live[w.name].chosen_at
-            for w in self.settings.workloads
-            if not w.spec.quantile_override
-        ]
-        return any(at is None or (now - at).total_seconds() >= due_s for at in chosen_at)
+        """Whether any workload's choice is due (at a start: choose at once rather than at the
+        job's first interval)."""
+        return any(self.choice_due(w.name, now) for w in self.settings.workloads)
 
     def choose_point(self, name: str, now: dt.datetime) -> results.Choice | None:
         """The operating point the simulator would choose for `name` now (`Refits.choose_point`:

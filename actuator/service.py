@@ -56,6 +56,10 @@ START_RETRY_MAX_S = 60.0
 # Plan minutes shown ahead on /api/v1/plan: two hours covers any lead time worth planning for.
 PLAN_AHEAD_MINUTES = 120
 
+# How often the operating-point job looks for workloads whose choice is due: a restart (or a
+# choice that failed) waits at most this long, not a whole `schedule.rechoose`.
+RECHOOSE_LOOK_S = 3600
+
 
 def sources(settings: config.Config) -> dict[str, daemon.DemandSource]:
     """One demand source per workload, as its `source:` block says."""
@@ -228,10 +232,13 @@ class Service:
         return run
 
     def rechoose(self, now: dt.datetime) -> None:
-        """The operating-point job: each workload's operating point is chosen outside the jobs'
-        lock (tens of seconds a workload, so every workload's ticks go on meanwhile), then put
-        in force under it; one workload that fails does not stop the others."""
+        """The operating-point job: each workload whose choice is due (`Daemon.choice_due`) has
+        its point chosen outside the jobs' lock (tens of seconds a workload, so every
+        workload's ticks go on meanwhile), then put in force under it; one workload that fails
+        does not stop the others. It runs every RECHOOSE_LOOK_S."""
         for workload in self.settings.workloads:
+            if not self.core.choice_due(workload.name, now):
+                continue
             try:
                 choice = self.core.choose_point(workload.name, now)
             except errors.PrescaleError as exc:
@@ -287,7 +294,7 @@ class Service:
         jobs: tuple[tuple[str, Callable[[dt.datetime], Any], int], ...] = (
             ("tick", self.tick, s.tick_s),
             ("refit", self.core.refit, s.refit_s),
-            ("rechoose", self.rechoose, s.rechoose_s),
+            ("rechoose", self.rechoose, min(s.rechoose_s, RECHOOSE_LOOK_S)),
             ("learn_cold_starts", self.core.learn_cold_starts, s.learn_cold_starts_s),
             ("prune", self.core.prune, s.prune_s),
         )
@@ -304,7 +311,7 @@ class Service:
             )
         first = dt.datetime.now(dt.UTC)
         # the tick runs at once (the first decision need not wait a minute), and so does the
-        # re-selection when a workload has no operating point chosen within its interval; the
+        # point's choice when a workload has none chosen within `rechoose`; the
         # other jobs wait one interval, the tick refits whatever is due on its own
         at_once = {"tick"} | ({"rechoose"} if self.core.choices_due(first) else set())
         for name, work, every_s in jobs:

@@ -88,6 +88,13 @@ def windows(history: series.Trace) -> tuple[tuple[int, int], ...]:
     return tuple((total - i * length, total - (i - 1) * length) for i in range(count, 0, -1))
 
 
+def evidence_whole(choice: Choice) -> bool:
+    """Whether the choice's windows are as long as they get (MAX_WINDOWS weeks); a choice made
+    on a younger history has less evidence behind it, and the daemon re-makes it sooner."""
+    replayed_s = sum((stop - start).total_seconds() for start, stop in choice.windows)
+    return replayed_s >= MAX_WINDOWS * WEEK_S
+
+
 def choose(inputs: Inputs) -> Choice:
     """The cheapest grid point whose share of minutes served over the windows meets the SLO."""
     slo = inputs.workload.slo

@@ -4,6 +4,7 @@ stored, restored with its level factor on a restart, and exported."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import threading
@@ -140,3 +141,24 @@ def test_the_operating_point_job_chooses_outside_the_lock_so_ticks_go_on(tmp_pat
     assert core.settings.schedule.rechoose_s == WEEK_S
     assert not core.choices_due(MORNING + dt.timedelta(seconds=WEEK_S - 60))
     assert core.choices_due(MORNING + dt.timedelta(seconds=WEEK_S))
+    # the job passes over a workload whose choice is not due: the stored one stands
+    served.rechoose(MORNING + 3 * MINUTE)
+    again = db.latest_choice("chat")
+    assert again is not None and again.chosen_at == stored.chosen_at
+
+
+def test_a_choice_on_whole_windows_stands_a_week_one_on_shorter_windows_a_day(
+    tmp_path: Path,
+) -> None:
+    data = _config(tmp_path)
+    data["schedule"]["reselect"] = "1d"  # type: ignore[index]
+    core, _ = b.build(data)
+    day = dt.timedelta(days=1)
+    young = _choice()  # one day's window: a history of days
+    core.use_choice("chat", young, MORNING)
+    assert not core.choice_due("chat", MORNING + day - MINUTE)
+    assert core.choice_due("chat", MORNING + day)
+    weeks = tuple((START + i * 7 * day, START + (i + 1) * 7 * day) for i in range(2))
+    core.use_choice("chat", dataclasses.replace(young, windows=weeks), MORNING)
+    assert not core.choice_due("chat", MORNING + 7 * day - MINUTE)
+    assert core.choice_due("chat", MORNING + 7 * day)
