@@ -82,6 +82,23 @@ def test_an_earlier_week_is_the_trace_cut_that_many_weeks_before_its_end() -> No
     assert pd.DatetimeIndex(earlier.values.index).freq == pd.Timedelta(hours=1)
 
 
+def test_the_forecasts_hindsight_is_the_candidate_nearest_the_held_out_week() -> None:
+    """On a noisy weekly pattern a model that averages weeks beats copying the last one (the
+    baseline, 1.0 by definition), so the best candidate's ratio is below 1; without
+    --hindsight nothing is computed."""
+    index = pd.date_range("2026-01-05", periods=28 * 24, freq="3600s", tz="UTC")
+    hours = np.arange(index.size)
+    rate = 200 + 150 * np.sin(2 * np.pi * hours / 24) + 60 * (index.day_of_week < 5)
+    noisy = np.random.default_rng(7).poisson(rate).astype(float)
+    trace = series.Trace(pd.Series(noisy, index=index), 3600, "requests", None, None)
+    *_, best = corpus._forecast_part(trace, 3600, hindsight=True)
+    assert best is not None
+    model, ratio = best
+    assert model in {str(m) for m in corpus.candidates.CANDIDATES[corpus.candidates.Regime.WEEKLY]}
+    assert ratio < 0.95
+    assert corpus._forecast_part(trace, 3600)[-1] is None
+
+
 def test_a_cut_leaving_less_than_two_weeks_is_left_out() -> None:
     trace = _hourly_trace(days=21)
     assert corpus._cap_history(trace, history_weeks=8, weeks_back=1) is not None  # 14 days
