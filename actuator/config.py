@@ -212,8 +212,8 @@ class ScheduleModel(schema.Strict):
         "replayed at a grid of band, level correction and hold, the cheapest meeting its SLO "
         "kept; tens of seconds a workload, off the tick). Default 7d, as the simulator chooses "
         "once a replayed week: re-chosen daily, 35 of 45 held-out corpus weeks were served at "
-        "the SLO against 39 weekly (docs/architecture.md). A choice made on less than two "
-        "weeks of validation windows (a young history) is re-made every `reselect` instead. "
+        "the SLO against 39 weekly (docs/architecture.md). A choice made on less than a week "
+        "of validation windows (a young history) is re-made every `reselect` instead. "
         "1h to 90d.",
     )
     learn_cold_starts: Housekeeping = pydantic.Field(

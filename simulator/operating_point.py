@@ -89,10 +89,11 @@ def windows(history: series.Trace) -> tuple[tuple[int, int], ...]:
 
 
 def evidence_whole(choice: Choice) -> bool:
-    """Whether the choice's windows are as long as they get (MAX_WINDOWS weeks); a choice made
-    on a younger history has less evidence behind it, and the daemon re-makes it sooner."""
+    """Whether the choice's windows replayed at least a week (a history of about two weeks or
+    more; the daemon's default of 28 days gives one or two weekly windows); a choice made on a
+    younger history has less evidence behind it, and the daemon re-makes it sooner."""
     replayed_s = sum((stop - start).total_seconds() for start, stop in choice.windows)
-    return replayed_s >= MAX_WINDOWS * WEEK_S
+    return replayed_s >= WEEK_S
 
 
 def choose(inputs: Inputs) -> Choice:
