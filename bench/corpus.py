@@ -118,34 +118,6 @@ class Excess:
         return self.level + self.band
 
 
-class _FloorRecorded:
-    """The prescale policy as the engine runs it, remembering the floor in force each minute."""
-
-    def __init__(self, policy: predictive.Prescale) -> None:
-        self.policy = policy
-        self.floors: dict[int, int] = {}
-
-    @property
-    def name(self) -> results.PolicyName:
-        return self.policy.name
-
-    @property
-    def mix(self) -> results.MixMode:
-        return self.policy.mix
-
-    @property
-    def reserved_commitment(self) -> int:
-        return self.policy.reserved_commitment
-
-    def initial(self, observation: engine.Observation) -> spec.ByType[int]:
-        return self.policy.initial(observation)
-
-    def decide(self, observation: engine.Observation) -> spec.ByType[int]:
-        targets = self.policy.decide(observation)
-        self.floors[observation.minute] = self.policy.floor_at(observation.minute) or 0
-        return targets
-
-
 def excess(
     billed: np.ndarray, oracle: np.ndarray, floors: np.ndarray, median_floors: np.ndarray
 ) -> Excess:
@@ -163,7 +135,7 @@ def excess(
     )
 
 
-def _median_floors(
+def _floors(
     workload: spec.WorkloadSpec,
     split: replay.Replay,
     world: scenario_.Scenario,
@@ -172,20 +144,19 @@ def _median_floors(
     selection: forecast.Selection,
     point: operating.OperatingPoint,
 ) -> np.ndarray | None:
-    """The floor per replayed minute of prescale at `point` with its band at P50 (band 0): the
-    same refits and level correction, so it differs from the chosen floor by the band only
-    (None when a minute has no floor)."""
-    (at_median,) = lineup.policies(
+    """The floor in force each replayed minute for prescale at `point`, replayed as the bench
+    replays it (the same refits and level correction); None when a minute has no floor."""
+    (at_point,) = lineup.policies(
         workload,
         split,
         world,
         dataclasses.replace(options, policies=(results.PolicyName.PRESCALE,)),
         request=workload.request,
         selection=selection,
-        point=dataclasses.replace(point, band_scale=0.0),
+        point=point,
     )
-    assert isinstance(at_median, predictive.Prescale)
-    return schedule.floors_in_force(at_median, world)
+    assert isinstance(at_point, predictive.Prescale)
+    return schedule.floors_in_force(at_point, world)
 
 
 def _billed(row: results.PolicyResult) -> np.ndarray:
@@ -580,13 +551,10 @@ def run_trace(
         workload, split, world, options, request=request, selection=replay_selection, point=point
     )
     prescale = next(p for p in contenders if isinstance(p, predictive.Prescale))
-    recorded = _FloorRecorded(prescale)
-    contenders = [recorded if p is prescale else p for p in contenders]
     result = engine.simulate(world, contenders, workload=workload.name)
     oracle = result.result(results.PolicyName.ORACLE)
     ours = result.result(results.PolicyName.PRESCALE)
     assert oracle is not None and ours is not None
-    floors = np.array([recorded.floors[m] for m in range(world.minutes)], dtype=np.int64)
     figures = {
         str(row.policy): PolicyFigures(
             row.served_minutes_pct, row.gpu_hours, row.gpu_hours / oracle.gpu_hours
@@ -615,8 +583,11 @@ def run_trace(
         if hindsight
         else None
     )
-    median_floors = _median_floors(
-        workload, split, world, options=options, selection=replay_selection, point=point
+    # the chosen floor, and the floor at P50 (band 0): the same refits and level correction,
+    # so the two differ by the band only
+    floors, median_floors = (
+        _floors(workload, split, world, options=options, selection=replay_selection, point=at)
+        for at in (point, dataclasses.replace(point, band_scale=0.0))
     )
     history_s = (split.warmup.values.index[-1] - split.warmup.values.index[0]).total_seconds()
     return TraceFigures(
@@ -644,7 +615,7 @@ def run_trace(
         headroom_best=headroom,
         weeks_back=weeks_back,
         excess=None
-        if median_floors is None
+        if floors is None or median_floors is None
         else excess(_billed(ours), _billed(oracle), floors, median_floors),
         forecast_best=forecast_best,
     )
