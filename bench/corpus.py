@@ -118,6 +118,28 @@ class Excess:
         return self.level + self.band
 
 
+@dataclass(frozen=True)
+class Misses:
+    """prescale's unserved minutes on the replayed week, as runs of consecutive minutes (a gap
+    in the data ends a run): how many runs, their median and longest length in minutes. A run
+    of about one cold start is a rise the floor did not cover and the step caught only when its
+    replicas were ready."""
+
+    runs: int
+    median_minutes: float
+    longest_minutes: int
+
+
+def misses(served: np.ndarray) -> Misses:
+    """`Misses` from the served column of a replay (1.0 served, 0.0 not, NaN in a gap)."""
+    missed = np.concatenate([[False], served == 0.0, [False]]).astype(np.int8)
+    edges = np.diff(missed)
+    lengths = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
+    if lengths.size == 0:
+        return Misses(0, 0.0, 0)
+    return Misses(int(lengths.size), float(np.median(lengths)), int(lengths.max()))
+
+
 def excess(
     billed: np.ndarray, oracle: np.ndarray, floors: np.ndarray, median_floors: np.ndarray
 ) -> Excess:
@@ -206,6 +228,8 @@ class TraceFigures:
     # --hindsight: the single candidate model closest to the held-out week (its name, and its
     # MAE / weekly seasonal-naive's): the forecast ratio no choice among the candidates beats
     forecast_best: tuple[str, float] | None = None
+    # prescale's unserved minutes on the replayed week as runs (`misses`)
+    misses: Misses | None = None
 
     @property
     def label(self) -> str:
@@ -618,6 +642,7 @@ def run_trace(
         if floors is None or median_floors is None
         else excess(_billed(ours), _billed(oracle), floors, median_floors),
         forecast_best=forecast_best,
+        misses=misses(ours.timeseries["served"].to_numpy(dtype=float)),
     )
 
 
@@ -730,6 +755,15 @@ def summary(figures: Sequence[TraceFigures]) -> list[str]:
         for f in figures
         if f.policies["prescale"].gpu_hours > f.policies["static"].gpu_hours
     ]
+    missed = [f.misses for f in figures if f.misses is not None and f.misses.runs]
+    if missed:
+        lengths = [m.median_minutes for m in missed]
+        lines.append(
+            f"prescale's unserved minutes, as runs: per week a median of "
+            f"{statistics.median(m.runs for m in missed):g} runs, of a median length "
+            f"{statistics.median(lengths):g} minutes (weeks' medians {min(lengths):g}-"
+            f"{max(lengths):g}; a cold start is {COLD_START_S // 60})"
+        )
     lines.append(f"prescale above static on: {', '.join(above) or 'none'}")
     lines.extend(short_of_target(figures))
     return lines
@@ -786,6 +820,12 @@ def why(f: TraceFigures) -> str:
         f"%), and {100 * f.replay_coverage_p90:.0f} % of its buckets fell at or below the "
         "refits' P90"
     )
+    if f.misses is not None and f.misses.runs:
+        week += (
+            f"; prescale missed its minutes in {f.misses.runs} runs, of a median "
+            f"{f.misses.median_minutes:g} minutes (the longest {f.misses.longest_minutes}; a "
+            f"cold start is {COLD_START_S // 60})"
+        )
     if f.excess is not None:
         week += (
             f"; its GPU-hours were {f.excess.level:+.2f} of the oracle's by the floor at P50, "
@@ -930,9 +970,12 @@ def main() -> None:
         for line in _compare(figures, args.compare):
             print(line)
     if args.json:
-        args.json.write_text(
+        # written whole or not at all: a temporary file beside it, then renamed over it
+        partial = args.json.with_name(args.json.name + ".partial")
+        partial.write_text(
             json.dumps({"traces": [dataclasses.asdict(f) for f in figures]}, indent=1)
         )
+        partial.replace(args.json)
 
 
 if __name__ == "__main__":

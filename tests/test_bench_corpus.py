@@ -117,3 +117,11 @@ def test_the_excess_over_the_oracle_is_split_between_level_band_and_step() -> No
     assert split == corpus.Excess(level=2 / 15, band=3 / 15, step=1 / 15, below=1 / 15)
     assert split.floor == pytest.approx(5 / 15)
     assert 1 + split.floor + split.step - split.below == pytest.approx(billed.sum() / oracle.sum())
+
+
+def test_unserved_minutes_are_counted_as_runs_a_gap_ending_one() -> None:
+    nan = np.nan
+    served = np.array([0, 0, 1, 1, 0, 0, 0, 0, nan, 0, 1, 0], dtype=float)
+    # runs: minutes 0-1, 4-7 (ended by the gap), 9, 11 (at the end)
+    assert corpus.misses(served) == corpus.Misses(runs=4, median_minutes=1.5, longest_minutes=4)
+    assert corpus.misses(np.array([1.0, nan, 1.0])) == corpus.Misses(0, 0.0, 0)
