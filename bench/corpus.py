@@ -51,6 +51,7 @@ from actuator import workloads
 from forecaster import candidates, forecast, outliers, series
 from planner import demand, operating, spec
 from simulator import (
+    accounting,
     cold_start,
     engine,
     lineup,
@@ -132,9 +133,7 @@ class Misses:
 
 def misses(served: np.ndarray) -> Misses:
     """`Misses` from the served column of a replay (1.0 served, 0.0 not, NaN in a gap)."""
-    missed = np.concatenate([[False], served == 0.0, [False]]).astype(np.int8)
-    edges = np.diff(missed)
-    lengths = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
+    lengths = accounting.unserved_runs(served)
     if lengths.size == 0:
         return Misses(0, 0.0, 0)
     return Misses(int(lengths.size), float(np.median(lengths)), int(lengths.max()))

@@ -48,6 +48,7 @@ def result(
     unserved = np.where(has_data, np.maximum(np.nan_to_num(demand) - capacity, 0.0), np.nan)
     minutes_with_data = int(has_data.sum())
     served_minutes = int(np.nansum(served))
+    runs = unserved_runs(served)
     demand_sum = float(np.nansum(demand))
     unserved_sum = float(np.nansum(unserved))
 
@@ -65,6 +66,8 @@ def result(
         minutes_with_data=minutes_with_data,
         served_minutes=served_minutes,
         served_minutes_pct=results.percent(served_minutes, minutes_with_data),
+        unserved_runs=runs.size,
+        longest_unserved_minutes=int(runs.max(initial=0)),
         # No demand at all: nothing went unserved (0 %), not 100 %.
         unserved_demand_pct=100.0 * unserved_sum / demand_sum if demand_sum > 0 else 0.0,
         unserved_demand=unserved_sum,
@@ -89,6 +92,16 @@ def result(
             unserved=unserved,
         ),
     )
+
+
+def unserved_runs(served: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+    """The length in minutes of each run of consecutive unserved minutes, in order, from a
+    served column (1.0 served, 0.0 not, NaN in a gap: a gap ends a run). A run of about one
+    cold start is a rise the floor did not cover, served once the replicas ordered for it were
+    ready; a run shorter than one is a burst over before they could be."""
+    missed = np.concatenate([[0], (served == 0.0).astype(np.int8), [0]])
+    edges = np.diff(missed)
+    return np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
 
 
 def _overflow_usd(scenario: scenario_.Scenario, unserved: npt.NDArray[np.float64]) -> float | None:

@@ -61,6 +61,8 @@ class PolicyResult:
     minutes_with_data: int  # minutes that count for served / unserved
     served_minutes: int
     served_minutes_pct: float  # of minutes_with_data
+    unserved_runs: int  # runs of consecutive unserved minutes (a gap in the data ends one)
+    longest_unserved_minutes: int  # the longest such run
     unserved_demand_pct: float  # of the demand summed over minutes_with_data
     unserved_demand: float  # spec unit x minutes
     gpu_hours: float

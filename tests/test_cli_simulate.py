@@ -134,6 +134,15 @@ def test_json_has_one_object_per_policy_with_the_documented_keys(seeded: SeededR
         assert set(figures["cost_by_type"]) == {"reserved", "spot", "on_demand"}
         assert figures["cost_usd"] == pytest.approx(sum(figures["cost_by_type"].values()))
         assert name in table
+        # unserved minutes in runs: none exactly when every minute was served, each at least
+        # a minute long, the longest within the minutes missed
+        missed = figures["minutes_with_data"] - figures["served_minutes"]
+        runs, longest = figures["unserved_runs"], figures["longest_unserved_minutes"]
+        assert (runs == 0) == (missed == 0) and runs <= missed
+        assert missed == longest == 0 or missed / runs <= longest <= missed - (runs - 1)
+    prescale = document["policies"]["prescale"]
+    said = f"unserved minutes came in {prescale['unserved_runs']} run(s), the longest " in table
+    assert said == (prescale["unserved_runs"] > 0)
     assert document["policies"]["oracle"]["gpu_hours_vs_oracle"] == 1.0
     # prescale's operating point for the spec's SLO, with the frontier it was chosen from
     chosen = document["operating_point"]

@@ -64,6 +64,15 @@ def as_table(
         )
     lines += operating_point_lines(result.operating_point)
     lines += ["", *_rows(result.policies, oracle)]
+    ours = result.result(results.PolicyName.PRESCALE)
+    if ours is not None and ours.unserved_runs:
+        lines.append(
+            f"misses    prescale's {ours.minutes_with_data - ours.served_minutes} unserved "
+            f"minutes came in {ours.unserved_runs} run(s), the longest "
+            f"{ours.longest_unserved_minutes} minutes (cold start {result.cold_start.describe()}):"
+            " a run about as long as the cold start is a rise its floor did not cover, a "
+            "shorter one a burst over before a replica ordered for it could be ready"
+        )
     lines += [
         "",
         "served% of minutes with data; unserved% of demand; GPU-h and $ billed from each order "
@@ -181,6 +190,8 @@ def policy_json(row: results.PolicyResult, oracle: results.PolicyResult | None) 
     return {
         **_shared_json(row, oracle),
         "unserved_demand": _round(row.unserved_demand),
+        "unserved_runs": row.unserved_runs,
+        "longest_unserved_minutes": row.longest_unserved_minutes,
         "scale_out_events": row.scale_out_events,
         "scale_in_events": row.scale_in_events,
         "replicas_ordered": row.replicas_ordered,

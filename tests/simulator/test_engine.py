@@ -48,6 +48,17 @@ def test_a_minute_is_served_when_ready_capacity_covers_its_demand() -> None:
     assert result.unserved_demand_pct == pytest.approx(100 * 0.5 / 5.5)
 
 
+def test_unserved_minutes_are_counted_in_runs_that_a_gap_ends() -> None:
+    """2 replicas of 1 req/s: minutes 1-2 unserved, 4 unserved then a gap, 6 unserved: three
+    runs, the longest two minutes."""
+    policy = b.Fixed(b.on_demand([2] * 7))
+    result = b.run_one(policy, b.scenario([1.0, 3.0, 3.0, 1.0, 3.0, math.nan, 3.0]))
+    assert result.timeseries["served"].tolist()[:5] == [1.0, 0.0, 0.0, 1.0, 0.0]
+    assert (result.unserved_runs, result.longest_unserved_minutes) == (3, 2)
+    served = b.run_one(b.Fixed(b.on_demand([2, 2])), b.scenario([1.0, 2.0]))
+    assert (served.unserved_runs, served.longest_unserved_minutes) == (0, 0)
+
+
 def test_no_demand_at_all_leaves_nothing_unserved() -> None:
     """Zero load every minute with zero replicas: every minute is served (0 >= 0) and 0 % of
     the (zero) demand is unserved, not 100 %."""
