@@ -46,8 +46,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from actuator import outputs, workloads
 from actuator import trace as trace_io
-from actuator import workloads
 from forecaster import candidates, forecast, outliers, series
 from planner import demand, operating, spec
 from simulator import (
@@ -969,12 +969,10 @@ def main() -> None:
         for line in _compare(figures, args.compare):
             print(line)
     if args.json:
-        # written whole or not at all: a temporary file beside it, then renamed over it
-        partial = args.json.with_name(args.json.name + ".partial")
-        partial.write_text(
-            json.dumps({"traces": [dataclasses.asdict(f) for f in figures]}, indent=1)
+        outputs.write_text(  # atomically: the stored figures stay whole if the run fails
+            outputs.Output("--json", args.json),
+            json.dumps({"traces": [dataclasses.asdict(f) for f in figures]}, indent=1),
         )
-        partial.replace(args.json)
 
 
 if __name__ == "__main__":

@@ -97,8 +97,8 @@ def result(
 def unserved_runs(served: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
     """The length in minutes of each run of consecutive unserved minutes, in order, from a
     served column (1.0 served, 0.0 not, NaN in a gap: a gap ends a run). A run of about one
-    cold start is a rise the floor did not cover, served once the replicas ordered for it were
-    ready; a run shorter than one is a burst over before they could be."""
+    cold start is a rise no replica was ready for, served once those ordered for it were; a
+    run shorter than one is a burst over before they could be."""
     missed = np.concatenate([[0], (served == 0.0).astype(np.int8), [0]])
     edges = np.diff(missed)
     return np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
