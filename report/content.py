@@ -256,6 +256,9 @@ def simulation_view(result: results.SimulationResult) -> model.Simulation:
             scale_events=r.scale_events,
             gpu_hours_vs_oracle=vs(r.gpu_hours, oracle.gpu_hours if oracle else None),
             cost_vs_oracle=vs(r.cost_usd, oracle.cost_usd if oracle else None),
+            unserved_minutes=r.minutes_with_data - r.served_minutes,
+            unserved_runs=r.unserved_runs,
+            longest_unserved_minutes=r.longest_unserved_minutes,
         )
         for r in result.policies
     )
@@ -266,6 +269,7 @@ def simulation_view(result: results.SimulationResult) -> model.Simulation:
         planning_lead_time_s=result.planning_lead_time_s,
         forecast_model=result.forecast_model,
         forecast_refits=result.forecast_refits,
+        cold_start=result.cold_start.describe(),
         policies=rows,
         operating_point=operating_point_view(result.operating_point),
     )

@@ -246,6 +246,8 @@ def _workload(w: model.WorkloadReport) -> list[str]:
                         "Total $",
                         "Scale events",
                         "GPU-h vs oracle",
+                        "Unserved runs",
+                        "Longest run (min)",
                     ],
                     [
                         [
@@ -259,16 +261,32 @@ def _workload(w: model.WorkloadReport) -> list[str]:
                             _r(p.cost_usd, Fmt.usd),
                             _r(p.scale_events, Fmt.integer),
                             _r(p.gpu_hours_vs_oracle, Fmt.ratio),
+                            _r(p.unserved_runs, Fmt.integer),
+                            _r(p.longest_unserved_minutes, Fmt.integer),
                         ]
                         for p in s.policies
                     ],
                 ),
+                *_misses(s),
                 *_operating_point(s.operating_point),
             ]
         )
     if w.shadow is not None:
         out.extend(shadow.markdown(w.shadow))
     return out
+
+
+def _misses(s: model.Simulation) -> list[str]:
+    """How prescale's unserved minutes came: in runs, against the cold start."""
+    r = next((r for r in s.policies if r.policy == "prescale"), None)
+    if r is None or not r.unserved_runs:
+        return []
+    return [
+        "",
+        f"prescale's {r.unserved_minutes} unserved minutes came in {r.unserved_runs} run(s), "
+        f"the longest {r.longest_unserved_minutes} minutes (cold start {s.cold_start}): "
+        f"{model.MISS_RUNS_MEANING}.",
+    ]
 
 
 def _operating_point(v: model.OperatingPointView | None) -> list[str]:

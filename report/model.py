@@ -16,7 +16,7 @@ from forecaster import forecast
 from planner import lead_time, spec
 
 # Bump the major part when a field is renamed or removed, the minor part when one is added.
-SCHEMA_VERSION = "2.2"
+SCHEMA_VERSION = "2.3"
 
 
 class CaveatKind(StrEnum):
@@ -185,6 +185,14 @@ class LeadTimeView:
     note: str
 
 
+# What a run of unserved minutes says, against the cold start every policy paid: the replay's
+# table (`prescale simulate`) and the report's renderers say it in these words.
+MISS_RUNS_MEANING = (
+    "a run about as long as the cold start is a rise the floor did not cover, a shorter one "
+    "a burst over before a replica ordered for it could be ready"
+)
+
+
 @dataclass(frozen=True)
 class PolicyRow:
     """One policy of the what-if replay."""
@@ -201,6 +209,9 @@ class PolicyRow:
     scale_events: int
     gpu_hours_vs_oracle: float | None  # None when the oracle was not run
     cost_vs_oracle: float | None
+    unserved_minutes: int  # minutes with data whose demand the ready replicas did not cover
+    unserved_runs: int  # those minutes as runs of consecutive minutes (simulator.accounting)
+    longest_unserved_minutes: int  # the longest run
 
 
 @dataclass(frozen=True)
@@ -234,6 +245,7 @@ class Simulation:
     planning_lead_time_s: int | None  # the lead time the policies planned with
     forecast_model: str | None  # prescale's forecast model in the replay
     forecast_refits: int  # forecasts prescale made during the replay, the first from the warm-up
+    cold_start: str  # the cold starts every policy paid, e.g. "fixed 600 s"
     policies: tuple[PolicyRow, ...]
     operating_point: OperatingPointView | None = None  # None: the spec's quantile as it stands
 

@@ -347,6 +347,10 @@ def _simulation(s: model.Simulation, p: str) -> str:
             + elements.number(r.cost_usd, Fmt.usd, f"{q}.cost_usd", "td")
             + elements.number(r.scale_events, Fmt.integer, f"{q}.scale_events", "td")
             + elements.number(r.gpu_hours_vs_oracle, Fmt.ratio, f"{q}.gpu_hours_vs_oracle", "td")
+            + elements.number(r.unserved_runs, Fmt.integer, f"{q}.unserved_runs", "td")
+            + elements.number(
+                r.longest_unserved_minutes, Fmt.integer, f"{q}.longest_unserved_minutes", "td"
+            )
             + "</tr>"
         )
     return (
@@ -365,9 +369,27 @@ def _simulation(s: model.Simulation, p: str) -> str:
         '<th class="num">Minutes served</th><th class="num">Demand unserved</th>'
         '<th class="num">GPU-hours</th><th class="num">Reserved $</th>'
         '<th class="num">Spot $</th><th class="num">On-demand $</th><th class="num">Total $</th>'
-        '<th class="num">Scale events</th><th class="num">GPU-h / oracle</th></tr></thead>'
+        '<th class="num">Scale events</th><th class="num">GPU-h / oracle</th>'
+        '<th class="num">Unserved runs</th><th class="num">Longest run (min)</th></tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
-        "</div>" + _operating_point(s.operating_point, f"{p}.operating_point")
+        "</div>" + _misses(s, p) + _operating_point(s.operating_point, f"{p}.operating_point")
+    )
+
+
+def _misses(s: model.Simulation, p: str) -> str:
+    """How prescale's unserved minutes came: in runs, against the cold start."""
+    i = next((i for i, r in enumerate(s.policies) if r.policy == "prescale"), None)
+    if i is None or not s.policies[i].unserved_runs:
+        return ""
+    r, q = s.policies[i], f"{p}.policies.{i}"
+    return (
+        '<p class="explain">prescale\'s '
+        + elements.number(r.unserved_minutes, Fmt.integer, f"{q}.unserved_minutes")
+        + " unserved minutes came in "
+        + elements.number(r.unserved_runs, Fmt.integer, f"{q}.unserved_runs")
+        + " run(s), the longest "
+        + elements.number(r.longest_unserved_minutes, Fmt.integer, f"{q}.longest_unserved_minutes")
+        + f" minutes (cold start {escape(s.cold_start)}): {escape(model.MISS_RUNS_MEANING)}.</p>"
     )
 
 

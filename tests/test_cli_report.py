@@ -122,7 +122,7 @@ def test_writes_three_files_covering_every_workload(
         "report.json",
         "report.md",
     ]
-    assert document["schema_version"] == "2.2"
+    assert document["schema_version"] == "2.3"
     names = [jsondoc.resolve(document, f"workloads.{i}.name") for i in range(2)]
     assert names == ["chat-llama-8b", "vision-vit"]
     markdown = (report_dir / "report.md").read_text()
@@ -244,6 +244,11 @@ def test_replay_agrees_with_prescale_simulate(
         for field in ("served_minutes_pct", "unserved_demand_pct", "gpu_hours", "cost_usd"):
             assert got(field) == pytest.approx(policy[field], abs=1e-5), field
         assert got("scale_events") == policy["scale_events"]
+        for field in ("unserved_runs", "longest_unserved_minutes"):
+            assert got(field) == policy[field], field
+        unserved = policy["minutes_with_data"] - policy["served_minutes"]
+        assert got("unserved_minutes") == unserved
+        assert (got("unserved_runs") == 0) == (unserved == 0)
         assert got("gpu_hours_vs_oracle") == pytest.approx(policy["gpu_hours_vs_oracle"])
         for kind in ("reserved", "spot", "on_demand"):
             assert got(f"{kind}_usd") == pytest.approx(policy["cost_by_type"][kind], abs=1e-5)

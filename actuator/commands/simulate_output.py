@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from planner import operating, spec
+from report import model
 from simulator import lineup, operating_point, results
 
 JSON_VERSION = 1
@@ -70,8 +71,7 @@ def as_table(
             f"misses    prescale's {ours.minutes_with_data - ours.served_minutes} unserved "
             f"minutes came in {ours.unserved_runs} run(s), the longest "
             f"{ours.longest_unserved_minutes} minutes (cold start {result.cold_start.describe()}):"
-            " a run about as long as the cold start is a rise its floor did not cover, a "
-            "shorter one a burst over before a replica ordered for it could be ready"
+            f" {model.MISS_RUNS_MEANING}"
         )
     lines += [
         "",

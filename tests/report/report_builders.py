@@ -126,6 +126,9 @@ def simulation(
             scale_events=12,
             gpu_hours_vs_oracle=gpu_h / 700.0,
             cost_vs_oracle=usd / 2569.0,
+            unserved_minutes=round((100 - served) * 100.8),
+            unserved_runs=round((100 - served) * 20),
+            longest_unserved_minutes=10 if served < 100 else 0,
         )
 
     return model.Simulation(
@@ -135,6 +138,7 @@ def simulation(
         planning_lead_time_s=600,
         forecast_model="holt_winters",
         forecast_refits=29,
+        cold_start="fixed 600 s",
         policies=(
             row("prescale", 99.8, 800.0, 2936.0),
             row("reactive", 97.1, 720.0, 2642.4),

@@ -156,6 +156,26 @@ def test_a_chosen_operating_point_shows_its_frontier_plot() -> None:
     }
 
 
+def test_prescales_misses_are_said_in_runs_only_when_it_missed() -> None:
+    """The sentence under the replay's table: its numbers are the JSON's, the cold start named;
+    a replay where prescale served every minute has no such sentence (the columns stay)."""
+    sim = build.simulation()
+    page = html.render(build.report(build.workload(simulation=sim)))
+    found = {path: text for path, _, text in numbers_in_page.numbers(page)}
+    row = "workloads.0.simulation.policies.0"
+    assert found[f"{row}.unserved_minutes"] == "20"
+    assert found[f"{row}.longest_unserved_minutes"] == "10"
+    assert "unserved minutes came in" in page and "(cold start fixed 600 s)" in page
+    served_all = dataclasses.replace(
+        sim.policies[0], unserved_minutes=0, unserved_runs=0, longest_unserved_minutes=0
+    )
+    clean = dataclasses.replace(sim, policies=(served_all, *sim.policies[1:]))
+    page = html.render(build.report(build.workload(simulation=clean)))
+    assert "unserved minutes came in" not in page and "Longest run (min)" in page
+    text = markdown.render(build.report(build.workload(simulation=clean)))
+    assert "unserved minutes came in" not in text and "Longest run (min)" in text
+
+
 def test_the_band_widening_is_said_with_its_strength_or_none() -> None:
     calm = html.render(build.report(build.workload()))
     assert 'data-path="workloads.0.accuracy.band_widening"' in calm

@@ -16,6 +16,10 @@ def test_headline_and_tables() -> None:
     assert "| reserved | 3 | 3.0 | 504 GPU-h | $1,109 | $1.10 | $0.001 |" in text
     assert "| 4 | 55.0 % | no |" in text  # 0.55 < break-even 2.20 / 3.67 = 0.599
     assert "| prescale | 99.8 % |" in text
+    assert (
+        "prescale's 20 unserved minutes came in 4 run(s), the longest 10 minutes "
+        "(cold start fixed 600 s): a run about as long as the cold start" in text
+    )
 
 
 def test_tables_are_well_formed() -> None:
