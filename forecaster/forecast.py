@@ -36,6 +36,12 @@ DEFAULT_RESOLUTION_S = 300
 # The level fallback averages the last hour of data.
 LEVEL_WINDOW_S = 3600
 WEEK_S = 7 * 86400
+# A refit on a chosen model prepares only the history's last FIT_WEEKS + 1 weeks: no model
+# reads further back, and the extra week holds the widening's check of the last day and the
+# outlier cleaning's day-wide windows clear of the cut. Preparing a year of minutes costs more
+# than the fit (a replay's refits on a year-long per-minute trace spent a third of their time
+# cleaning it); the ceiling is taken over the same weeks on either path.
+FIT_HISTORY_S = (models.FIT_WEEKS + 1) * WEEK_S
 FRAME_COLUMNS = ("p50", "p90", "p99", "peak_p50", "peak_p90", "peak_p99")
 
 
@@ -385,8 +391,8 @@ def _level_quantiles(
 
 def _ceiling(history: np.ndarray, p50: np.ndarray, resolution_s: int) -> np.ndarray:
     """How high the upper quantiles may reach in each bucket: the highest value of the history
-    (after outlier cleaning), grown as the history grew, or the median forecast where that is
-    higher.
+    (after outlier cleaning; the caller passes the last FIT_HISTORY_S of it), grown as the
+    history grew, or the median forecast where that is higher.
 
     A band calibrated on pooled residuals is symmetric in time: in a quiet hour it reaches up
     to levels the service only sees at its peak, and over a week those minutes cost more than
@@ -433,7 +439,8 @@ def forecast(
         selected = _select(history, resolution_s)
         selection, prepared = selected.selection, selected.fit
     else:
-        prepared = _prepare(history, selection.resolution_s, clip_spikes=selection.clip_spikes)
+        recent = history[history.index >= history.index[-1] - pd.Timedelta(seconds=FIT_HISTORY_S)]
+        prepared = _prepare(recent, selection.resolution_s, clip_spikes=selection.clip_spikes)
     steps = max(1, math.ceil(horizon_s / prepared.resolution_s))
     widen_by = 1.0
     if selection.regime is candidates.Regime.LEVEL or prepared.mean.size == 0:
@@ -462,12 +469,13 @@ def forecast(
         prepared.first_forecast, periods=steps, freq=pd.Timedelta(seconds=prepared.resolution_s)
     )
     index.name = "timestamp"
-    mean_ceiling = _ceiling(prepared.mean, mean_q.p50, prepared.resolution_s)
+    kept = max(1, FIT_HISTORY_S // prepared.resolution_s)
+    mean_ceiling = _ceiling(prepared.mean[-kept:], mean_q.p50, prepared.resolution_s)
     p90 = np.minimum(mean_q.p90, mean_ceiling)
     p99 = np.minimum(mean_q.p99, mean_ceiling)
     # A bucket's peak is never below its mean.
     peak_p50 = np.maximum(peak_q.p50, mean_q.p50)
-    peak_ceiling = _ceiling(prepared.peak, peak_p50, prepared.resolution_s)
+    peak_ceiling = _ceiling(prepared.peak[-kept:], peak_p50, prepared.resolution_s)
     frame = pd.DataFrame(
         {
             "p50": mean_q.p50,

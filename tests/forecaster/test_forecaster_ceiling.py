@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import forecaster_builders as builders
 import numpy as np
 import pandas as pd
 
 from forecaster import forecast as fc
-from tests.forecaster import forecaster_builders as builders
+from forecaster import models
 
 
 def _history_max(history: pd.Series) -> float:
@@ -49,3 +50,19 @@ def test_growth_the_median_carries_is_not_cut() -> None:
     ).all()
     assert (frame["p90"] >= frame["p50"]).all()
     assert (frame["p99"] >= frame["p90"]).all()
+
+
+def test_a_refit_reads_only_the_weeks_its_models_do() -> None:
+    """A refit on a chosen model depends on the last FIT_HISTORY_S of its history only: a
+    traffic level three times higher long before (older than any model reads) neither holds
+    its band up through the ceiling nor changes its median."""
+    weeks = models.FIT_WEEKS + 4
+    history = builders.hourly_demand(weeks, noise=0.3, seed=5)
+    old = history.index < history.index[-1] - pd.Timedelta(seconds=fc.FIT_HISTORY_S)
+    assert old.sum() >= 2 * 168
+    busier = history.where(~old, history * 3.0)
+    selection = fc.select(history)
+    recent = fc.forecast(history[~old], selection=selection).frame
+    for full in (history, busier):
+        assert fc.forecast(full, selection=selection).frame.equals(recent)
+    assert recent["p99"].max() < _history_max(busier)

@@ -94,3 +94,18 @@ def test_fourier_never_forecasts_below_zero_at_a_deep_nightly_trough() -> None:
     assert point.min() >= 0.0
     ahead = np.arange(y.size, y.size + 2 * season.day) % 96
     assert np.mean(point[(ahead >= 32) & (ahead < 80)]) == pytest.approx(100.0, rel=0.1)
+
+
+def test_mstl_reads_only_its_last_weeks() -> None:
+    """Data older than MSTL_WEEKS does not move the forecast (a year of history costs what 20
+    weeks do); data inside them does."""
+    y = hourly_demand(models.MSTL_WEEKS + 6, seed=3).to_numpy()
+    kept = models.MSTL_WEEKS * HOURLY.week
+    older = y.copy()
+    older[: y.size - kept] *= 3.0
+    inside = y.copy()
+    inside[y.size - kept : y.size - kept + HOURLY.week] *= 3.0
+    point = models.mstl(y, 168, HOURLY)
+    assert models.mstl(older, 168, HOURLY).tolist() == point.tolist()
+    assert not np.allclose(models.mstl(inside, 168, HOURLY), point)
+    assert models.FIT_WEEKS >= models.MSTL_WEEKS
