@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 from collections.abc import Iterator
 
@@ -19,18 +18,6 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
     return port
-
-
-def missing_part(what: str, how: str) -> None:
-    """Stop a test that needs a real part (a server, a browser) this machine does not have.
-
-    Under CI (`CI` set) that fails the run: a real part that silently skipped would let CI pass
-    without testing it. On a user's machine the test skips and says how to get the part.
-    """
-    message = f"{what} is not available: {how}"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")

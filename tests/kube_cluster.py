@@ -10,7 +10,7 @@ directory, each on a free 127.0.0.1 port, and stops them at the end. The binarie
         plane.kubeconfig, plane.api_url, plane.admin_token, plane.ca_file
 
 `running` yields a `ControlPlane` (frozen). It raises `kube_cluster.UnavailableError` when
-binaries or tools are missing: a fixture turns that into `conftest.missing_part` (fails under CI,
+binaries or tools are missing: a fixture turns that into `parts.missing_part` (fails under CI,
 skips elsewhere). No scheduler and no kubelet run: Pods stay Pending unless a test writes
 their status.
 """

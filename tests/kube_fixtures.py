@@ -12,8 +12,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import conftest
 import kube_cluster
+import parts
 import pytest
 
 from actuator import kube
@@ -30,7 +30,7 @@ def control_plane() -> Iterator[kube_cluster.ControlPlane]:
         with kube_cluster.running(controllers=True) as plane:
             yield plane
     except kube_cluster.UnavailableError as exc:
-        conftest.missing_part("a Kubernetes control plane", f"{exc}; {kube_cluster.HOW_TO_GET}")
+        parts.missing_part("a Kubernetes control plane", f"{exc}; {kube_cluster.HOW_TO_GET}")
 
 
 @pytest.fixture(scope="session")

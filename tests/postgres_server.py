@@ -20,15 +20,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import conftest
+import parts
 import sqlalchemy as sa
 
 
 def require() -> Path:
-    """The directory of PostgreSQL's binaries (`conftest.missing_part` when there are none)."""
+    """The directory of PostgreSQL's binaries (`parts.missing_part` when there are none)."""
     for root in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
         if (root / "initdb").exists():
             return root
-    conftest.missing_part("PostgreSQL", ".ci/run installs Debian's postgresql package")
+    parts.missing_part("PostgreSQL", ".ci/run installs Debian's postgresql package")
     raise AssertionError("unreachable: missing_part fails or skips")
 
 

@@ -7,7 +7,7 @@ Reusable by any test (`import prometheus_server`; tests/ is on pytest's path):
     ... server.url ...                                           # "http://127.0.0.1:PORT"
     server.stop()
 
-`start` returns None after calling `conftest.missing_part` when the binaries are absent (so a
+`start` returns None after calling `parts.missing_part` when the binaries are absent (so a
 test calling it fails under CI and skips elsewhere). History is written as OpenMetrics (seconds,
 each series' samples in time order, `# EOF`) and turned into TSDB blocks by `promtool tsdb
 create-blocks-from openmetrics`. The server gets its own config, data directory, an address on
@@ -28,6 +28,7 @@ from pathlib import Path
 
 import conftest
 import numpy as np
+import parts
 
 from kernel import units
 
@@ -82,7 +83,7 @@ def available() -> bool:
 def require() -> None:
     """Fail (CI) or skip (elsewhere) when Debian's prometheus package is not installed."""
     if not available():
-        conftest.missing_part("Prometheus", ".ci/run installs Debian's prometheus package (apt)")
+        parts.missing_part("Prometheus", ".ci/run installs Debian's prometheus package (apt)")
 
 
 def _family(series: Series) -> str:

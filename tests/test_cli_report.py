@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import conftest
 import pandas as pd
+import parts
 import pytest
 import yaml
 
@@ -272,7 +272,7 @@ def test_bad_input_exits_2(
 
 def _chromium(url: str, *flags: str) -> subprocess.CompletedProcess[str]:
     if not Path(CHROMIUM).exists():
-        conftest.missing_part("chromium", ".ci/run installs Debian's chromium package")
+        parts.missing_part("chromium", ".ci/run installs Debian's chromium package")
     profile = tempfile.mkdtemp(prefix="prescale-chromium-")
     try:
         return subprocess.run(

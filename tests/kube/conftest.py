@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import cluster_objects
-import conftest
 import kube_cluster
 import kube_proxy
 import manifests
+import parts
 import pytest
 
 from actuator import kube, kubeapi
@@ -29,7 +29,7 @@ def deployed(
     try:
         manifests.kubectl()
     except manifests.UnavailableError as exc:
-        conftest.missing_part("kubectl with kustomize", str(exc))
+        parts.missing_part("kubectl with kustomize", str(exc))
     for name in (manifests.TARGETS, manifests.OTHER):
         cluster_objects.apply(
             admin.api, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}

@@ -4,7 +4,7 @@ kubectl carries kustomize (`kubectl kustomize`, `kubectl apply -k`); the machine
 (kubectl with kustomize v5). `render` returns the documents `kubectl kustomize` prints;
 `compose` writes a throwaway kustomization that stacks an overlay and components, as a user's
 own would; `apply` runs `kubectl apply --server-side -k` against a control plane. A missing or too
-old kubectl raises `UnavailableError` (a fixture turns it into `conftest.missing_part`).
+old kubectl raises `UnavailableError` (a fixture turns it into `parts.missing_part`).
 """
 
 from __future__ import annotations
