@@ -14,9 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from statsmodels.tools import sm_exceptions
-from statsmodels.tsa import holtwinters
-from statsmodels.tsa import seasonal as sm_seasonal
 
 from forecaster import blas
 
@@ -238,6 +235,11 @@ def holt_winters(
     y: np.ndarray, steps: int, season: Season, *, period: int | None = None
 ) -> np.ndarray:
     """Additive Holt-Winters (no trend) with a weekly season, fitted by statsmodels."""
+    # statsmodels is imported where it fits (here and in mstl), not with the module: it takes
+    # about a second, which every command (`--help`, `check-config`) would otherwise pay.
+    from statsmodels.tools import sm_exceptions  # noqa: PLC0415 - see the comment above
+    from statsmodels.tsa import holtwinters  # noqa: PLC0415 - see the comment above
+
     period = period or season.week
     window = min(y.size, HOLT_WINTERS_WEEKS * season.week)
     if window < 2 * period:
@@ -259,6 +261,8 @@ def holt_winters(
 
 def mstl(y: np.ndarray, steps: int, season: Season) -> np.ndarray:
     """MSTL (daily + weekly seasons) on hourly means; trend held at its last day's mean."""
+    from statsmodels.tsa import seasonal as sm_seasonal  # noqa: PLC0415 - see holt_winters
+
     factor = max(1, MSTL_STEP_S // season.resolution_s)
     y = y[max(0, y.size - MSTL_WEEKS * season.week) :]
     usable = y.size - y.size % factor

@@ -13,17 +13,19 @@ Draws come from a `numpy.random.Generator` the caller seeds, so a replay is repr
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
-from scipy import special
 
 from kernel import errors
 
+# The standard normal, for lead-time quantiles (the standard library's: no scipy to import).
+STANDARD_NORMAL = statistics.NormalDist()
 # z such that Phi(z) = 0.90 for the standard normal.
-Z_P90 = float(special.ndtri(0.9))
+Z_P90 = STANDARD_NORMAL.inv_cdf(0.9)
 
 # Draws are made in blocks so the per-order cost in the replay loop is an index increment.
 DRAW_BLOCK = 4096
@@ -98,7 +100,7 @@ class ColdStartDistribution:
             return self.median_s
         if not 0.0 < q < 1.0:
             raise ValueError(f"quantile {q} must be strictly between 0 and 1")
-        z = float(special.ndtri(q))
+        z = STANDARD_NORMAL.inv_cdf(q)
         return self.median_s * math.exp(self.sigma * z)
 
     def draw_minutes(self, rng: np.random.Generator, count: int) -> npt.NDArray[np.int64]:

@@ -3,6 +3,9 @@ errors exit 2."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from actuator import cli
@@ -61,3 +64,19 @@ def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]
         cli.main(argv)
     assert exited.value.code == 2
     assert "usage: prescale" in capsys.readouterr().err
+
+
+def test_the_command_line_imports_no_statsmodels_or_scipy_before_a_fit() -> None:
+    """`--help` and `check-config` fit nothing: statsmodels and scipy (about 1.5 s of imports
+    together) are imported where a model is fitted or a history cleaned, not with the CLI."""
+    probe = (
+        "import sys\n"
+        "from actuator import cli, config, service\n"
+        "from actuator.commands import run\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'statsmodels', 'scipy'})\n"
+        "print(','.join(heavy))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.strip() == ""
