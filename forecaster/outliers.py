@@ -103,12 +103,12 @@ def dropout_mask(values: pd.Series, interval_s: int) -> np.ndarray:
     mask = np.zeros(x.size, dtype=bool)
     starts = np.flatnonzero(low & ~np.r_[False, low[:-1]])
     ends = np.flatnonzero(low & ~np.r_[low[1:], False]) + 1
-    # One scipy call for every low interval (a call per run cost more than the test itself);
-    # each run's sum is then taken over its own slice, as it was run by run.
     # scipy.stats is imported here, not with the module: it takes a third of a second that
     # commands which clean no history (`--help`, `check-config`) would otherwise pay.
     from scipy import stats  # noqa: PLC0415 - see the comment above
 
+    # One scipy call for every low interval (a call per run cost more than the test itself);
+    # each run's sum is then taken over its own slice, as it was run by run.
     log_cdf = np.zeros(x.size)
     log_cdf[low] = stats.poisson.logcdf(np.floor(x[low]), np.maximum(level[low], 0.0))
     for start, end in zip(starts, ends, strict=True):

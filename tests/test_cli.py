@@ -67,8 +67,8 @@ def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]
 
 
 def test_the_command_line_imports_no_statsmodels_or_scipy_before_a_fit() -> None:
-    """`--help` and `check-config` fit nothing: statsmodels and scipy (about 1.5 s of imports
-    together) are imported where a model is fitted or a history cleaned, not with the CLI."""
+    """`--help` and `check-config` fit nothing: statsmodels and scipy (about 2 s of `--help`'s
+    3 s before) are imported where a model is fitted or a history cleaned, not with the CLI."""
     probe = (
         "import sys\n"
         "from actuator import cli, config, service\n"
