@@ -23,11 +23,12 @@ the retention a Prometheus user typically has. Traces run in parallel processes 
 --weeks N holds out each of a trace's last N weeks in turn (the trace cut N - 1, ..., 0 weeks
 before its end, each week forecast and chosen from only the history before it), so the summary
 is over more weeks than traces; --refit-every sets the replay's refit interval (6 h; the
-daemon's default is 1 h).
+daemon's default is 1 h); --peak-replicas sizes the spec for a larger peak than 15 (the
+same traces on a bigger fleet: how much of the excess over the oracle is whole replicas).
 
     python bench/corpus.py [--traces-dir ../shared/traces] [--jobs 2] [--json out.json]
                            [--compare baseline.json] [--only NAME ...] [--hindsight]
-                           [--weeks N] [--refit-every S]
+                           [--weeks N] [--refit-every S] [--peak-replicas N]
 """
 
 from __future__ import annotations
@@ -347,9 +348,11 @@ def _held_out_mae(
     return float(np.mean(errors)) if np.isfinite(errors).all() else math.nan
 
 
-def generic_workload(name: str, peak_per_minute: float) -> spec.WorkloadSpec:
-    """The generic on-demand spec whose peak minute needs PEAK_REPLICAS (module docstring)."""
-    per_replica = peak_per_minute / 60.0 / (PEAK_REPLICAS * TARGET_UTILIZATION) * (1 - 1e-9)
+def generic_workload(
+    name: str, peak_per_minute: float, peak_replicas: int = PEAK_REPLICAS
+) -> spec.WorkloadSpec:
+    """The generic on-demand spec whose peak minute needs `peak_replicas` (module docstring)."""
+    per_replica = peak_per_minute / 60.0 / (peak_replicas * TARGET_UTILIZATION) * (1 - 1e-9)
     (workload,) = workloads.parse_workloads(
         {
             # Workload names are Kubernetes names (RFC 1123); the trace names hold underscores.
@@ -515,6 +518,7 @@ def run_trace(
     hindsight: bool = False,
     weeks_back: int = 0,
     refit_every_s: int = predictive.DEFAULT_REFIT_EVERY_S,
+    peak_replicas: int = PEAK_REPLICAS,
 ) -> TraceFigures | None:
     """Both parts for one trace whose last `weeks_back` weeks are cut off (a worker function:
     plain arguments in, a dataclass out); None when too little of the trace is left."""
@@ -536,7 +540,7 @@ def run_trace(
     )
     split = lineup.warmup_and_replay(loaded, options)
     peak = float(np.nanmax(split.replayed.values.to_numpy(dtype=float)))
-    workload = generic_workload(Path(path).name.split(".")[0], peak)
+    workload = generic_workload(Path(path).name.split(".")[0], peak, peak_replicas)
     replay_selection = forecast.select(split.warmup.values, resolution_s=resolution_s)
     request = workload.request
     cold = cold_start.ColdStartDistribution.fixed(COLD_START_S)
@@ -764,8 +768,27 @@ def summary(figures: Sequence[TraceFigures]) -> list[str]:
             f"{max(lengths):g}; a cold start is {COLD_START_S // 60})"
         )
     lines.append(f"prescale above static on: {', '.join(above) or 'none'}")
+    fleets = [mean_replicas(f.policies["oracle"]) for f in figures]
+    extra = [
+        mean_replicas(f.policies["prescale"]) - mean_replicas(f.policies["oracle"]) for f in figures
+    ]
+    median_fleet = statistics.median(fleets)
+    lines.append(
+        f"the oracle's mean fleet (replicas, one GPU each): median {median_fleet:.2f}, "
+        f"{min(fleets):.2f}-{max(fleets):.2f}, so one replica of standing headroom alone costs "
+        f"a median {1 + 1 / median_fleet:.2f}x; prescale's mean fleet above the oracle's: "
+        f"median {statistics.median(extra):+.2f} replicas, worst {max(extra):+.2f}; weeks where "
+        f"the {RATIO_TARGET:g}x target leaves less than one replica of headroom: "
+        f"{sum((RATIO_TARGET - 1) * m < 1 for m in fleets)}/{len(fleets)}"
+    )
     lines.extend(short_of_target(figures))
     return lines
+
+
+def mean_replicas(policy: PolicyFigures) -> float:
+    """The policy's mean fleet over the replayed week: its GPU-hours over the week's hours (the
+    generic spec's replica holds one GPU)."""
+    return policy.gpu_hours / (WEEK_S / 3600)
 
 
 def short_of_target(figures: Sequence[TraceFigures]) -> list[str]:
@@ -831,6 +854,12 @@ def why(f: TraceFigures) -> str:
             f"{f.excess.band:+.2f} by the band above it, {f.excess.step:+.2f} by the step over "
             f"the floor, {-f.excess.below:+.2f} below the oracle"
         )
+    fleet = mean_replicas(f.policies["oracle"])
+    week += (
+        f"; the oracle's mean fleet was {fleet:.2f} replicas (one replica of headroom is "
+        f"+{1 / fleet:.2f}x), prescale's {mean_replicas(f.policies['prescale']) - fleet:+.2f} "
+        "above it"
+    )
     if f.headroom_best is not None:
         utilization, served, ratio = f.headroom_best
         week += f"; without a forecast, HPA at target utilisation {utilization:g} " + (
@@ -910,7 +939,17 @@ def main() -> None:
         help="replay each trace's last N weeks, each as its own held-out week with only the "
         "history before it (a trace too short for one is left out, and said so)",
     )
+    parser.add_argument(
+        "--peak-replicas",
+        type=int,
+        default=PEAK_REPLICAS,
+        help=f"replicas the replayed week's peak minute needs (default {PEAK_REPLICAS}, the "
+        "issue's sizing); a larger fleet shows how much of the excess over the oracle is whole "
+        "replicas of headroom on a small fleet",
+    )
     args = parser.parse_args()
+    if args.peak_replicas < 1:
+        parser.error(f"--peak-replicas {args.peak_replicas}: must be at least 1")
     if args.weeks < 1:
         parser.error(f"--weeks {args.weeks}: must be at least 1 (the last week)")
     if args.refit_every < replay.MINUTE_S:
@@ -921,8 +960,9 @@ def main() -> None:
         + (f" (and each of the {args.weeks - 1} before it)" if args.weeks > 1 else "")
         + "; history <= "
         f"{args.history_weeks:g} weeks before it; cold start fixed {COLD_START_S} s; generic "
-        f"on-demand spec sized so the replayed week's peak minute needs {PEAK_REPLICAS} replicas "
-        f"(capacity = peak req/s / ({PEAK_REPLICAS} x {TARGET_UTILIZATION})); model resolution "
+        f"on-demand spec sized so the replayed week's peak minute needs {args.peak_replicas} "
+        f"replicas (capacity = peak req/s / ({args.peak_replicas} x {TARGET_UTILIZATION})); "
+        "model resolution "
         "max(5 min, trace interval); xorc = GPU-hours / oracle's; rp P90 = coverage of the "
         f"replay's refit forecasts over the {args.refit_every / 3600:g} h each served"
     )
@@ -938,6 +978,7 @@ def main() -> None:
                 hindsight=args.hindsight,
                 weeks_back=back,
                 refit_every_s=args.refit_every,
+                peak_replicas=args.peak_replicas,
             )
             for p, back in tasks
         ]

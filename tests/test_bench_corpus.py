@@ -125,3 +125,8 @@ def test_unserved_minutes_are_counted_as_runs_a_gap_ending_one() -> None:
     # runs: minutes 0-1, 4-7 (ended by the gap), 9, 11 (at the end)
     assert corpus.misses(served) == corpus.Misses(runs=4, median_minutes=1.5, longest_minutes=4)
     assert corpus.misses(np.array([1.0, nan, 1.0])) == corpus.Misses(0, 0.0, 0)
+
+
+def test_a_weeks_mean_fleet_is_its_gpu_hours_over_the_weeks_hours() -> None:
+    # 336 GPU-hours over a week of 168 hours: two replicas of one GPU on average
+    assert corpus.mean_replicas(corpus.PolicyFigures(99.9, 336.0, 1.2)) == pytest.approx(2.0)
