@@ -213,14 +213,20 @@ class Prescale:
         elif self._level is not None and minute % self._level_every == 0:
             self._correct_level(minute, self._level)
 
-    def history_at(self, minute: int) -> pd.Series:
-        """Arrivals per minute known at the start of replayed `minute` (warm-up + observed)."""
+    def history_at(self, minute: int, within_s: int | None = None) -> pd.Series:
+        """Arrivals per minute known at the start of replayed `minute` (warm-up + observed),
+        the last `within_s` seconds of them when given (a refit reads no further back)."""
         observed = self._observed[:minute]
+        warmup = self._warmup
+        if within_s is not None:
+            last = self._start + pd.Timedelta(minutes=len(observed) - 1)  # the last known
+            since = last - pd.Timedelta(seconds=within_s)
+            warmup = warmup.iloc[warmup.index.searchsorted(since) :]
         if minute == 0 or not observed:
-            return self._warmup
+            return warmup
         index = pd.date_range(self._start, periods=len(observed), freq="min", tz="UTC")
         tail = pd.Series(observed, index=index, dtype=float)
-        joined = pd.concat([self._warmup, tail])
+        joined = pd.concat([warmup, tail])
         return pd.Series(
             joined.to_numpy(dtype=float),
             index=pd.DatetimeIndex(joined.index, freq="min"),
@@ -231,7 +237,8 @@ class Prescale:
         forecasts = self._shared.forecasts
         made = forecasts.get(minute)
         if made is None:
-            history = self.history_at(minute)
+            # a refit on the chosen model reads only the last FIT_HISTORY_S (forecast.py)
+            history = self.history_at(minute, within_s=forecast.FIT_HISTORY_S)
             made = forecast.forecast(history, horizon_s=horizon_s, selection=self.selection)
             forecasts[minute] = made
         if self._level is not None and minute > 0:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from forecaster_builders import hourly_demand
+from statsmodels.tsa import holtwinters
 
 from forecaster import models
 
@@ -69,6 +72,25 @@ def test_holt_winters_with_too_little_history_falls_back_without_crashing() -> N
     point = models.holt_winters(y, 10, HOURLY)
     assert point.shape == (10,)
     assert point.tolist() == models.seasonal_naive(y, 10, 24).tolist()
+
+
+def test_holt_winters_forecast_is_statsmodels_own_from_the_fitted_states() -> None:
+    """holt_winters reads the forecast off the fit's last level and season states instead of
+    calling `forecast` (which re-runs the recursion): the same numbers, over more than one
+    season ahead (300 steps past a 168-step week), on a series with a level shift."""
+    y = hourly_demand(4, seed=3).to_numpy().copy()
+    y[-100:] *= 1.4
+    model = holtwinters.ExponentialSmoothing(
+        y[-4 * 168 :],
+        trend=None,
+        seasonal="add",
+        seasonal_periods=168,
+        initialization_method="heuristic",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = model.fit(optimized=True, use_brute=False).forecast(300)
+    assert np.allclose(models.holt_winters(y, 300, HOURLY), expected, rtol=1e-12, atol=1e-9)
 
 
 def test_mstl_on_one_season_only() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from forecaster_builders import minute_demand
@@ -60,3 +62,45 @@ def test_clean_keeps_the_index() -> None:
     values = minute_demand(2)
     assert outliers.clean(values, 60).values.index.equals(values.index)
     assert isinstance(outliers.clean(values, 60).values, pd.Series)
+
+
+def test_row_medians_are_numpys_nanmedian_to_the_last_digit() -> None:
+    """Rows of 10 with a third of the values missing, one row all missing (NaN)."""
+    rows = np.random.default_rng(3).normal(size=(400, 10))
+    rows[np.random.default_rng(4).random(rows.shape) < 0.3] = np.nan
+    rows[7] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the all-NaN row's
+        expected = np.nanmedian(rows, axis=1)
+    assert np.array_equal(outliers.row_medians(rows), expected, equal_nan=True)
+
+
+def test_centred_median_where_is_pandas_centred_rolling_median() -> None:
+    """Odd and even windows (pandas centres an even one a step later), gaps and a long
+    missing run; positions not asked for are NaN; past SPARSE_MEDIAN_COST the running median
+    is taken and gives the same numbers."""
+    values = np.random.default_rng(5).poisson(3.0, 3000).astype(float)
+    values[np.random.default_rng(6).random(values.size) < 0.2] = np.nan
+    values[500:700] = np.nan
+    asked = np.random.default_rng(7).random(values.size) < 0.05
+    for window in (3, 4, 59, 60):
+        expected = pd.Series(values).rolling(window, center=True, min_periods=1).median()
+        everywhere = outliers.centred_median_where(values, window, np.ones(values.size, bool))
+        assert np.array_equal(everywhere, expected.to_numpy(), equal_nan=True)
+        some = outliers.centred_median_where(values, window, asked)
+        assert np.array_equal(some[asked], expected.to_numpy()[asked], equal_nan=True)
+        assert np.isnan(some[~asked]).all()
+
+
+def test_a_short_dip_in_the_busiest_hour_is_judged_against_that_hour() -> None:
+    """A day at 2/min with one hour at 400/min; 5 minutes of 10/min inside that hour are
+    above 5 % of the day's median (0.1) but below 5 % of the hour's (20), and a Poisson
+    process at 400/min gives 50 requests in 5 minutes with probability far below 1e-9:
+    masked. The same 5 minutes in a quiet hour are kept."""
+    values = minute_demand(24, level=2.0)
+    values.iloc[600:660] = 400.0
+    values.iloc[620:625] = 10.0
+    values.iloc[100:105] = 10.0
+    mask = outliers.dropout_mask(values, 60)
+    assert mask[620:625].all()
+    assert not mask[:600].any()

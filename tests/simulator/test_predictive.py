@@ -90,6 +90,24 @@ def test_the_history_at_t_ends_the_minute_before_t(worlds: tuple[Replayed, Repla
     assert history.iloc[-1] == result.timeseries["arrivals"].iloc[99]
 
 
+def test_a_refit_reads_the_last_of_the_history_only(worlds: tuple[Replayed, Replayed]) -> None:
+    """A refit's history is cut to what the forecast reads (FIT_HISTORY_S): a day's cut is
+    the 1440 minutes before t, and at FIT_HISTORY_S the forecast equals the whole history's
+    (the fixture's history is shorter than that, so here it is the whole history)."""
+    (policy, _), _ = worlds
+    whole = policy.history_at(100)
+    day = policy.history_at(100, within_s=86400)
+    assert day.index[-1] == whole.index[-1]
+    assert len(day) == MINUTES_PER_DAY + 1  # both ends: the forecast's own cut is >=
+    assert day.equals(whole[-(MINUTES_PER_DAY + 1) :])
+    recent = policy.history_at(100, within_s=forecast.FIT_HISTORY_S)
+    made, expected = (
+        forecast.forecast(h, horizon_s=6 * 3600, selection=policy.selection)
+        for h in (recent, whole)
+    )
+    pd.testing.assert_frame_equal(made.frame, expected.frame)
+
+
 def test_blind_and_instant_the_replayed_prescale_is_exactly_the_plan() -> None:
     """With no observations (every replayed minute a gap), replicas ready the minute they are
     ordered and no spot interruptions, stepping planner.step.plan_step minute by minute must
