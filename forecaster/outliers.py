@@ -33,9 +33,9 @@ DROPOUT_PROBABILITY = 1e-9
 LEVEL_WINDOW_S = 86400
 # Short runs are judged against the hour around them.
 SHORT_LEVEL_WINDOW_S = 3600
-# Medians at some positions only, window by window, cost about their values' count times the
-# window against pandas' running median's count times a few (bench/simulate.py's refits);
-# beyond this ratio the running median is taken instead.
+# Medians taken at some positions only cost about positions x window; pandas' running median
+# over every value, the values' count times a small factor. Past this many window values per
+# value (a per-second series' quiet seconds), the running median is taken instead.
 SPARSE_MEDIAN_COST = 16
 # A spike is a single interval above this many robust deviations of its day's residuals.
 SPIKE_MADS = 8.0
@@ -97,7 +97,6 @@ def centred_median_where(values: np.ndarray, window: int, where: np.ndarray) -> 
     if at.size == 0:
         return out
     if at.size * window > SPARSE_MEDIAN_COST * values.size:
-        # positions too many (a per-second series' quiet seconds): pandas' running median
         rolled = pd.Series(values).rolling(window, center=True, min_periods=1).median()
         out[at] = rolled.to_numpy()[at]
         return out
@@ -122,9 +121,9 @@ def dropout_mask(values: pd.Series, interval_s: int) -> np.ndarray:
     day_level = local_level(without_low, interval_s).to_numpy() if low.any() else level_all
     # Short runs are judged against the hour around them (a trough at 5 a.m. is not the
     # day's median); inside a long outage that hour holds no data and the day's level is used.
-    # The hour's median is taken only where it can matter: below the hour's maximum, so an
-    # interval at 5 % of that maximum or more is not low against the median either (the same
-    # mask as the median everywhere, for a fraction of the time on a year of minutes).
+    # The hour's median is taken only where it can matter: an interval at 5 % of the hour's
+    # maximum or more is not below 5 % of its median either (the same mask as the median
+    # everywhere, for a fraction of the time on a year of minutes).
     hour_window = max(3, SHORT_LEVEL_WINDOW_S // interval_s)
     hour_max = without_low.rolling(hour_window, center=True, min_periods=1).max().to_numpy()
     bound = np.where(np.isnan(hour_max), day_level, hour_max)
