@@ -409,9 +409,11 @@ def _ceiling(history: np.ndarray, p50: np.ndarray, resolution_s: int) -> np.ndar
     week = WEEK_S // resolution_s
     if history.size >= 2 * week:
         last, before = history[-week:], history[-2 * week : -week]
-        if np.isfinite(last).any() and np.isfinite(before).any():
+        # a week before with no traffic (a service launched last week) gives no growth to
+        # scale by: its highest value is last week's, already in `top`
+        if np.isfinite(last).any() and np.isfinite(before).any() and np.nanmax(before) > 0:
             growth = float(np.nanmax(last)) / float(np.nanmax(before))
-            if math.isfinite(growth) and growth > 1.0:
+            if growth > 1.0:
                 top *= growth
     ceiling: np.ndarray = np.maximum(p50, top)
     return ceiling

@@ -5,6 +5,7 @@ history, a week of peak capacity from one absurd minute)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import bad_input_run as r
@@ -135,3 +136,28 @@ def test_a_horizon_past_the_history_is_warned(
     outcome = r.run(["forecast", "--trace", str(trace), "--horizon", "3d"], capsys)
     assert outcome.code == 0, outcome.err
     assert "--horizon (3d) is longer than the history (1d)" in outcome.err
+
+
+def _five_minutes(days: int, value_of: Callable[[int], float]) -> list[tuple[str, float]]:
+    stamps = pd.date_range("2024-01-01", periods=days * 288, freq="5min", tz="UTC")
+    return [(s.strftime("%Y-%m-%dT%H:%M:%SZ"), value_of(i)) for i, s in enumerate(stamps)]
+
+
+@pytest.mark.parametrize(
+    "value_of",
+    [
+        pytest.param(lambda i: 0.0, id="three-weeks-of-zero"),
+        # a service launched three days ago: its week before the last carries no traffic
+        pytest.param(lambda i: 0.0 if i < 18 * 288 else 300.0 + i % 288, id="launched-last-week"),
+    ],
+)
+def test_a_week_before_without_traffic_is_planned(
+    value_of: Callable[[int], float], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    trace = _trace(tmp_path, _five_minutes(21, value_of))
+    workload = _workload(tmp_path)
+    argv = ["plan", "--trace", str(trace), "--workload", str(workload), "--format", "json"]
+    outcome = r.run(argv, capsys)
+    assert outcome.code == 0, outcome.err
+    planned = json.loads(outcome.out)["workloads"][0]
+    assert planned["replicas"]["total"]["peak"] >= 1
