@@ -252,7 +252,7 @@ def _workload(w: model.WorkloadReport) -> list[str]:
                     [
                         [
                             p.policy,
-                            _r(p.served_minutes_pct, Fmt.pct),
+                            _r(p.served_minutes_pct, Fmt.served_pct),
                             _r(p.unserved_demand_pct, Fmt.pct),
                             _r(p.gpu_hours, Fmt.gpu_hours),
                             _r(p.reserved_usd, Fmt.usd),
@@ -296,7 +296,7 @@ def _operating_point(v: model.OperatingPointView | None) -> list[str]:
         return []
     return [
         "",
-        f"Operating point for the SLO of {_r(v.slo_served_minutes_pct, Fmt.pct)} of minutes "
+        f"Operating point for the SLO of {_r(v.slo_served_minutes_pct, Fmt.served_pct)} of minutes "
         f"served: {text(v.chosen)} ({text(v.reason)}). Frontier on the warm-up's last "
         f"{v.windows} validation window(s):",
         "",
@@ -305,7 +305,7 @@ def _operating_point(v: model.OperatingPointView | None) -> list[str]:
             [
                 [
                     text(f.point),
-                    _r(f.pooled_served_pct, Fmt.pct),
+                    _r(f.pooled_served_pct, Fmt.served_pct),
                     _r(f.gpu_hours, Fmt.gpu_hours),
                     "yes" if f.chosen else "",
                 ]

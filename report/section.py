@@ -338,7 +338,7 @@ def _simulation(s: model.Simulation, p: str) -> str:
         rows.append(
             f'<tr class="{"chosen" if r.policy == "prescale" else ""}">'
             f"<td>{escape(r.policy)}</td>"
-            + elements.number(r.served_minutes_pct, Fmt.pct, f"{q}.served_minutes_pct", "td")
+            + elements.number(r.served_minutes_pct, Fmt.served_pct, f"{q}.served_minutes_pct", "td")
             + elements.number(r.unserved_demand_pct, Fmt.pct, f"{q}.unserved_demand_pct", "td")
             + elements.number(r.gpu_hours, Fmt.gpu_hours, f"{q}.gpu_hours", "td")
             + elements.number(r.reserved_usd, Fmt.usd, f"{q}.reserved_usd", "td")
@@ -405,7 +405,7 @@ def _operating_point(v: model.OperatingPointView | None, p: str) -> str:
         figures = (
             ": it served "
             + elements.number(
-                v.frontier[chosen].pooled_served_pct, Fmt.pct, f"{q}.pooled_served_pct"
+                v.frontier[chosen].pooled_served_pct, Fmt.served_pct, f"{q}.pooled_served_pct"
             )
             + " of the minutes of its windows for "
             + elements.number(v.frontier[chosen].gpu_hours, Fmt.gpu_hours, f"{q}.gpu_hours")
@@ -425,7 +425,7 @@ def _operating_point(v: model.OperatingPointView | None, p: str) -> str:
         "level correction, scale-in hold) on the last "
         + elements.number(v.windows, Fmt.integer, f"{p}.windows")
         + " validation window(s) of its warm-up, walk-forward, for the SLO of "
-        + elements.number(v.slo_served_minutes_pct, Fmt.pct, f"{p}.slo_served_minutes_pct")
+        + elements.number(v.slo_served_minutes_pct, Fmt.served_pct, f"{p}.slo_served_minutes_pct")
         + f" of minutes served, and chose <b>{escape(v.chosen)}</b>{figures}. "
         + escape(v.reason[:1].upper() + v.reason[1:])
         + ".</p>"

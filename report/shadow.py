@@ -34,7 +34,7 @@ def html(score: model.ShadowScore, path: str) -> str:
         )
     rows = "".join(
         f"<tr><td>{label}</td>"
-        + elements.number(served, Fmt.pct, f"{path}.{key}_served_pct", "td")
+        + elements.number(served, Fmt.served_pct, f"{path}.{key}_served_pct", "td")
         + elements.number(usd, Fmt.usd, f"{path}.{key}_usd", "td")
         + "</tr>"
         for label, key, served, usd in (
@@ -62,8 +62,8 @@ def markdown(score: model.ShadowScore) -> list[str]:
         "",
         "| Run | Minutes served | Cost |",
         "|---|---:|---:|",
-        f"| prescale's plan | {units.render(score.plan_served_pct, Fmt.pct)} | "
+        f"| prescale's plan | {units.render(score.plan_served_pct, Fmt.served_pct)} | "
         f"{units.render(score.plan_usd, Fmt.usd)} |",
-        f"| what ran | {units.render(score.actual_served_pct, Fmt.pct)} | "
+        f"| what ran | {units.render(score.actual_served_pct, Fmt.served_pct)} | "
         f"{units.render(score.actual_usd, Fmt.usd)} |",
     ]

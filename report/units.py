@@ -16,6 +16,9 @@ class Fmt(StrEnum):
     usd = "usd"  # $12,345 (whole dollars; cents below $100)
     usd_rate = "usd_rate"  # unit prices: $3.67; $2,558 from $100; $0.0017 below $1
     pct = "pct"  # 0..100 value: 12.3 %
+    # minutes served (0..100) beside an SLO: two decimals, cut and never rounded up, so 99.464
+    # is 99.46 % and never reads as an SLO of 99.5 % met
+    served_pct = "served_pct"
     fraction_pct = "fraction_pct"  # 0..1 value shown as percent: 0.123 -> 12.3 %
     integer = "integer"  # 1,234
     decimal1 = "decimal1"  # 1,234.5
@@ -39,6 +42,9 @@ def render(value: float | int | None, fmt: Fmt) -> str:
         return f"${v:,.2f}" if abs(v) >= 1 or v == 0 else f"${v:.3g}"
     if fmt is Fmt.pct:
         return f"{v:.1f} %"
+    if fmt is Fmt.served_pct:
+        # the 1e-9 keeps a value stored as 99.53 (9952.999... hundredths) at 99.53
+        return f"{math.floor(v * 100 + 1e-9) / 100:.2f} %"
     if fmt is Fmt.fraction_pct:
         return f"{v * 100:.1f} %"
     if fmt is Fmt.integer:

@@ -42,7 +42,7 @@ def test_headline_numbers_are_on_the_page(full_report: model.Report) -> None:
     assert paths["fleet.usd_per_week"] == "$1,886"
     assert paths["fleet.savings_vs_on_demand_pct"] == "36.3 %"
     assert paths["workloads.0.reservation.reserved_replicas"] == "3"
-    assert paths["workloads.0.simulation.policies.1.served_minutes_pct"] == "97.1 %"
+    assert paths["workloads.0.simulation.policies.1.served_minutes_pct"] == "97.10 %"
 
 
 def test_page_is_self_contained(full_report: model.Report) -> None:
@@ -141,8 +141,8 @@ def test_a_chosen_operating_point_shows_its_frontier_plot() -> None:
     document = jsondoc.to_document(report)
     found = {path: text for path, _, text in numbers_in_page.numbers(page)}
     point = "workloads.0.simulation.operating_point"
-    assert found[f"{point}.frontier.1.pooled_served_pct"] == "99.8 %"
-    assert found[f"{point}.slo_served_minutes_pct"] == "99.5 %"
+    assert found[f"{point}.frontier.1.pooled_served_pct"] == "99.82 %"
+    assert found[f"{point}.slo_served_minutes_pct"] == "99.50 %"
     for path, fmt, text in numbers_in_page.numbers(page):
         assert text == units.render(jsondoc.resolve(document, path), units.Fmt(fmt)), path
     rows = jsondoc.resolve(document, f"{point}.frontier")

@@ -15,7 +15,7 @@ def test_headline_and_tables() -> None:
     assert "| holt_winters (chosen) | 14.00 | 0.70x |" in text
     assert "| reserved | 3 | 3.0 | 504 GPU-h | $1,109 | $1.10 | $0.001 |" in text
     assert "| 4 | 55.0 % | no |" in text  # 0.55 < break-even 2.20 / 3.67 = 0.599
-    assert "| prescale | 99.8 % |" in text
+    assert "| prescale | 99.80 % |" in text
     assert (
         "prescale's 20 unserved minutes came in 4 run(s), the longest 10 minutes "
         "(cold start fixed 600 s): a run about as long as the cold start" in text
@@ -62,10 +62,10 @@ def test_file_names_are_code_spans_that_hold_backticks() -> None:
 def test_the_frontier_is_a_table_of_the_efficient_points() -> None:
     simulated = build.workload(simulation=build.simulation(build.chosen_point()))
     text = markdown.render(build.report(simulated))
-    assert "Operating point for the SLO of 99.5 % of minutes served: band 0.50" in text
+    assert "Operating point for the SLO of 99.50 % of minutes served: band 0.50" in text
     assert "| Operating point | Minutes served (over the windows) | GPU-hours | Chosen |" in text
-    assert "| band 0.50 | 99.8 % | 1,302 GPU-h | yes |" in text
-    assert "| band 0.00 | 99.1 % |" in text and "| band 1.00 | 100.0 % |" in text
+    assert "| band 0.50 | 99.82 % | 1,302 GPU-h | yes |" in text
+    assert "| band 0.00 | 99.10 % |" in text and "| band 1.00 | 99.97 % |" in text
     assert "hold cooldown" not in text  # dominated: cheaper points serve more
 
 

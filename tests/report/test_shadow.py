@@ -31,8 +31,8 @@ def test_the_html_shows_every_shadow_figure_as_the_json_has_it() -> None:
     shown = {p: t for p, _, t in numbers_in_page.numbers(page) if ".shadow." in p}
     assert shown == {
         "workloads.0.shadow.minutes": "600",
-        "workloads.0.shadow.plan_served_pct": "99.5 %",
-        "workloads.0.shadow.actual_served_pct": "97.0 %",
+        "workloads.0.shadow.plan_served_pct": "99.50 %",
+        "workloads.0.shadow.actual_served_pct": "97.00 %",
         "workloads.0.shadow.plan_usd": "$1,234",
         "workloads.0.shadow.actual_usd": "$1,500",
     }
@@ -48,8 +48,8 @@ def test_markdown_and_json_show_the_score() -> None:
     report = _report(SCORE)
     text = markdown.render(report)
     assert "### Shadow score (last 7 days)" in text
-    assert "| prescale's plan | 99.5 % | $1,234 |" in text
-    assert "| what ran | 97.0 % | $1,500 |" in text
+    assert "| prescale's plan | 99.50 % | $1,234 |" in text
+    assert "| what ran | 97.00 % | $1,500 |" in text
     shadow = json.loads(jsondoc.dumps(report))["workloads"][0]["shadow"]
     assert shadow == {
         "window_s": 604800,

@@ -42,3 +42,17 @@ def test_render(value: float | None, fmt: Fmt, text: str) -> None:
 )
 def test_duration_text(seconds: float, text: str) -> None:
     assert units.duration_text(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        pytest.param(99.4636, "99.46 %", id="a-miss-never-reads-as-the-slo"),
+        pytest.param(99.499, "99.49 %", id="cut-not-rounded"),
+        pytest.param(99.53, "99.53 %", id="a-stored-decimal-keeps-its-digits"),
+        pytest.param(99.5, "99.50 %", id="exact"),
+        pytest.param(100.0, "100.00 %", id="all"),
+    ],
+)
+def test_served_minutes_are_cut_not_rounded_up(value: float, text: str) -> None:
+    assert units.render(value, Fmt.served_pct) == text
