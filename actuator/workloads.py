@@ -4,9 +4,10 @@
 with `workloads:` and `pools:`; from a file, the daemon config's `spec:` blocks, the benches or
 the tests) and returns frozen `WorkloadSpec`s, or raises one InputError listing every problem.
 Each key is validated by `workload_schema.WorkloadModel`; what depends on other keys (the GPU's
-catalog defaults, max_replicas above min_replicas, spot below on-demand, what the unit needs,
-pools) is checked here while converting. Those checks also run when some keys failed: the model
-is validated again without the failed keys, so one run lists both kinds of problem.
+catalog defaults, max_replicas above min_replicas, warm_standby below max_replicas, spot below
+on-demand, what the unit needs, pools) is checked here while converting. Those checks also run
+when some keys failed: the model is validated again without the failed keys, so one run lists
+both kinds of problem.
 
 A file holds one workload mapping, a list of them, a mapping with `workloads:` (and optional
 `pools:`), or several YAML documents separated by `---`, each one workload. File and YAML
@@ -272,6 +273,15 @@ def _parse_one(
         problems.append(
             f"max_replicas ({model.max_replicas}) is below min_replicas ({model.min_replicas}) "
             f"for {where}; raise max_replicas or lower min_replicas"
+        )
+    if model.max_replicas is not None and model.warm_standby >= model.max_replicas:
+        # The planner adds warm_standby to the need and caps at max_replicas: at max_replicas or
+        # above, every minute would plan max_replicas whatever the forecast says.
+        problems.append(
+            f"warm_standby ({model.warm_standby}) is not below max_replicas "
+            f"({model.max_replicas}) for {where}: it is added to the need, so every minute would "
+            f"plan max_replicas; lower warm_standby to {model.max_replicas - 1} or less (or set "
+            "min_replicas to max_replicas for a fixed fleet)"
         )
     request = _request(model.request)
     types = model.capacity_types

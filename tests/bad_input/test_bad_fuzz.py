@@ -161,7 +161,7 @@ def _workload(draw: st.DrawFn) -> spec.WorkloadSpec:
         "lead_time": draw(st.integers(0, spec.MAX_LEAD_TIME_S)),
         "cooldown": draw(st.integers(0, spec.MAX_COOLDOWN_S)),
         "scale_in_step": draw(st.integers(1, spec.MAX_REPLICAS)),
-        "warm_standby": draw(st.integers(0, 50)),
+        "warm_standby": draw(st.integers(0, min(50, max_replicas - 1))),
         "capacity_types": draw(
             st.sampled_from(
                 [

@@ -143,6 +143,20 @@ CASES = [
         id="warm-standby-huge",
     ),
     pytest.param(
+        _with(warm_standby=100),
+        [
+            "warm_standby (100) is not below max_replicas (64)",
+            "every minute would plan max_replicas",
+            "lower warm_standby to 63 or less",
+        ],
+        id="warm-standby-above-max",
+    ),
+    pytest.param(
+        _with(warm_standby=64),
+        ["warm_standby (64) is not below max_replicas (64)"],
+        id="warm-standby-at-max",
+    ),
+    pytest.param(
         _with(scale_in_step=0), ["scale_in_step (0) must be >= 1"], id="scale-in-step-zero"
     ),
     # durations
