@@ -13,11 +13,14 @@ it is the one mapping from pydantic's error types to our wording:
 - `missing` and the type errors say the fix declared on the field, if it has one
   (`json_schema_extra={"fix": ...}`, e.g. an example of the mapping it takes);
 - our own validators raise `rule(...)`, a PydanticCustomError that carries its rule and fix.
+
+`exponent_number` reads `1e12` as the number YAML 1.2 means, where PyYAML's YAML 1.1 gives text.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -34,6 +37,19 @@ RULE = "prescale_rule"
 LIMIT = "limit"
 # A value under a key holding one of these words (`bearer_token_file`) is never shown.
 SECRET_WORDS = frozenset({"password", "token"})
+
+
+# A number with an exponent as YAML 1.2 writes it (`1e12`, `2.5E-3`). YAML 1.1, which PyYAML
+# reads, takes a float only with a dot and a signed exponent (`1.0e+12`): `1e12` reaches the
+# model as the text '1e12'. Plain digits in quotes ("8") stay text: the strict models refuse them.
+_EXPONENT_NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+")
+
+
+def exponent_number(value: object) -> object:
+    """`1e12` as the float YAML 1.2 reads; any other value unchanged (the type check follows)."""
+    if isinstance(value, str) and _EXPONENT_NUMBER.fullmatch(value.strip()):
+        return float(value)
+    return value
 
 
 class Strict(pydantic.BaseModel):

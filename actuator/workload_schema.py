@@ -134,15 +134,17 @@ def _dtype(value: object) -> object:
     return str(value).strip().lower()
 
 
+# Every number of the spec: `1e12` is read as YAML 1.2 writes it (PyYAML's YAML 1.1 gives text).
+Number = Annotated[float, pydantic.BeforeValidator(schema.exponent_number)]
 # The declared types: `Field` bounds (`schema.LIMIT` marks a guard against typos), and our
 # validators for what pydantic does not know (durations, case-insensitive choices).
 Replicas = Annotated[int, pydantic.Field(ge=0, le=spec.MAX_REPLICAS), schema.LIMIT]
 SomeReplicas = Annotated[int, pydantic.Field(ge=1, le=spec.MAX_REPLICAS), schema.LIMIT]
-Fraction = Annotated[float, pydantic.Field(ge=0, le=1)]
-Share = Annotated[float, pydantic.Field(gt=0, le=1)]
-Tokens = Annotated[float, pydantic.Field(ge=0, le=spec.MAX_TOKENS)]
-RequestSeconds = Annotated[float, pydantic.Field(ge=0, le=spec.MAX_REQUEST_S)]
-Price = Annotated[float, pydantic.Field(ge=0, le=spec.MAX_PRICE_PER_GPU_HOUR)]
+Fraction = Annotated[Number, pydantic.Field(ge=0, le=1)]
+Share = Annotated[Number, pydantic.Field(gt=0, le=1)]
+Tokens = Annotated[Number, pydantic.Field(ge=0, le=spec.MAX_TOKENS)]
+RequestSeconds = Annotated[Number, pydantic.Field(ge=0, le=spec.MAX_REQUEST_S)]
+Price = Annotated[Number, pydantic.Field(ge=0, le=spec.MAX_PRICE_PER_GPU_HOUR)]
 Dtype = Annotated[str, pydantic.BeforeValidator(_dtype)]
 
 
@@ -168,7 +170,7 @@ class RequestModel(_Spec):
     itl_s: RequestSeconds = 0.0
     prefix_cache_hit_rate: Fraction = 0.0
     # mean time in the system; if not given, ttft_s + completion_tokens * itl_s
-    duration_s: Annotated[float, pydantic.Field(gt=0, le=spec.MAX_REQUEST_S)] | None = None
+    duration_s: Annotated[Number, pydantic.Field(gt=0, le=spec.MAX_REQUEST_S)] | None = None
 
 
 class PricesModel(_Spec):
@@ -187,11 +189,13 @@ class ArchitectureModel(_Spec):
     layers: Annotated[int, pydantic.Field(ge=1, le=spec.MAX_LAYERS), schema.LIMIT] | None = None
     kv_heads: Annotated[int, pydantic.Field(ge=1, le=spec.MAX_KV_HEADS), schema.LIMIT] | None = None
     head_dim: Annotated[int, pydantic.Field(ge=1, le=spec.MAX_HEAD_DIM), schema.LIMIT] | None = None
-    params_billion: Annotated[float, pydantic.Field(ge=0, le=spec.MAX_PARAMS_BILLION)] | None = None
+    params_billion: Annotated[Number, pydantic.Field(ge=0, le=spec.MAX_PARAMS_BILLION)] | None = (
+        None
+    )
     kv_dtype: Dtype = DEFAULT_DTYPE
     weight_dtype: Dtype = DEFAULT_DTYPE
     gpu_memory_utilization: Share = spec.DEFAULT_GPU_MEMORY_UTILIZATION
-    overhead_gib: Annotated[float, pydantic.Field(ge=0, le=spec.MAX_OVERHEAD_GIB)] = (
+    overhead_gib: Annotated[Number, pydantic.Field(ge=0, le=spec.MAX_OVERHEAD_GIB)] = (
         spec.DEFAULT_OVERHEAD_GIB
     )
 
@@ -212,9 +216,11 @@ class WorkloadModel(_Spec):
     gpus_per_replica: Annotated[
         int, pydantic.Field(ge=1, le=spec.MAX_GPUS_PER_REPLICA), schema.LIMIT
     ] = 1
-    gpu_memory_gib: Annotated[float, pydantic.Field(gt=0, le=spec.MAX_GPU_MEMORY_GIB)] | None = None
+    gpu_memory_gib: Annotated[Number, pydantic.Field(gt=0, le=spec.MAX_GPU_MEMORY_GIB)] | None = (
+        None
+    )
     capacity_per_replica: (
-        Annotated[float, pydantic.Field(gt=0, le=spec.MAX_CAPACITY_PER_REPLICA)] | None
+        Annotated[Number, pydantic.Field(gt=0, le=spec.MAX_CAPACITY_PER_REPLICA)] | None
     ) = None
     target_utilization: Share = DEFAULT_TARGET_UTILIZATION
     min_replicas: Replicas = 1
@@ -234,7 +240,7 @@ class WorkloadModel(_Spec):
     ] = (spec.CapacityType.ON_DEMAND,)
     model: Annotated[ArchitectureModel, pydantic.BeforeValidator(_model_name)] | None = None
     spot_interruption_rate_per_hour: Annotated[
-        float, pydantic.Field(ge=0, le=spec.MAX_INTERRUPTION_RATE_PER_HOUR)
+        Number, pydantic.Field(ge=0, le=spec.MAX_INTERRUPTION_RATE_PER_HOUR)
     ] = spec.DEFAULT_SPOT_INTERRUPTION_RATE_PER_HOUR
     spot_share: Fraction | None = None
     prices: PricesModel = pydantic.Field(
@@ -253,9 +259,9 @@ class WorkloadModel(_Spec):
     warm_standby: Replicas = 0
     pool: str | None = None
     api_overflow_price_per_1m_tokens: (
-        Annotated[float, pydantic.Field(ge=0, le=spec.MAX_OVERFLOW_PRICE)] | None
+        Annotated[Number, pydantic.Field(ge=0, le=spec.MAX_OVERFLOW_PRICE)] | None
     ) = None
-    slo: Annotated[float, pydantic.BeforeValidator(_served_minutes)] = (
+    slo: Annotated[Number, pydantic.BeforeValidator(_served_minutes)] = (
         spec.DEFAULT_SLO.served_minutes_pct
     )
     scale_in_hold: Annotated[spec.HoldRule, pydantic.BeforeValidator(_choice(spec.HoldRule))] = (

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import operator
+import typing
 from pathlib import Path
 
+import pydantic
 import pytest
 
-from actuator import workloads
+from actuator import schema, workload_schema, workloads, yamldoc
 from actuator.commands import inputs
 from kernel import errors
 
@@ -108,3 +112,62 @@ def test_a_stated_quantile_is_the_expert_override() -> None:
     assert chosen.quantile_override is False
     assert stated.quantile_override is True
     assert chosen.provisioning_quantile is stated.provisioning_quantile
+
+
+def _number_fields(
+    model: type[pydantic.BaseModel], prefix: tuple[str, ...] = ()
+) -> list[tuple[str, ...]]:
+    """The path of every number (float) field of a workload, nested models included."""
+    found: list[tuple[str, ...]] = []
+    for key, field in model.model_fields.items():
+        inner = schema.model_of(field.annotation)
+        if inner is not None:
+            found.extend(_number_fields(inner, (*prefix, key)))
+        elif key != "slo" and float in _types(field.annotation):  # slo: {served_minutes: %}
+            found.append((*prefix, key))
+    return found
+
+
+def _types(annotation: object) -> set[object]:
+    """`float` for `float`, `float | None` and `Annotated[float, ...] | None`."""
+    options = typing.get_args(annotation) if typing.get_origin(annotation) is not None else ()
+    return {
+        typing.get_args(a)[0] if hasattr(a, "__metadata__") else a for a in (annotation, *options)
+    }
+
+
+NUMBER_FIELDS = _number_fields(workload_schema.WorkloadModel)
+
+
+def test_every_number_field_is_found() -> None:
+    assert {("capacity_per_replica",), ("request", "ttft_s"), ("prices", "spot")} <= set(
+        NUMBER_FIELDS
+    )
+    assert ("max_replicas",) not in NUMBER_FIELDS  # whole numbers stay whole
+
+
+@pytest.mark.parametrize("path", NUMBER_FIELDS, ids=".".join)
+def test_every_number_field_takes_an_exponent(path: tuple[str, ...]) -> None:
+    """YAML 1.1 (PyYAML) reads `5e-1` as text; the README writes limits like 1e12, so every
+    number of the spec reads it as YAML 1.2 does: 0.5."""
+    line = f"{path[-1]}: 5e-1"
+    for key in reversed(path[:-1]):
+        line = f"{key}: {{{line}}}"
+    (data,) = yamldoc.load_all(f"name: chat\n{line}\n", source="test")
+    assert isinstance(functools.reduce(operator.getitem, path, data), str)  # as YAML 1.1 reads
+    parsed = workload_schema.WorkloadModel.model_validate(data)
+    assert functools.reduce(getattr, path, parsed) == 0.5
+
+
+def test_an_exponent_number_through_the_loader() -> None:
+    (workload,) = workloads.parse(
+        ONE.replace("capacity_per_replica: 8", "capacity_per_replica: 1e1")
+    )
+    assert workload.capacity_per_replica == 10.0
+
+
+@pytest.mark.parametrize("text", ['"8"', "1e", "e5", "1e1.5", "0x1p3", "1_000e1"])
+def test_quoted_digits_and_near_numbers_stay_text(text: str) -> None:
+    """Only the exponent form YAML 1.1 misreads becomes a number: quoted digits stay refused."""
+    with pytest.raises(errors.InputError, match=r"capacity_per_replica .* is not a number"):
+        workloads.parse(ONE.replace("capacity_per_replica: 8", f"capacity_per_replica: {text}"))
