@@ -110,3 +110,33 @@ def test_max_replicas_binding_is_reported(
     path = _workload_file(tmp_path, {**example, "max_replicas": 2})
     assert cli.main(["plan", "--trace", str(excerpt), "--workload", str(path)]) == 0
     assert "bounds      the need exceeds max_replicas (2) in " in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("changes", "line"),
+    [
+        pytest.param(
+            {"slo": {"served_minutes": "99.9%"}},
+            "slo         99.9 % of minutes served: planned here at p90; the operating point",
+            id="slo-chosen-by-replay",
+        ),
+        pytest.param({"provisioning_quantile": "p99"}, None, id="expert-override"),
+    ],
+)
+def test_the_table_says_where_the_plan_stands_against_the_slo(
+    changes: dict[str, object],
+    line: str | None,
+    excerpt: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`plan` plans at the spec's quantile; the point meeting the SLO is chosen by replay
+    (simulate, the daemon): the table says so unless the quantile is the user's override."""
+    example = yaml.safe_load(inputs.example_path(inputs.EXAMPLE_WORKLOAD).read_text())
+    path = _workload_file(tmp_path, {**example, **changes})
+    assert cli.main(["plan", "--trace", str(excerpt), "--workload", str(path)]) == 0
+    text = capsys.readouterr().out
+    if line is None:
+        assert "provisioned at p99" in text and "\nslo " not in text
+    else:
+        assert line in text

@@ -142,6 +142,7 @@ def _workload_table(item: fleet.PlannedWorkload, interval_s: int) -> list[str]:
         f"history     {demand.describe(w, item.request, interval_s)}",
         f"capacity    {_amount(p.capacity_per_replica)} {w.unit.value} per replica at "
         f"{w.target_utilization:.0%} target, provisioned at {w.provisioning_quantile.value}",
+        *_operating_line(w),
         f"lead time   {p.lead_time_s} s ({item.lead_time.source.value}), cooldown "
         f"{w.cooldown_s} s, replicas {w.min_replicas}..{w.max_replicas}",
         f"scale-in    after {step.hold_s(w, p.lead_time_s)} s without a higher want (the longer "
@@ -188,6 +189,19 @@ def _workload_table(item: fleet.PlannedWorkload, interval_s: int) -> list[str]:
             f"{s.explanation}"
         )
     return lines
+
+
+def _operating_line(w: spec.WorkloadSpec) -> list[str]:
+    """Where the plan stands against the SLO: `plan` plans at the spec's quantile; the point
+    that meets the SLO is chosen by replay, which `simulate` and the daemon run and `plan`
+    does not (an expert override of the quantile is planned as it stands everywhere)."""
+    if w.quantile_override:
+        return []
+    return [
+        f"slo         {w.slo.served_minutes_pct:g} % of minutes served: planned here at "
+        f"{w.provisioning_quantile.value}; the operating point that meets it is chosen by "
+        "replaying the history (prescale simulate, and the daemon), which may plan more or less"
+    ]
 
 
 def _minutes_over_max(item: fleet.PlannedWorkload) -> int:
