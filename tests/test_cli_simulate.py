@@ -352,3 +352,19 @@ def test_a_stated_quantile_chooses_no_operating_point(fleet_run: FleetRun) -> No
     document = json.loads(fleet_run.together.read_text())
     assert [w["operating_point"] for w in document["workloads"]] == [None, None]
     assert "operating point" not in fleet_run.table
+
+
+def test_minutes_without_data_in_the_replay_are_disclosed(
+    files: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rows missing from the trace inside the replayed day are not scored, and the table says
+    how many (a replay that hid them would read as served)."""
+    trace, workload = files
+    frame = pd.read_csv(trace)
+    holed = tmp_path / "holed.csv"
+    frame.drop(frame.index[-600:-300]).to_csv(holed, index=False)  # 300 minutes of the last day
+    assert cli.main(simulate_args((holed, workload))) == 0
+    table = capsys.readouterr().out
+    assert "gaps      300 replayed minutes (20.8%) have no data in the trace" in table
+    assert cli.main(simulate_args(files)) == 0
+    assert "have no data" not in capsys.readouterr().out

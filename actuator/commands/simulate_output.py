@@ -58,6 +58,13 @@ def as_table(
             f"gaps      {result.dropout_minutes} replayed minutes were collection dropouts "
             "(near-zero runs), replayed as gaps (--keep-dropouts to count them as demand)"
         )
+    scored = result.policies[0].minutes_with_data if result.policies else result.minutes
+    missing = result.minutes - scored - result.dropout_minutes
+    if missing > 0:
+        lines.append(
+            f"gaps      {missing} replayed minutes ({missing / result.minutes:.1%}) have no data "
+            "in the trace: no policy is scored on them"
+        )
     if result.forecast_model is not None:
         lines.append(
             f"prescale  forecast model {result.forecast_model}, {result.forecast_refits} "
