@@ -46,6 +46,17 @@ ENV_IGNORED = frozenset({"PRESCALE_CONFIG"})
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
 
 
+# The smallest config, shown when `workloads:` is missing or empty (tests/daemon/test_config.py
+# loads it).
+MINIMAL = (
+    "`workloads: [{spec: {name: chat, unit: requests_per_s, gpu: L4, capacity_per_replica: 8, "
+    "max_replicas: 4}, source: {trace: trace.csv}, targets: {on_demand: {kind: hpa, "
+    "namespace: NS, name: NAME}}}]`"
+)
+# `workloads:` not in the file at all (not the same as an empty list).
+MISSING = object()
+
+
 class Mode(StrEnum):
     ADVISORY = "advisory"  # decide, store and export; write nothing to the cluster
     ACTUATE = "actuate"  # also write the targets (when leader)
@@ -559,8 +570,8 @@ def read_yaml(path: Path) -> dict[str, Any]:
         raw = path.read_bytes()
     except OSError as exc:
         raise errors.InputError(
-            f"config file {path} cannot be read ({exc.strerror}); pass --config with a "
-            "readable YAML file"
+            f"config file {path} cannot be read ({exc.strerror}); give the path of an "
+            "existing, readable YAML config"
         ) from None
     if len(raw) > MAX_CONFIG_BYTES:
         raise errors.InputError(
@@ -707,7 +718,7 @@ def validate(data: Mapping[str, Any]) -> Config:
         problems.extend(_describe(error) for error in exc.errors())
         model = None
     # The specs are validated even when the rest failed, so one run lists everything.
-    raw_workloads = data.get("workloads") if isinstance(data, Mapping) else None
+    raw_workloads = data.get("workloads", MISSING)
     specs = _specs(raw_workloads, data.get("pools"), problems)
     sources: list[TraceSource | source_module.SourceSpec] = []
     if model is not None and specs is not None:
@@ -763,13 +774,13 @@ def _connection(p: PrometheusModel) -> dict[str, Any]:
 def _specs(
     raw_workloads: object, pools: object, problems: list[str]
 ) -> tuple[spec.WorkloadSpec, ...] | None:
-    if not isinstance(raw_workloads, list) or not raw_workloads:
-        if raw_workloads is None or raw_workloads == []:
-            problems.append(
-                "workloads ([]) is empty; list at least one workload with spec:, source: and "
-                "targets:"
-            )
+    if raw_workloads is MISSING:
+        problems.append(f"workloads is missing; the daemon plans what it lists: add {MINIMAL}")
         return None
+    if not isinstance(raw_workloads, list) or not raw_workloads:
+        if raw_workloads == []:
+            problems.append(f"workloads ([]) is empty; list at least one workload: {MINIMAL}")
+        return None  # anything else is not a list, which pydantic named
     items = [w.get("spec") if isinstance(w, Mapping) else None for w in raw_workloads]
     if any(not isinstance(item, Mapping) for item in items):
         return None  # pydantic already named the workload without a spec mapping

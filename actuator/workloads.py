@@ -289,6 +289,8 @@ def _parse_one(
     spot_share = model.spot_share
     if spot_share is None:
         spot_share = spec.DEFAULT_SPOT_SHARE if spot else 0.0
+    elif "capacity_types" in failed:
+        spot_share = spot_share if spot else 0.0  # the capacity types' own problem is reported
     elif spot_share and not spot:
         rule, fix = "is set but spot is not in capacity_types", "add spot or drop spot_share"
         problem("spot_share", spot_share, rule, fix)

@@ -132,7 +132,17 @@ CASES: list[Any] = [
         id="lease-and-timeout-too-long",
     ),
     pytest.param(lambda t: _config(t, log_format="xml"), ["log_format ('xml')"], id="log-format"),
-    pytest.param(lambda t: _config(t, workloads=[]), ["workloads"], id="no-workloads"),
+    pytest.param(
+        lambda t: _config(t, workloads=[]),
+        ["workloads ([]) is empty", "list at least one workload: `workloads: [{spec: {name:"],
+        id="no-workloads",
+    ),
+    pytest.param(
+        lambda t: {k: v for k, v in _config(t).items() if k != "workloads"},
+        ["workloads is missing", "add `workloads: [{spec: {name: chat", "targets: {on_demand:"],
+        id="workloads-key-missing",
+    ),
+    pytest.param(lambda t: "workloads:\n", ["workloads (None) is not a list"], id="workloads-null"),
     pytest.param(
         lambda t: _workload(
             t, targets={"on_demand": {"kind": "hpaa", "namespace": "a", "name": "b"}}
@@ -191,8 +201,17 @@ def test_bad_config(
     r.refused(r.run(["check-config", str(path)], capsys), expect)
 
 
-def test_missing_config_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    r.refused(r.run(["check-config", str(tmp_path / "nope.yaml")], capsys), ["nope.yaml"])
+@pytest.mark.parametrize(
+    "argv", [["check-config", "{path}"], ["run", "--config", "{path}", "--once"]], ids=" ".join
+)
+def test_missing_config_file(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """check-config takes the file as its argument, run as --config: the fix names neither."""
+    path = str(tmp_path / "nope.yaml")
+    outcome = r.run([a.format(path=path) for a in argv], capsys)
+    r.refused(outcome, [f"config file {path} cannot be read", "give the path of an existing"])
+    assert "pass --config" not in outcome.err
 
 
 def test_a_valid_config_is_accepted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -383,6 +383,29 @@ def test_bad_source_block(
     r.refused(outcome, [f"workload file {workload}", *expect])
 
 
+@pytest.mark.parametrize(
+    ("capacity_types", "expect"),
+    [
+        pytest.param(["spot"], "has spot without on_demand", id="spot-alone"),
+        pytest.param(["spto", "on_demand"], "('spto') is not one of", id="misspelt"),
+        pytest.param(["reserved"], "is reserved only", id="reserved-alone"),
+        pytest.param("spot", "is not a non-empty list", id="not-a-list"),
+    ],
+)
+def test_a_bad_capacity_types_is_the_one_problem(
+    capacity_types: object, expect: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The example's `spot_share: 0.5` stays quiet while capacity_types itself is wrong: the
+    capacity types the share would be checked against are not known."""
+    workload = tmp_path / "w.yaml"
+    workload.write_text(_with(capacity_types=capacity_types, spot_share=0.5))
+    argv = ["plan", "--trace", str(r.day_trace(tmp_path / "t.csv")), "--workload", str(workload)]
+    outcome = r.run(argv, capsys)
+    r.refused(outcome, ["capacity_types (", expect])
+    assert "spot_share" not in outcome.err, outcome.err
+    assert len(outcome.err.strip().splitlines()) == 1, outcome.err
+
+
 def test_missing_workload_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["plan", "--trace", str(r.day_trace(tmp_path / "t.csv")), "--workload", "nope.yaml"]
     r.refused(r.run(argv, capsys), ["workload file nope.yaml does not exist", "pass --workload"])

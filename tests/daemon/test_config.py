@@ -200,6 +200,16 @@ def test_the_bundled_example_config_is_valid_and_reads_its_trace_beside_it() -> 
     assert [t.ref for t in workload.targets] == ["metric:chat/llama-spot", "metric:chat/llama-od"]
 
 
+def test_the_minimal_config_shown_for_missing_workloads_is_valid(tmp_path: Path) -> None:
+    """What `workloads is missing` tells the user to write loads (beside its trace)."""
+    (tmp_path / "trace.csv").write_bytes(b.TRACE.read_bytes())
+    path = write(tmp_path, config.MINIMAL.strip("`") + "\n")
+    (workload,) = config.load(path, environ={}).workloads
+    assert workload.name == "chat" and workload.source == config.TraceSource(
+        tmp_path / "trace.csv", "requests"
+    )
+
+
 def test_a_prometheus_source_is_the_adapters_block_over_the_top_level_connection(
     tmp_path: Path,
 ) -> None:
