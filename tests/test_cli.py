@@ -3,6 +3,7 @@ errors exit 2."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -40,6 +41,10 @@ def test_every_subcommand_help_shows_an_example(
     assert "examples:" in text
     for fragment in must_show:
         assert fragment in text
+    # an example continued on the next line keeps its backslash and line break (a lone
+    # backslash in the source string joined the lines with a run of spaces)
+    examples = text.split("examples:", 1)[1]
+    assert not re.search(r"\S {4,}--", examples), examples
 
 
 def test_every_registered_command_is_in_the_table_above() -> None:

@@ -21,7 +21,7 @@ EPILOG = """examples:
   prescale forecast                                   (bundled NASA trace, 7 days ahead)
   prescale forecast --trace traffic.csv.gz --column requests --horizon 3d --out forecast.csv
   prescale forecast --trace metrics.csv --column value --format json > forecast.json
-  prescale forecast --prometheus http://prometheus:9090 --preset vllm \
+  prescale forecast --prometheus http://prometheus:9090 --preset vllm \\
       --selector '{model_name="llama-3-8b",namespace="chat"}' --since 28d --step 1m
 
 Every eligible candidate is scored on the same backtest folds (the latest folds all of them

@@ -27,7 +27,7 @@ EPILOG = """examples:
   prescale plan                                    (bundled NASA trace and example workload)
   prescale plan --trace traffic.csv.gz --workload chat.yaml --out plan.csv
   prescale plan --workload fleet.yaml --format json > plan.json
-  prescale plan --prometheus http://prometheus:9090 --preset vllm-concurrency \
+  prescale plan --prometheus http://prometheus:9090 --preset vllm-concurrency \\
       --selector '{namespace="chat"}' --workload chat.yaml   (a gauge: no Little's law)
 
 The trace's column (--column, default requests) must count arrivals per interval; a

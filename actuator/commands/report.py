@@ -31,7 +31,7 @@ examples:
       bundled NASA trace and example workload; open prescale-report/report.html
   prescale report --trace traffic.csv.gz --workload workloads.yaml --simulate --out weekly
       every workload in workloads.yaml, with the what-if replay of the last 7 days
-  prescale report --prometheus http://prometheus:9090 --preset vllm \
+  prescale report --prometheus http://prometheus:9090 --preset vllm \\
       --selector '{model_name="llama-3-8b"}' --workload chat.yaml --out weekly
       the last 28 days from Prometheus (docs/prometheus.md; or a source: block in chat.yaml)
 
