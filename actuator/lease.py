@@ -8,15 +8,19 @@ Lease over at once instead of after a lease duration.
 
 Expiry is judged on this replica's own clock, from when it last saw the Lease record change (as
 client-go does), so clock skew between replicas cannot shorten a lease. The clock is injected and
-nothing here sleeps: the caller owns the schedule. The timing rules are those of client-go's
-leader election, checked up front with an InputError; the kubernetes client's own
-leader-election module exits the process on bad timing, so it is not used.
+nothing here sleeps: the caller owns the schedule. One `Elector` may be ticked from several
+threads (the service's lease job, its start, a shutdown's release): a lock makes each tick and
+release one read-then-write, so a replica never races itself into a 409 on its own Lease.
+The timing rules are those of client-go's leader election, checked up front with an
+InputError; the kubernetes client's own leader-election module exits the process on bad
+timing, so it is not used.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -124,7 +128,12 @@ class Elector:
         self._settings = settings
         self._clock = clock
         self._custom = kubernetes.client.CustomObjectsApi(client.api)
-        self._leading = False
+        # One attempt at a time: two overlapping ticks would read the same resourceVersion, and
+        # the second write would get a 409 from the first and report the Lease lost.
+        self._lock = threading.Lock()
+        # When this replica last renewed the Lease it holds; None while it does not hold it. One
+        # attribute, so `is_leader` (unlocked: a tick may wait on the API server for seconds)
+        # never sees a half-made change.
         self._renewed_at: dt.datetime | None = None
         # The last record seen and when (our clock): expiry counts from a change we observed.
         self._observed: LeaseRecord | None = None
@@ -136,9 +145,10 @@ class Elector:
 
     def is_leader(self) -> bool:
         """True while this replica holds the Lease and renewed it within the renew deadline."""
-        if not self._leading or self._renewed_at is None:
+        renewed_at = self._renewed_at
+        if renewed_at is None:
             return False
-        elapsed_s = (self._clock() - self._renewed_at).total_seconds()
+        elapsed_s = (self._clock() - renewed_at).total_seconds()
         return elapsed_s < self._settings.renew_deadline_s
 
     def _what(self, verb: str) -> str:
@@ -207,19 +217,18 @@ class Elector:
         return _record(kubeapi.as_object(what, lease))
 
     def _won(self, record: LeaseRecord, now: dt.datetime) -> bool:
-        if not self._leading:
+        if self._renewed_at is None:
             log.info("lease acquired lease=%s identity=%s", self._settings.name, record.holder)
-        self._leading = True
         self._renewed_at = now
         self._observed, self._observed_at = record, now
         return True
 
     def _lost(self) -> bool:
-        if self._leading:
+        if self._renewed_at is not None:
             log.warning(
                 "lease lost lease=%s identity=%s", self._settings.name, self._settings.identity
             )
-        self._leading = False
+        self._renewed_at = None
         return False
 
     def tick(self) -> bool:
@@ -228,6 +237,10 @@ class Elector:
         A failed call (API down, forbidden) is logged and changes nothing: a leader keeps leading
         until its renew deadline passes, then `is_leader()` turns False by itself.
         """
+        with self._lock:
+            return self._tick()
+
+    def _tick(self) -> bool:
         now = self._clock()
         try:
             current = self._read()
@@ -252,9 +265,13 @@ class Elector:
 
     def release(self) -> None:
         """Give the Lease up (on shutdown) so a follower takes over at its next tick."""
-        if not self._leading:
+        with self._lock:
+            self._release()
+
+    def _release(self) -> None:
+        if self._renewed_at is None:
             return
-        self._leading = False
+        self._renewed_at = None
         now = self._clock()
         try:
             current = self._read()

@@ -298,18 +298,26 @@ class Service:
             ("learn_cold_starts", self.core.learn_cold_starts, s.learn_cold_starts_s),
             ("prune", self.core.prune, s.prune_s),
         )
-        if self.settings.leader_election.enabled:
+        election = self.settings.leader_election
+        if election.enabled:
+            # One renewal now, before any job exists, so the first tick already knows who
+            # writes; the lease job takes over one retry period later. Started at once as
+            # well, it would renew concurrently with this call and lose to its own write.
+            self.core.renew_lease_now()
+        # read after the renewal, which may have waited on the API server: a first run already
+        # past the scheduler's misfire grace would be skipped
+        first = dt.datetime.now(dt.UTC)
+        if election.enabled:
             # not under the jobs' lock: a long refit must not let the Lease lapse
             self._scheduler.add_job(
                 self.core.renew_lease_now,
                 "interval",
-                seconds=self.settings.leader_election.retry_period_s,
+                seconds=election.retry_period_s,
                 id="lease",
                 max_instances=1,
                 coalesce=True,
-                next_run_time=dt.datetime.now(dt.UTC),
+                next_run_time=first + dt.timedelta(seconds=election.retry_period_s),
             )
-        first = dt.datetime.now(dt.UTC)
         # the tick runs at once (the first decision need not wait a minute), and so does the
         # point's choice when a workload has none chosen within `rechoose`; the
         # other jobs wait one interval, the tick refits whatever is due on its own
@@ -324,8 +332,6 @@ class Service:
                 coalesce=True,
                 next_run_time=first if name in at_once else None,
             )
-        if self.settings.leader_election.enabled:
-            self.core.renew_lease_now()  # so the first tick already knows who writes
         log.info(
             "prescale running: mode=%s port=%d workloads=%d",
             self.settings.mode.value,
