@@ -274,8 +274,7 @@ def migrate(url: str) -> None:
         command.upgrade(alembic_config(url), "head")
     except sa.exc.OperationalError as exc:
         raise errors.SourceUnavailableError(
-            f"cannot migrate the store at {_redact(url)}: {exc.orig}; check the database URL "
-            "and that the server is reachable"
+            f"cannot migrate the store at {_redact(url)}: {exc.orig}; {_check(url)}"
         ) from exc
 
 
@@ -314,7 +313,7 @@ class Store:
             first_line = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else ""
             raise StoreUnavailableError(
                 f"the store did not answer ({type(exc.orig).__name__}: {first_line}); "
-                "check that the database is up and that nothing holds a lock on it"
+                f"{_check(self._engine.url)}"
             ) from exc
 
     @classmethod
@@ -929,6 +928,21 @@ def _require_aware(field: str, moment: dt.datetime) -> dt.datetime:
             "pass a timezone-aware datetime"
         )
     return moment.astimezone(dt.UTC)
+
+
+def _check(url: str | sa.URL) -> str:
+    """What to check when the database at `url` does not answer: for SQLite the file and its
+    folder (a read-only volume, a missing folder), for a server the server."""
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        where = parsed.database or "the in-memory database"
+        return (
+            f"check that {where} and its folder exist and are writable by this process "
+            "(not a read-only volume) and that nothing else holds a lock on the file"
+        )
+    return (
+        "check the database URL, that the server is up and reachable, and that nothing holds a lock"
+    )
 
 
 def _redact(url: str) -> str:

@@ -95,3 +95,22 @@ def test_negative_cold_start_is_refused(tmp_path: Path) -> None:
 def test_unreachable_database_is_a_source_error() -> None:
     with pytest.raises(errors.SourceUnavailableError, match="cannot migrate the store"):
         store.migrate("sqlite:////nonexistent-dir/prescale.sqlite")
+
+
+def test_a_sqlite_file_that_cannot_be_opened_names_the_file_and_what_to_check() -> None:
+    with pytest.raises(errors.SourceUnavailableError) as failed:
+        store.migrate("sqlite:////nonexistent-dir/prescale.sqlite")
+    message = str(failed.value)
+    assert "check that /nonexistent-dir/prescale.sqlite and its folder exist and are writable" in (
+        message
+    )
+    assert "server" not in message
+
+
+def test_a_server_that_refuses_says_to_check_the_server() -> None:
+    # port 1 on loopback: refused at once, nothing listens there
+    with pytest.raises(errors.SourceUnavailableError) as failed:
+        store.migrate("postgresql+psycopg2://prescale:secret@127.0.0.1:1/prescale")
+    message = str(failed.value)
+    assert "that the server is up and reachable" in message
+    assert "secret" not in message
