@@ -30,6 +30,11 @@ RUN_EPILOG = """examples:
   prescale run --config prescale.yaml --once --at 2026-12-07T08:00Z   (one tick as of then)
   prescale run --config prescale.yaml --mode actuate --dry-run   (prove permissions, change nothing)
 
+With --once the exit code is 1 when any write of the tick failed (a missing target, a 403 on
+its read or patch): each failed target's "outcomes" entry says "failed", the log says why, and
+a CronJob's run fails so that it alerts. 0 means every target was written, unchanged or, by
+design, not written (advisory, metric, standby, held).
+
 Settings load in this order: defaults, the --config YAML, PRESCALE_ environment variables
 (PRESCALE_MODE=actuate, PRESCALE_HTTP__PORT=9000: a double underscore between levels), flags.
 SIGTERM finishes the running tick, releases the Lease and exits 0.
@@ -51,7 +56,11 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--config", type=Path, required=True, help="the daemon's YAML config")
-    parser.add_argument("--once", action="store_true", help="run one tick, print it, and exit")
+    parser.add_argument(
+        "--once",
+        action="store_true",
+        help="run one tick, print it, and exit; exit 1 when a write of the tick failed",
+    )
     parser.add_argument(
         "--at",
         default=None,
@@ -136,12 +145,30 @@ def run(args: argparse.Namespace) -> int:
             core.release()
         for w in report.workloads:
             print(json.dumps(_tick_line(report, w), allow_nan=False))
-        return 0
+        return _once_exit(report)
     running = service.Service(settings, restore, now)
     running.start()
     running.wait_for_stop()
     print("prescale: stopped", file=sys.stderr)
     return 0
+
+
+def _once_exit(report: daemon.TickReport) -> int:
+    """0 when the tick did what it could, 1 (with one line on stderr) when a write failed: a
+    CronJob that exited 0 on failed writes would never alert."""
+    from actuator import daemon  # noqa: PLC0415 - see MODES
+
+    decisions = [d for w in report.workloads for d in w.decisions]
+    failed = [d for d in decisions if d.outcome is daemon.Outcome.FAILED]
+    if not failed:
+        return 0
+    print(
+        f"prescale: {len(failed)} of {len(decisions)} target(s) failed to write "
+        f'({", ".join(d.target.ref for d in failed)}); their "outcomes" above say '
+        '"failed" and the log\'s warnings say why',
+        file=sys.stderr,
+    )
+    return 1
 
 
 class JsonLines(logging.Formatter):
