@@ -108,8 +108,10 @@ def _shown(seconds: int) -> str:
 # than where it stops working. A tick is the planner's minute; past an hour the floor moves
 # later than any lead time it plans for.
 Tick = Annotated[Duration, _within(1, HOUR_S)]
-# A refit past a week leaves the plan on a horizon the first (weekly) forecast no longer covers.
-Refit = Annotated[Duration, _within(MINUTE_S, 7 * DAY_S)]
+# A refit past a week leaves the plan on a horizon the first (weekly) forecast no longer covers;
+# below spec.MIN_REFIT_S (5 min) it refits the same complete buckets (the same bound as
+# `prescale simulate --refit-every`).
+Refit = Annotated[Duration, _within(spec.MIN_REFIT_S, 7 * DAY_S)]
 # Re-selection runs the backtest, a choice the operating point's replays (seconds to tens of
 # seconds a workload): more often than hourly spends that on nothing new; at least once a
 # quarter, or the model and the point outlive the traffic they were chosen on.

@@ -114,6 +114,12 @@ DEFAULT_SPOT_INTERRUPTION_RATE_PER_HOUR = 0.05
 # balancing the discount against interruption risk; override with spot_share.
 DEFAULT_SPOT_SHARE = 0.5
 
+# The shortest refit interval, of the daemon (`schedule.refit`) and of a replay
+# (`--refit-every`): a refit reads the history's complete buckets at the forecast's 5-minute
+# resolution (forecaster.forecast.DEFAULT_RESOLUTION_S), so refitting more often refits the same
+# history, and a replayed day at 1 min is 1,440 refits (minutes of work for nothing new).
+MIN_REFIT_S = 300
+
 # Upper bounds: past each a value is a typo, not a workload, and some would hang or overflow the
 # planner (a week-long lead time is a 10,081-minute window per tick). Each is far above any
 # real deployment, with the reason.

@@ -73,6 +73,15 @@ DURATION_LIMITS = {
     "--lead-time": MAX_LEAD_TIME_S,
     "--lead-time-p90": MAX_LEAD_TIME_S,
 }
+# Lower bounds, with the reason the message gives: the refit's is the daemon's `schedule.refit`
+# floor (spec.MIN_REFIT_S), so a replay and the daemon take the same intervals.
+DURATION_FLOORS = {
+    "--refit-every": (
+        spec.MIN_REFIT_S,
+        "a refit reads the history's complete 5-minute buckets, so more often refits the same "
+        "history, for minutes of work on a replayed day",
+    ),
+}
 
 
 def duration_s(flag: str, text: str, problems: list[str]) -> int:
@@ -88,6 +97,14 @@ def duration_s(flag: str, text: str, problems: list[str]) -> int:
         )
         return 0
     limit = DURATION_LIMITS.get(flag)
+    floor_s, why = DURATION_FLOORS.get(flag, (0, ""))
+    if seconds < floor_s:
+        upper = f" to {duration.text(limit)}" if limit is not None else " or more"
+        problems.append(
+            f"{flag} ({text!r}) is {duration.text(seconds)}, outside {duration.text(floor_s)}"
+            f"{upper} ({why}); pass {duration.text(floor_s)} or more"
+        )
+        return 0
     if limit is not None and seconds > limit:
         problems.append(
             f"{flag} ({text!r}) is {seconds:,} s, more than the {duration.text(limit)} "

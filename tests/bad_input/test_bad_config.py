@@ -97,7 +97,7 @@ CASES: list[Any] = [
         lambda t: _config(t, schedule={"tick": "2h", "refit": "30d", "reselect": "1y"}),
         [
             "schedule.tick ('2h') is 2h, outside 1s to 1h",
-            "schedule.refit ('30d') is 4w2d, outside 1m to 1w",
+            "schedule.refit ('30d') is 4w2d, outside 5m to 1w",
             "schedule.reselect ('1y') is 1y, outside 1h to 12w6d",
             "set it within that range",
         ],
@@ -130,6 +130,11 @@ CASES: list[Any] = [
             "prometheus.timeout ('1h') is 1h, outside 1s to 5m",
         ],
         id="lease-and-timeout-too-long",
+    ),
+    pytest.param(
+        lambda t: _config(t, schedule={"refit": "1m"}),
+        ["schedule.refit ('1m') is 1m, outside 5m to 1w", "set it within that range"],
+        id="refit-every-minute",
     ),
     pytest.param(lambda t: _config(t, log_format="xml"), ["log_format ('xml')"], id="log-format"),
     pytest.param(

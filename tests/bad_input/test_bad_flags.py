@@ -231,3 +231,19 @@ def test_bad_flag(
     (tmp_path / "w.yaml").write_text(r.VALID_WORKLOAD)
     filled = [arg.format(**files) if "{" in arg else arg for arg in argv]
     r.refused(r.run(filled, capsys), expect)
+
+
+def test_a_refit_every_minute_is_refused_at_once(tmp_path: Path) -> None:
+    """The review's command on the bundled example: `--refit-every 1m` refitted the same
+    5-minute buckets every minute, 1,440 refits of a replayed day, 6 minutes without a line.
+    In its own process, so a run that starts replaying fails on the timeout instead of
+    stalling the suite."""
+    argv = ["simulate", "--replay", "1d", "--refit-every", "1m"]
+    r.refused(
+        r.run_subprocess(argv, cwd=tmp_path),
+        [
+            "--refit-every ('1m') is 1m, outside 5m to 12w6d",
+            "complete 5-minute buckets",
+            "pass 5m or more",
+        ],
+    )

@@ -10,7 +10,10 @@ import pytest
 import yaml
 
 from actuator import cli, config
+from actuator.commands import inputs
+from forecaster import forecast
 from kernel import errors
+from planner import spec
 
 
 def write(tmp_path: Path, data: Any) -> Path:
@@ -207,6 +210,20 @@ def test_the_minimal_config_shown_for_missing_workloads_is_valid(tmp_path: Path)
     (workload,) = config.load(path, environ={}).workloads
     assert workload.name == "chat" and workload.source == config.TraceSource(
         tmp_path / "trace.csv", "requests"
+    )
+
+
+def test_the_daemon_and_a_replay_share_the_refit_floor(tmp_path: Path) -> None:
+    """schedule.refit and `simulate --refit-every` take 5 min and up: the forecast's resolution,
+    below which a refit reads the same complete buckets."""
+    assert spec.MIN_REFIT_S == forecast.DEFAULT_RESOLUTION_S
+    assert inputs.DURATION_FLOORS["--refit-every"][0] == spec.MIN_REFIT_S
+    data = b.config_data(tmp_path / "db.sqlite")
+    data["schedule"]["refit"] = "5m"
+    assert config.load(None, environ={}, flags=data).schedule.refit_s == spec.MIN_REFIT_S
+    data["schedule"]["refit"] = "4m59s"
+    assert problems_of(data) == (
+        "schedule.refit ('4m59s') is 4m59s, outside 5m to 1w; set it within that range",
     )
 
 
