@@ -344,7 +344,8 @@ class LeaderElectionModel(schema.Strict):
 class TraceSourceModel(schema.Strict):
     trace: Path = pydantic.Field(
         description="CSV trace (gzip or plain) read as if Prometheus served it: history up to "
-        "the tick, and the last minute as the current demand. For what-ifs and tests."
+        "the tick, and the last minute as the current demand; a relative path is read from "
+        "the config file's folder. For what-ifs and tests."
     )
     column: str = pydantic.Field("requests", description="Column of the trace to read.")
 
@@ -741,6 +742,13 @@ def _sources(
     for index, workload in enumerate(model.workloads):
         given = workload.source
         if isinstance(given, TraceSourceModel):
+            if not given.trace.is_file():  # the daemon reads it at start: say so here
+                what = "is a directory, not a file" if given.trace.is_dir() else "no such file"
+                problems.append(
+                    f"workloads[{index}].source.trace ('{given.trace}'): {what} (a relative "
+                    "path is read from the config file's folder); set it to an existing CSV "
+                    "trace (gzip or plain)"
+                )
             built.append(TraceSource(given.trace, given.column))
             continue
         merged = merge(defaults, given)

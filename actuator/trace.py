@@ -65,11 +65,12 @@ def _too_large(path: Path, size: str) -> errors.InputError:
     )
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_bytes(path: Path, given_as: str | None) -> bytes:
+    where = f" as {given_as}" if given_as else ""
     try:
         size = path.stat().st_size
         if path.is_dir():
-            raise errors.InputError(f"trace {path}: is a directory; pass a CSV file with --trace")
+            raise errors.InputError(f"trace {path}: is a directory; pass a CSV file{where}")
         if size > MAX_TRACE_BYTES:
             raise _too_large(path, f"the file ({size:,} bytes)")
         with path.open("rb") as stream:
@@ -83,7 +84,7 @@ def _read_bytes(path: Path) -> bytes:
             return _inflate(path, stream)
     except FileNotFoundError as exc:
         raise errors.InputError(
-            f"trace {path}: file not found; pass an existing CSV with --trace"
+            f"trace {path}: file not found; pass an existing CSV file{where}"
         ) from exc
     except OSError as exc:
         raise errors.InputError(f"trace {path}: cannot be read ({exc}); check the path") from exc
@@ -108,8 +109,8 @@ def _inflate(path: Path, stream: io.BufferedReader) -> bytes:
     return b"".join(parts)
 
 
-def _read_text(path: Path) -> str:
-    raw = _read_bytes(path)
+def _read_text(path: Path, given_as: str | None) -> str:
+    raw = _read_bytes(path, given_as)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -266,9 +267,10 @@ def _interval(path: Path, stamps: pd.DatetimeIndex, problems: list[str]) -> int:
     return interval_s
 
 
-def load(path: Path, column: str | None = None) -> series.Trace:
-    """Read a trace file; raise InputError listing every problem found."""
-    frame = _frame(path, _read_text(path))
+def load(path: Path, column: str | None = None, *, given_as: str | None = None) -> series.Trace:
+    """Read a trace file; raise InputError listing every problem found. `given_as` names where
+    the path came from (`--trace`, a config key) for the fix of a path that is no file."""
+    frame = _frame(path, _read_text(path, given_as))
     name = _pick_column(path, frame, column)
     if frame.empty:
         raise errors.InputError(

@@ -168,5 +168,11 @@ def test_a_single_long_gap_is_not_mixed_resolution(tmp_path: Path) -> None:
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(errors.InputError, match="file not found"):
+    with pytest.raises(errors.InputError, match="file not found") as raised:
         trace.load(tmp_path / "absent.csv")
+    assert "--trace" not in str(raised.value)  # the daemon reads a config's trace: no flag there
+
+
+def test_missing_file_names_how_it_was_given(tmp_path: Path) -> None:
+    with pytest.raises(errors.InputError, match=r"pass an existing CSV file as --trace$"):
+        trace.load(tmp_path / "absent.csv", given_as="--trace")

@@ -356,7 +356,7 @@ def load(request: HistoryRequest) -> History:
     """Read the requested history (the CSV file, or the Prometheus range)."""
     chosen = request.source
     if chosen is None or request.since is None or request.until is None:
-        loaded = trace.load(request.trace_path, request.column)
+        loaded = trace.load(request.trace_path, request.column, given_as="--trace")
         return History(
             loaded, str(request.trace_path), request.trace_path.name, spec.HistoryUnit.ARRIVALS
         )

@@ -206,6 +206,41 @@ def test_bad_config(
     r.refused(r.run(["check-config", str(path)], capsys), expect)
 
 
+@pytest.mark.parametrize("command", [["check-config"], ["run", "--once", "--config"]], ids=" ".join)
+@pytest.mark.parametrize(
+    ("trace", "shown"),
+    [
+        pytest.param("nothere.csv.gz", "etc/nothere.csv.gz", id="relative"),
+        pytest.param("{tmp}/gone/t.csv", "gone/t.csv", id="absolute"),
+    ],
+)
+def test_a_missing_trace_is_named_by_its_config_key(
+    command: list[str],
+    trace: str,
+    shown: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """check-config refuses a config whose trace is not there (run would fail on it), and run
+    says the config key, not the --trace flag of the other commands. A relative path is the
+    config file's folder's."""
+    config_dir = tmp_path / "etc"
+    config_dir.mkdir()
+    path = config_dir / "prescale.yaml"
+    data = _workload(tmp_path, source={"trace": trace.format(tmp=tmp_path)})
+    path.write_text(yaml.safe_dump(data))
+    outcome = r.run([*command, str(path)], capsys)
+    r.refused(
+        outcome,
+        [
+            f"workloads[0].source.trace ('{tmp_path / shown}'): no such file",
+            "read from the config file's folder",
+            "set it to an existing CSV trace",
+        ],
+    )
+    assert "--trace" not in outcome.err
+
+
 @pytest.mark.parametrize(
     "argv", [["check-config", "{path}"], ["run", "--config", "{path}", "--once"]], ids=" ".join
 )
