@@ -103,7 +103,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--policies",
         default=",".join(p.value for p in lineup.ALL_POLICIES),
-        help="comma-separated, any of prescale,reactive,static,cron,oracle (default all)",
+        help="comma-separated, any of "
+        + ",".join(p.value for p in lineup.ALL_POLICIES)
+        + " (default all)",
     )
     parser.add_argument(
         "--mix",
