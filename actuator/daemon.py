@@ -113,6 +113,11 @@ class Leadership(Protocol):
 
     def release(self) -> None: ...
 
+    def problem(self) -> str | None:
+        """Why this replica cannot lead whatever the others do (RBAC refuses it the Lease),
+        with the fix; None when nothing is known to be wrong."""
+        ...
+
 
 class SoleReplica:
     """Leadership when election is off: the only replica always leads."""
@@ -124,6 +129,9 @@ class SoleReplica:
         return True
 
     def release(self) -> None:
+        return None
+
+    def problem(self) -> str | None:
         return None
 
 
@@ -650,6 +658,11 @@ class Daemon:
         """One acquire-or-renew attempt (the service's lease job; the Leadership reads its own
         clock)."""
         return self._leadership.tick()
+
+    def lease_problem(self) -> str | None:
+        """Why this replica can never write as things stand (the Lease is forbidden to it), or
+        None: for /readyz and `prescale run --once`."""
+        return self._leadership.problem()
 
     def report_inputs(self, now: dt.datetime) -> list[content.WorkloadInputs]:
         """The capacity report's inputs for every workload refitted since this start: its last

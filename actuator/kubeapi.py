@@ -2,9 +2,9 @@
 
 `connect` builds a `Client` from a kubeconfig or the Pod's ServiceAccount; `call` makes one API
 call under the client's `RetryPolicy` and turns library errors into ours: 404 is
-`TargetMissingError`, 409 `ConflictError`, 403 and other 4xx an ActuationError with the server's
-message (never a token); 429 honours Retry-After; 5xx, timeouts and dropped connections back off,
-bounded. `plural` finds a kind's resource name by discovery, once per client.
+`TargetMissingError`, 409 `ConflictError`, 403 `ForbiddenError`, other 4xx an ActuationError
+with the server's message (never a token); 429 honours Retry-After; 5xx, timeouts and dropped
+connections back off, bounded. `plural` finds a kind's resource name by discovery, once per client.
 """
 
 from __future__ import annotations
@@ -64,6 +64,25 @@ class ConflictError(errors.ActuationError):
     """The object changed between our read and our write, or already exists (HTTP 409)."""
 
 
+@dataclass(frozen=True)
+class Access:
+    """What one call asks the API server for, in RBAC's terms: so a 403 can say what to grant."""
+
+    verb: str  # get, list, create, update, patch
+    resource: str  # the plural, with its subresource: horizontalpodautoscalers, deployments/scale
+    namespace: str
+    name: str = ""  # empty for list and create
+
+
+class ForbiddenError(errors.ActuationError):
+    """RBAC refused the call (HTTP 403): retrying cannot help until someone grants it."""
+
+    def __init__(self, message: str, access: Access | None, status_message: str) -> None:
+        super().__init__(message)
+        self.access = access
+        self.status_message = status_message  # the API server's own words
+
+
 def connect(
     kubeconfig: Path | None,
     *,
@@ -112,11 +131,14 @@ def _retry_after_s(exc: kube_errors.ApiException) -> float | None:
         return None  # an HTTP-date form: fall back to our own backoff
 
 
-def call(client: Client, what: str, request: Callable[[], _T]) -> _T:
+def call(
+    client: Client, what: str, request: Callable[[], _T], *, access: Access | None = None
+) -> _T:
     """One API call with the client's retry policy; library errors become ours.
 
-    404 is TargetMissingError and 409 ConflictError at once (the caller decides what a fresh read
-    means); 429, 5xx, timeouts and connection errors are retried; the rest is an ActuationError.
+    404 is TargetMissingError, 409 ConflictError and 403 ForbiddenError (carrying `access`) at
+    once (the caller decides what a fresh read means); 429, 5xx, timeouts and connection errors
+    are retried; the rest is an ActuationError.
     """
     policy = client.retry
     delay_s = policy.backoff_s
@@ -133,8 +155,10 @@ def call(client: Client, what: str, request: Callable[[], _T]) -> _T:
             if status == 409:
                 raise ConflictError(message) from exc
             if status == 403:
-                raise errors.ActuationError(
-                    f"{what}: forbidden ({message}); grant the verb in prescale's Role"
+                raise ForbiddenError(
+                    f"{what}: forbidden ({message}); grant the verb in prescale's Role",
+                    access,
+                    message,
                 ) from exc
             if status != 429 and status < 500:
                 raise errors.ActuationError(f"{what}: HTTP {status}: {message}") from exc

@@ -32,6 +32,10 @@ from kernel import errors
 
 log = logging.getLogger(__name__)
 
+# What deploy/base grants prescale for its Lease (role-leader-election.yaml): named in the fix a
+# 403 on the Lease prints.
+LEASE_ROLE = "prescale-leader-election"
+LEASE_ROLE_FILE = "deploy/base/role-leader-election.yaml"
 # client-go's JitterFactor: a renewal may come up to 1.2 retry periods apart.
 JITTER_FACTOR = 1.2
 _GROUP, _VERSION, _PLURAL = "coordination.k8s.io", "v1", "leases"
@@ -138,6 +142,9 @@ class Elector:
         # The last record seen and when (our clock): expiry counts from a change we observed.
         self._observed: LeaseRecord | None = None
         self._observed_at: dt.datetime | None = None
+        # Why this replica cannot take part in the election (RBAC refused a call on the Lease),
+        # until a tick gets through; None when nothing is known to be wrong.
+        self._problem: str | None = None
 
     @property
     def settings(self) -> LeaseSettings:
@@ -151,8 +158,27 @@ class Elector:
         elapsed_s = (self._clock() - renewed_at).total_seconds()
         return elapsed_s < self._settings.renew_deadline_s
 
+    def problem(self) -> str | None:
+        """Why this replica cannot lead whatever the others do (RBAC refuses it the Lease), with
+        the fix; None when the last tick got through."""
+        return self._problem
+
     def _what(self, verb: str) -> str:
         return f"{verb} lease {self._settings.namespace}/{self._settings.name}"
+
+    def _access(self, verb: str) -> kubeapi.Access:
+        s = self._settings
+        return kubeapi.Access(verb, _PLURAL, s.namespace, "" if verb == "create" else s.name)
+
+    def _forbidden(self, exc: kubeapi.ForbiddenError) -> str:
+        s = self._settings
+        verb = exc.access.verb if exc.access is not None else "use"
+        return (
+            f"lease {s.namespace}/{s.name}: forbidden to {verb} it ({exc.status_message}); grant "
+            f"get, create and update on leases {s.name} in namespace {s.namespace} to prescale's "
+            f"ServiceAccount ({LEASE_ROLE_FILE}: Role {LEASE_ROLE} and its RoleBinding, in "
+            f"namespace {s.namespace}); until then this replica never leads and writes nothing"
+        )
 
     def _spec(self, now: dt.datetime, previous: LeaseRecord | None) -> dict[str, Any]:
         me = self._settings.identity
@@ -190,6 +216,7 @@ class Elector:
                 lambda: self._custom.get_namespaced_custom_object(
                     _GROUP, _VERSION, self._settings.namespace, _PLURAL, self._settings.name
                 ),
+                access=self._access("get"),
             )
         except kubeapi.TargetMissingError:
             return None
@@ -197,7 +224,8 @@ class Elector:
 
     def _write(self, body: dict[str, Any], *, create: bool) -> LeaseRecord:
         s = self._settings
-        what = self._what("create" if create else "update")
+        verb = "create" if create else "update"
+        what = self._what(verb)
         if create:
             lease = kubeapi.call(
                 self._client,
@@ -205,6 +233,7 @@ class Elector:
                 lambda: self._custom.create_namespaced_custom_object(
                     _GROUP, _VERSION, s.namespace, _PLURAL, body
                 ),
+                access=self._access(verb),
             )
         else:
             lease = kubeapi.call(
@@ -213,6 +242,7 @@ class Elector:
                 lambda: self._custom.replace_namespaced_custom_object(
                     _GROUP, _VERSION, s.namespace, _PLURAL, s.name, body
                 ),
+                access=self._access(verb),
             )
         return _record(kubeapi.as_object(what, lease))
 
@@ -238,7 +268,22 @@ class Elector:
         until its renew deadline passes, then `is_leader()` turns False by itself.
         """
         with self._lock:
-            return self._tick()
+            try:
+                leads = self._tick()
+            except kubeapi.ForbiddenError as exc:
+                # not a passing fault: nothing changes until someone grants the verb. Said as an
+                # error when it starts (repeats every retry period are detail), and kept for
+                # /readyz and `--once`
+                problem = self._forbidden(exc)
+                log.log(logging.DEBUG if problem == self._problem else logging.ERROR, problem)
+                self._problem = problem
+                return self.is_leader()
+            except errors.ActuationError as exc:
+                # the API server did not answer: what was known to be wrong still is
+                log.warning("lease tick failed lease=%s: %s", self._settings.name, exc)
+                return self.is_leader()
+            self._problem = None
+            return leads
 
     def _tick(self) -> bool:
         now = self._clock()
@@ -259,9 +304,6 @@ class Elector:
         except kubeapi.ConflictError:
             # Another contender wrote first: it leads, we read again next tick.
             return self._lost()
-        except errors.ActuationError as exc:
-            log.warning("lease tick failed lease=%s: %s", self._settings.name, exc)
-            return self.is_leader()
 
     def release(self) -> None:
         """Give the Lease up (on shutdown) so a follower takes over at its next tick."""

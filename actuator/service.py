@@ -366,6 +366,11 @@ class Service:
         """Why this replica should not get traffic, or None when it should."""
         if self._core is None:
             return self.start_problem
+        # a replica refused its Lease never writes: not ready, so the rollout and
+        # `kubectl get pods` show it instead of a standby that looks healthy forever
+        lease_problem = self._core.lease_problem()
+        if lease_problem is not None:
+            return lease_problem
         report = self._core.last_report
         if report is None:
             return "no tick yet"

@@ -32,8 +32,10 @@ RUN_EPILOG = """examples:
 
 With --once the exit code is 1 when any write of the tick failed (a missing target, a 403 on
 its read or patch): each failed target's "outcomes" entry says "failed", the log says why, and
-a CronJob's run fails so that it alerts. 0 means every target was written, unchanged or, by
-design, not written (advisory, metric, standby, held).
+a CronJob's run fails so that it alerts. It is 1 too when the Lease is forbidden (a 403 on its
+get, create or update: the targets say "standby" and no run would ever write); stderr names
+the Lease, the verb and the Role to fix. 0 means every target was written, unchanged or, by
+design, not written (advisory, metric, standby behind another leader, held).
 
 Settings load in this order: defaults, the --config YAML, PRESCALE_ environment variables
 (PRESCALE_MODE=actuate, PRESCALE_HTTP__PORT=9000: a double underscore between levels), flags.
@@ -59,7 +61,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--once",
         action="store_true",
-        help="run one tick, print it, and exit; exit 1 when a write of the tick failed",
+        help="run one tick, print it, and exit; exit 1 when a write of the tick failed or "
+        "the Lease is forbidden",
     )
     parser.add_argument(
         "--at",
@@ -145,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
             core.release()
         for w in report.workloads:
             print(json.dumps(_tick_line(report, w), allow_nan=False))
-        return _once_exit(report)
+        return _once_exit(report, core.lease_problem())
     running = service.Service(settings, restore, now)
     running.start()
     running.wait_for_stop()
@@ -153,15 +156,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _once_exit(report: daemon.TickReport) -> int:
-    """0 when the tick did what it could, 1 (with one line on stderr) when a write failed: a
-    CronJob that exited 0 on failed writes would never alert."""
+def _once_exit(report: daemon.TickReport, lease_problem: str | None) -> int:
+    """0 when the tick did what it could, 1 (with one line on stderr each) when a write failed
+    or the Lease was forbidden (its targets then say standby, and no run ever writes): a
+    CronJob that exited 0 on either would never alert."""
     from actuator import daemon  # noqa: PLC0415 - see MODES
 
     decisions = [d for w in report.workloads for d in w.decisions]
     failed = [d for d in decisions if d.outcome is daemon.Outcome.FAILED]
+    if lease_problem is not None:
+        print(f"prescale: error: {lease_problem}", file=sys.stderr)
     if not failed:
-        return 0
+        return 0 if lease_problem is None else 1
     print(
         f"prescale: {len(failed)} of {len(decisions)} target(s) failed to write "
         f'({", ".join(d.target.ref for d in failed)}); their "outcomes" above say '
