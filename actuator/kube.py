@@ -158,6 +158,7 @@ def _get(client: Client, resource: _Resource, namespace: str, name: str) -> dict
             name,
             _request_timeout=client.retry.request_timeout_s,
         ),
+        access=kubeapi.Access("get", resource.plural, namespace, name),
     )
     return kubeapi.as_object(what, obj)
 
@@ -177,6 +178,7 @@ def _get_scale(client: Client, namespace: str, workload: WorkloadRef) -> dict[st
             workload.name,
             _request_timeout=client.retry.request_timeout_s,
         ),
+        access=kubeapi.Access("get", f"{plural}/scale", namespace, workload.name),
     )
     return kubeapi.as_object(what, scale)
 
@@ -286,6 +288,7 @@ def _ready_pods(client: Client, namespace: str, selector: str) -> list[Any]:
                 _continue=token,
                 _request_timeout=client.retry.request_timeout_s,
             ),
+            access=kubeapi.Access("list", "pods", namespace),
         )
         pods.extend(page.items)
         token = page.metadata._continue if page.metadata else None
@@ -388,6 +391,7 @@ def _send_apply(client: Client, target: Target, body: dict[str, Any], *, dry_run
             lambda: custom.patch_namespaced_custom_object_scale(
                 group, version, target.namespace, plural, target.name, body, **options
             ),
+            access=kubeapi.Access("patch", f"{plural}/scale", target.namespace, target.name),
         )
         return
     resource = _HPA if target.kind is TargetKind.HPA else _SCALED_OBJECT
@@ -403,6 +407,7 @@ def _send_apply(client: Client, target: Target, body: dict[str, Any], *, dry_run
             body,
             **options,
         ),
+        access=kubeapi.Access("patch", resource.plural, target.namespace, target.name),
     )
 
 
@@ -562,4 +567,5 @@ def record_event(
             event,
             _request_timeout=client.retry.request_timeout_s,
         ),
+        access=kubeapi.Access("create", "events", target.namespace),
     )

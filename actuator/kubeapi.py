@@ -74,6 +74,35 @@ class Access:
     name: str = ""  # empty for list and create
 
 
+# What deploy/base grants prescale's ServiceAccount, named in the fix a 403 prints.
+LEASE_ROLE = "prescale-leader-election"
+LEASE_ROLE_FILE = "deploy/base/role-leader-election.yaml"
+TARGETS_CLUSTER_ROLE = "prescale-targets"
+TARGETS_CLUSTER_ROLE_FILE = "deploy/base/clusterrole-targets.yaml"
+TARGETS_ROLE_BINDING_FILE = "deploy/base/rolebinding-targets.yaml"
+
+
+def forbidden_fix(access: Access | None) -> str:
+    """What to grant after a 403, in deploy/base's terms: the Lease has a Role of its own; a
+    target's namespace gets the ClusterRole prescale-targets through a RoleBinding there."""
+    if access is None:
+        return "grant the call to prescale's ServiceAccount (docs/deploy.md lists every verb)"
+    if access.resource == "leases":
+        name = access.name or "prescale"
+        return (
+            f"grant get, create and update on leases {name} in namespace {access.namespace} to "
+            f"prescale's ServiceAccount ({LEASE_ROLE_FILE}: Role {LEASE_ROLE} and its "
+            f"RoleBinding, in namespace {access.namespace})"
+        )
+    return (
+        f"prescale's ServiceAccount may not {access.verb} {access.resource} in namespace "
+        f"{access.namespace}: if no RoleBinding there binds ClusterRole {TARGETS_CLUSTER_ROLE} "
+        f"to it, create one (a copy of {TARGETS_ROLE_BINDING_FILE} with namespace: "
+        f"{access.namespace}); if one does, add {access.verb} on {access.resource} to the "
+        f"ClusterRole ({TARGETS_CLUSTER_ROLE_FILE})"
+    )
+
+
 class ForbiddenError(errors.ActuationError):
     """RBAC refused the call (HTTP 403): retrying cannot help until someone grants it."""
 
@@ -156,7 +185,7 @@ def call(
                 raise ConflictError(message) from exc
             if status == 403:
                 raise ForbiddenError(
-                    f"{what}: forbidden ({message}); grant the verb in prescale's Role",
+                    f"{what}: forbidden ({message}); {forbidden_fix(access)}",
                     access,
                     message,
                 ) from exc

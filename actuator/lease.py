@@ -32,10 +32,6 @@ from kernel import errors
 
 log = logging.getLogger(__name__)
 
-# What deploy/base grants prescale for its Lease (role-leader-election.yaml): named in the fix a
-# 403 on the Lease prints.
-LEASE_ROLE = "prescale-leader-election"
-LEASE_ROLE_FILE = "deploy/base/role-leader-election.yaml"
 # client-go's JitterFactor: a renewal may come up to 1.2 retry periods apart.
 JITTER_FACTOR = 1.2
 _GROUP, _VERSION, _PLURAL = "coordination.k8s.io", "v1", "leases"
@@ -174,10 +170,9 @@ class Elector:
         s = self._settings
         verb = exc.access.verb if exc.access is not None else "use"
         return (
-            f"lease {s.namespace}/{s.name}: forbidden to {verb} it ({exc.status_message}); grant "
-            f"get, create and update on leases {s.name} in namespace {s.namespace} to prescale's "
-            f"ServiceAccount ({LEASE_ROLE_FILE}: Role {LEASE_ROLE} and its RoleBinding, in "
-            f"namespace {s.namespace}); until then this replica never leads and writes nothing"
+            f"lease {s.namespace}/{s.name}: forbidden to {verb} it ({exc.status_message}); "
+            f"{kubeapi.forbidden_fix(self._access('get'))}; until then this replica never leads "
+            "and writes nothing"
         )
 
     def _spec(self, now: dt.datetime, previous: LeaseRecord | None) -> dict[str, Any]:
