@@ -94,6 +94,25 @@ def report_crash(exc: BaseException, argv: Sequence[str] | None) -> int:
     return EXIT_FAILURE
 
 
+class _TerminalFormatter(logging.Formatter):
+    """A one-shot command's log lines read like its other messages: `prescale: warning: ...`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"prescale: {record.levelname.lower()}: {record.getMessage()}"
+
+
+def _configure_logging(level: int, *, service: bool) -> None:
+    """The daemon (`run`) logs with time and module, for a log collector; the one-shot
+    commands write their warnings as the plausibility checks do, for the person at the
+    terminal."""
+    if service:
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(_TerminalFormatter())
+    logging.basicConfig(level=level, handlers=[handler])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -102,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except errors.InputError as exc:
         print(f"prescale: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    _configure_logging(level, service=args.command == "run")
     try:
         code: int = args.run(args)
     except errors.InputError as exc:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -85,3 +86,36 @@ def test_the_command_line_imports_no_statsmodels_or_scipy_before_a_fit() -> None
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip() == ""
+
+
+def test_a_one_shot_commands_log_warnings_read_like_its_other_warnings(tmp_path: Path) -> None:
+    """The trace reader logs (the daemon's log collector wants it so); at the terminal, the
+    same warning reads `prescale: warning: ...` like the plausibility checks' own."""
+    trace = tmp_path / "dup.csv"
+    trace.write_text(
+        "timestamp,requests\n"
+        + "".join(f"2024-01-01T00:{m:02d}:00Z,5\n" for m in range(30))
+        + "2024-01-01T00:29:00Z,5\n"
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "actuator.cli",
+            "forecast",
+            "--trace",
+            str(trace),
+            "--horizon",
+            "10m",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert any(
+        line.startswith("prescale: warning: trace ") and "1 duplicate" in line for line in lines
+    )
+    assert all(line.startswith("prescale: ") for line in lines), lines
