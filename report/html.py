@@ -88,7 +88,7 @@ def render(report: model.Report) -> str:
         f"<code>{escape(report.workload_file)}</code> &middot; generated "
         f"{report.generated_at:%Y-%m-%d %H:%M} UTC &middot; schema {report.schema_version}</p>",
         f"<nav>{nav}</nav></header>",
-        _fleet(report.fleet),
+        _fleet(report.fleet, report.horizon_hours),
         _overview(report.workloads),
     ]
     body.extend(section.render(w, f"workloads.{i}") for i, w in enumerate(report.workloads))
@@ -106,7 +106,7 @@ def render(report: model.Report) -> str:
     )
 
 
-def _fleet(fleet: model.Fleet) -> str:
+def _fleet(fleet: model.Fleet, horizon_hours: float) -> str:
     peaks = " + ".join(
         f"{elements.number(g.gpus_at_peak, Fmt.integer, f'fleet.gpu_types.{i}.gpus_at_peak')}"
         f' <span class="unit">{escape(g.gpu)}</span>'
@@ -219,7 +219,7 @@ def _fleet(fleet: model.Fleet) -> str:
         + " less than the same plan all on-demand.</p>"
     )
     return (
-        '<section class="panel fleet-summary"><h2>Fleet next week</h2>'
+        f'<section class="panel fleet-summary"><h2>{units.fleet_heading(horizon_hours)}</h2>'
         f'{lead}<div class="cards">{"".join(cards)}</div>{table}<p>{bound}</p>{warnings}'
         "</section>"
     )

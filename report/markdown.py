@@ -61,7 +61,7 @@ def render(report: model.Report) -> str:
         f"workloads {code(report.workload_file)}; schema {report.schema_version}. "
         "Plots: report.html.",
         "",
-        "## Fleet next week",
+        f"## {units.fleet_heading(report.horizon_hours)}",
         "",
         f"- Planned cost: **{_r(f.usd_per_week, Fmt.usd)} per week** "
         f"({_r(f.gpu_hours_per_week, Fmt.gpu_hours)})",

@@ -73,3 +73,13 @@ def duration_text(seconds: float) -> str:
         return f"{hours:.0f} h" if hours == round(hours) else f"{hours:.1f} h"
     days = seconds / 86400
     return f"{days:.0f} days" if days == round(days) else f"{days:.1f} days"
+
+
+WEEK_HOURS = 7 * 24
+
+
+def fleet_heading(horizon_hours: float) -> str:
+    """The fleet summary's heading: its figures are per week, whatever the plan's horizon."""
+    if horizon_hours == WEEK_HOURS:
+        return "Fleet next week"
+    return f"Fleet over the next {duration_text(horizon_hours * 3600)}, per week"

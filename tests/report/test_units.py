@@ -56,3 +56,14 @@ def test_duration_text(seconds: float, text: str) -> None:
 )
 def test_served_minutes_are_cut_not_rounded_up(value: float, text: str) -> None:
     assert units.render(value, Fmt.served_pct) == text
+
+
+@pytest.mark.parametrize(
+    ("hours", "heading"),
+    [
+        pytest.param(168.0, "Fleet next week", id="a-week"),
+        pytest.param(24.0, "Fleet over the next 24 h, per week", id="a-day"),
+    ],
+)
+def test_the_fleet_heading_says_its_figures_are_per_week(hours: float, heading: str) -> None:
+    assert units.fleet_heading(hours) == heading
