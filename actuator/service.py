@@ -247,6 +247,13 @@ class Service:
             with self._lock:
                 self.core.use_choice(workload.name, choice, now)
 
+    def renew_lease(self) -> bool:
+        """The lease job: one acquire-or-renew, and `prescale_leader` as it left it, so a
+        failover shows within a retry period rather than at the next tick."""
+        leads = self.core.renew_lease_now()
+        self.metrics.leader.set(1 if leads else 0)
+        return leads
+
     def tick(self, now: dt.datetime) -> daemon.TickReport:
         report = self.core.run_once(now)
         self._observe(report)
@@ -303,14 +310,14 @@ class Service:
             # One renewal now, before any job exists, so the first tick already knows who
             # writes; the lease job takes over one retry period later. Started at once as
             # well, it would renew concurrently with this call and lose to its own write.
-            self.core.renew_lease_now()
+            self.renew_lease()
         # read after the renewal, which may have waited on the API server: a first run already
         # past the scheduler's misfire grace would be skipped
         first = dt.datetime.now(dt.UTC)
         if election.enabled:
             # not under the jobs' lock: a long refit must not let the Lease lapse
             self._scheduler.add_job(
-                self.core.renew_lease_now,
+                self.renew_lease,
                 "interval",
                 seconds=election.retry_period_s,
                 id="lease",

@@ -136,3 +136,24 @@ def test_the_start_renews_once_before_the_first_tick_and_it_writes(
     assert report.workloads[0].decisions[0].outcome.value == "applied"
     assert lease_requests(rig.proxy) == ["GET", "POST"]
     assert "lease lost" not in caplog.text
+
+
+def _leader_metric(running: service.Service) -> float | None:
+    return running.metrics.registry.get_sample_value("prescale_leader")
+
+
+def test_the_leader_metric_follows_the_lease_job_not_the_tick(rig: Rig) -> None:
+    """a leads; b stands by. a stops (and releases); b's lease job takes the Lease within a
+    retry period (1 s), and b's prescale_leader says so long before its next tick (1 min)."""
+    timing = {"lease_duration": "3s", "renew_deadline": "2s", "retry_period": "1s"}
+    a = rig.start(rig.settings("prescale-a", **timing))
+    assert _first_report(a).leader
+    b_ = rig.start(rig.settings("prescale-b", **timing))
+    assert not _first_report(b_).leader
+    assert _leader_metric(b_) == 0
+    a.request_stop()
+    a.stop()
+    cluster_objects.wait_for(
+        "b's prescale_leader to be 1", lambda: _leader_metric(b_) == 1, timeout_s=10
+    )
+    assert b_.core.last_report is not None and not b_.core.last_report.leader  # no tick since
