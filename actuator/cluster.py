@@ -5,18 +5,24 @@ behind the daemon's protocols (`daemon.TargetWriter`, `daemon.ColdStartReader`,
 Only translation lives here: config targets become `kube.Target`s, `kube.TargetStatus` a
 `daemon.Reading`, `kube.ColdStart` a stored cold start. The writes themselves (server-side
 apply under the field manager `prescale`, conflicts answered with a fresh read, bounds) are the
-adapter's.
+adapter's. A write that changed a floor is said once: one INFO line, and one Event on the
+target (`kubectl describe` shows what moved, from what to what, and why); an Event that cannot
+be written is a warning, never a failed write.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import socket
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from actuator import config, daemon, kube, kubeapi, lease, store
+from kernel import errors
+
+log = logging.getLogger(__name__)
 
 # Where a Pod finds its own namespace (the ServiceAccount's mount).
 NAMESPACE_FILE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
@@ -32,11 +38,36 @@ def target_of(target: config.Target) -> kube.Target:
     )
 
 
-class Targets:
-    """`daemon.TargetWriter` and `daemon.ColdStartReader` on one cluster."""
+# The field each kind of target holds its floor in, as an Event's note names it.
+FLOOR_FIELDS = {
+    kube.TargetKind.HPA: "spec.minReplicas",
+    kube.TargetKind.KEDA: "spec.minReplicaCount",
+    kube.TargetKind.SCALE: "spec.replicas",
+}
 
-    def __init__(self, client: kubeapi.Client) -> None:
+
+def _wall_clock() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Targets:
+    """`daemon.TargetWriter` and `daemon.ColdStartReader` on one cluster.
+
+    `identity` is this replica's name in the Events it records (the Pod's, by default);
+    `clock` stamps them: the wall clock, even when the tick runs "as of" another time, because
+    an Event says when the write happened.
+    """
+
+    def __init__(
+        self,
+        client: kubeapi.Client,
+        *,
+        identity: str | None = None,
+        clock: Callable[[], dt.datetime] = _wall_clock,
+    ) -> None:
         self._client = client
+        self._identity = identity or own_identity(None)
+        self._clock = clock
 
     def read(self, target: config.Target) -> daemon.Reading:
         status = kube.read(self._client, target_of(target))
@@ -46,8 +77,43 @@ class Targets:
             ready=status.ready_replicas,
         )
 
-    def write(self, target: config.Target, replicas: int, *, dry_run: bool) -> None:
-        kube.apply_floor(self._client, target_of(target), replicas, dry_run=dry_run)
+    def write(self, target: config.Target, replicas: int, *, dry_run: bool, reason: str) -> None:
+        written = target_of(target)
+        outcome = kube.apply_floor(self._client, written, replicas, dry_run=dry_run)
+        if not outcome.written or outcome.dry_run:
+            return  # nothing changed in the cluster: nothing to say
+        log.info(
+            "floor applied target=%s from=%s to=%d reason=%s",
+            target.ref,
+            outcome.previous_replicas,
+            outcome.replicas,
+            reason,
+        )
+        self._record(written, outcome, reason)
+
+    def _record(self, target: kube.Target, outcome: kube.ApplyOutcome, reason: str) -> None:
+        """One Event for one changed floor; a failure to record it costs only the Event."""
+        previous = outcome.previous_replicas
+        raised = previous is None or outcome.replicas > previous
+        note = (
+            f"prescale set {FLOOR_FIELDS[target.kind]} from {previous} to {outcome.replicas}: "
+            f"{reason}"
+        )
+        if outcome.result is kube.ApplyResult.CLAMPED:
+            note += f" (it asked for {outcome.requested_replicas}; the autoscaler's bound holds)"
+        try:
+            kube.record_event(
+                self._client,
+                target,
+                reason="RaisedFloor" if raised else "LoweredFloor",
+                note=note,
+                action="Apply",
+                event_type=kube.EventType.NORMAL,
+                reporting_instance=self._identity,
+                now=self._clock(),
+            )
+        except errors.PrescaleError as exc:
+            log.warning("target=%s event not recorded (the floor was written): %s", target, exc)
 
     def cold_starts(
         self, target: config.Target, since: dt.datetime
@@ -71,13 +137,18 @@ def elector(
         lease.LeaseSettings(
             namespace=settings.lease_namespace or own_namespace(),
             name=settings.lease_name,
-            identity=settings.identity or os.environ.get("POD_NAME") or socket.gethostname(),
+            identity=own_identity(settings.identity),
             lease_duration_s=settings.lease_duration_s,
             renew_deadline_s=settings.renew_deadline_s,
             retry_period_s=settings.retry_period_s,
         ),
         now,
     )
+
+
+def own_identity(configured: str | None) -> str:
+    """This replica's name: the config's, else the Pod's (POD_NAME), else the host's."""
+    return configured or os.environ.get("POD_NAME") or socket.gethostname()
 
 
 def own_namespace() -> str:

@@ -92,8 +92,9 @@ class Reading:
 class TargetWriter(Protocol):
     def read(self, target: config.Target) -> Reading: ...
 
-    def write(self, target: config.Target, replicas: int, *, dry_run: bool) -> None:
-        """Set the target's floor (absolute); ActuationError when it fails."""
+    def write(self, target: config.Target, replicas: int, *, dry_run: bool, reason: str) -> None:
+        """Set the target's floor (absolute) for `reason` (the step's, said in the Event a
+        change records); ActuationError when the write fails."""
         ...
 
 
@@ -495,7 +496,7 @@ class Daemon:
             return TargetDecision(target, replicas, reason, Outcome.UNCHANGED, ready)
         dry_run = self.settings.dry_run
         try:
-            self._writer.write(target, replicas, dry_run=dry_run)
+            self._writer.write(target, replicas, dry_run=dry_run, reason=reason)
         except errors.ActuationError as exc:
             log.warning("target=%s write of %d failed: %s", target.ref, replicas, exc)
             return TargetDecision(target, replicas, reason, Outcome.FAILED, ready)

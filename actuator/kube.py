@@ -451,7 +451,8 @@ def apply_floor(client: Client, target: Target, replicas: int, *, dry_run: bool)
             # server refuses as invalid (422) or not found: a fresh read tells which it was.
             _confirm_present(client, target, exc)
             raise
-        log.info(
+        # DEBUG: the caller says a changed floor once, at INFO, with why it changed
+        log.debug(
             "kube floor target=%s previous=%s replicas=%d result=%s dry_run=%s",
             target,
             owned.floor,

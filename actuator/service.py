@@ -81,7 +81,9 @@ def cluster_parts(settings: config.Config) -> dict[str, Any]:
     if not in_cluster and not settings.leader_election.enabled:
         return {}
     client = cluster.connect(settings)
-    targets = cluster.Targets(client)
+    targets = cluster.Targets(
+        client, identity=cluster.own_identity(settings.leader_election.identity)
+    )
     parts: dict[str, Any] = {"writer": targets, "cold_start_reader": targets}
     if settings.leader_election.enabled:
         # the Lease runs on the wall clock even when ticks run "as of" --at
