@@ -133,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
     if settings.log_format == "json":
         for handler in logging.getLogger().handlers:
             handler.setFormatter(JsonLines())
+    quiet_scheduler()
     now: clock.Clock = parse_at(args.at) if args.at is not None else clock.SystemClock()
     restore = service.restorer(settings)
     if args.once:
@@ -175,6 +176,15 @@ def _once_exit(report: daemon.TickReport, lease_problem: str | None) -> int:
         file=sys.stderr,
     )
     return 1
+
+
+def quiet_scheduler() -> None:
+    """APScheduler says every job run at INFO ("Running job ...", "... executed successfully"):
+    with the lease job every 2 s that would drown the daemon's own lines at `--log-level info`.
+    Its warnings (a missed run) still show; at DEBUG everything does."""
+    scheduler = logging.getLogger("apscheduler")
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        scheduler.setLevel(logging.WARNING)
 
 
 class JsonLines(logging.Formatter):
