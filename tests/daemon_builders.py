@@ -54,6 +54,18 @@ def config_data(db_path: Path, **overrides: Any) -> dict[str, Any]:
     return data
 
 
+def actuating_hpa(db_path: Path, namespace: str, name: str = "llama-od") -> dict[str, Any]:
+    """`config_data` in actuate mode, its on-demand target HPA `name` in `namespace`."""
+    data = config_data(db_path)
+    data["mode"] = "actuate"
+    data["workloads"][0]["targets"]["on_demand"] = {
+        "kind": "hpa",
+        "namespace": namespace,
+        "name": name,
+    }
+    return data
+
+
 def build(data: dict[str, Any], **kwargs: Any) -> tuple[daemon.Daemon, store.Store]:
     settings = config.validate(data)
     db = store.Store.connect(settings.store_url)

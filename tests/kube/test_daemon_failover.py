@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
 
 import cluster_objects
 import daemon_builders as b
 
-from actuator import clock, cluster, config, daemon, kube, store, trace_source
+from actuator import clock, cluster, config, daemon, kube
 
 NOON = dt.datetime(1995, 8, 28, 12, 0, tzinfo=dt.UTC)
 
@@ -18,24 +17,15 @@ NOON = dt.datetime(1995, 8, 28, 12, 0, tzinfo=dt.UTC)
 def replica(
     tmp_path: Path, namespace: str, name: str, admin: kube.Client, wall: clock.ManualClock
 ) -> daemon.Daemon:
-    data: dict[str, Any] = b.config_data(tmp_path / f"{name}.db")
-    data["mode"] = "actuate"
+    data = b.actuating_hpa(tmp_path / f"{name}.db", namespace)
     data["leader_election"] = {"enabled": True, "lease_namespace": namespace, "identity": name}
-    data["workloads"][0]["targets"]["on_demand"] = {
-        "kind": "hpa",
-        "namespace": namespace,
-        "name": "llama-od",
-    }
     settings = config.validate(data)
-    w = settings.workloads[0]
-    src = trace_source.TraceSource.from_file(w.source.path, w.source.column)  # type: ignore[union-attr]
-    return daemon.Daemon(
-        settings,
-        store.Store.connect(settings.store_url),
-        {w.name: src},
+    core, _ = b.build(
+        data,
         writer=cluster.Targets(admin),
         leadership=cluster.elector(admin, settings.leader_election, wall.now),
     )
+    return core
 
 
 def outcome(report: daemon.TickReport) -> str:

@@ -8,7 +8,6 @@ import datetime as dt
 import logging
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import cluster_objects
 import daemon_builders as b
@@ -16,7 +15,7 @@ import manifests
 import parts
 import pytest
 
-from actuator import cli, cluster, config, daemon, kube, store, trace_source
+from actuator import cli, cluster, daemon, kube
 from actuator.commands import run as run_command
 
 MONDAY_9 = dt.datetime(1995, 8, 28, 9, 0, tzinfo=dt.UTC)  # the rise: the floor goes above 1
@@ -39,21 +38,8 @@ def test_a_floor_written_in_actuate_mode_is_one_info_line(
 ) -> None:
     cluster_objects.apply(admin.api, cluster_objects.deployment(namespace, "llama", replicas=1))
     cluster_objects.apply(admin.api, cluster_objects.hpa(namespace, "llama-od", "llama", 1, 20))
-    data: dict[str, Any] = b.config_data(tmp_path / "prescale.db")
-    data["mode"] = "actuate"
-    data["workloads"][0]["targets"]["on_demand"] = {
-        "kind": "hpa",
-        "namespace": namespace,
-        "name": "llama-od",
-    }
-    settings = config.validate(data)
-    w = settings.workloads[0]
-    src = trace_source.TraceSource.from_file(w.source.path, w.source.column)  # type: ignore[union-attr]
-    core = daemon.Daemon(
-        settings,
-        store.Store.connect(settings.store_url),
-        {w.name: src},
-        writer=cluster.Targets(admin),
+    core, _ = b.build(
+        b.actuating_hpa(tmp_path / "prescale.db", namespace), writer=cluster.Targets(admin)
     )
     caplog.set_level(logging.INFO)
     (decision,) = core.run_once(MONDAY_9).workloads[0].decisions

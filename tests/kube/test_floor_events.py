@@ -16,7 +16,7 @@ import kube_proxy
 import kubernetes
 import pytest
 
-from actuator import cluster, config, daemon, kube, store, trace_source
+from actuator import cluster, daemon, kube
 
 MONDAY_9 = dt.datetime(1995, 8, 28, 9, 0, tzinfo=dt.UTC)  # the rise: the floor goes above 1
 MINUTE = dt.timedelta(minutes=1)
@@ -24,20 +24,9 @@ MINUTE = dt.timedelta(minutes=1)
 
 def actuating(namespace: str, client: kube.Client, folder: Path) -> daemon.Daemon:
     """An actuate-mode daemon writing HPA llama-od in `namespace` through `client`."""
-    data: dict[str, Any] = b.config_data(folder / "prescale.db")
-    data["mode"] = "actuate"
-    data["workloads"][0]["targets"]["on_demand"] = {
-        "kind": "hpa",
-        "namespace": namespace,
-        "name": "llama-od",
-    }
-    settings = config.validate(data)
-    w = settings.workloads[0]
-    src = trace_source.TraceSource.from_file(w.source.path, w.source.column)  # type: ignore[union-attr]
     writer = cluster.Targets(client, identity="prescale-test-0")
-    return daemon.Daemon(
-        settings, store.Store.connect(settings.store_url), {w.name: src}, writer=writer
-    )
+    core, _ = b.build(b.actuating_hpa(folder / "prescale.db", namespace), writer=writer)
+    return core
 
 
 def events(admin: kube.Client, namespace: str) -> list[dict[str, Any]]:
