@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 import tempfile
 import traceback
@@ -28,8 +29,19 @@ CRASH_FOLDER = "prescale"
 COMMANDS = (forecast, plan, simulate, report, run)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, reading a value that starts with a minus and a digit (`--horizon -1d`,
+    `--seed -3`) as the flag's value, so that our checks name the flag, the value and the fix,
+    instead of argparse's "expected one argument". No prescale flag starts with a digit.
+    Subcommands' parsers are of the same class (`add_subparsers` makes them so)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._negative_number_matcher = re.compile(r"^-\d")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="prescale",
         description="Predictive autoscaler and capacity planner for GPU inference.",
         epilog="example: prescale report --out prescale-report   (bundled trace and workload)",

@@ -486,12 +486,14 @@ class Daemon:
             return TargetDecision(target, replicas, reason, Outcome.HELD, ready)
         if target.kind is config.TargetKind.METRIC:
             return TargetDecision(target, replicas, reason, Outcome.EXPORTED, ready)
+        if reading is not None and reading.max_replicas is not None:
+            # An HPA refuses min above max: what the leader writes, a standby or an advisory
+            # daemon says (and exports) too.
+            replicas = min(replicas, reading.max_replicas)
         if self.settings.mode is config.Mode.ADVISORY or self._writer is None:
             return TargetDecision(target, replicas, reason, Outcome.ADVISED, ready)
         if not leader:
             return TargetDecision(target, replicas, reason, Outcome.STANDBY, ready)
-        if reading is not None and reading.max_replicas is not None:
-            replicas = min(replicas, reading.max_replicas)  # an HPA refuses min above max
         if reading is not None and reading.floor == replicas:
             return TargetDecision(target, replicas, reason, Outcome.UNCHANGED, ready)
         dry_run = self.settings.dry_run

@@ -42,7 +42,7 @@ from actuator import (
     store,
     trace_source,
 )
-from kernel import errors
+from kernel import errors, timestamp
 from report import content, html, model
 from simulator import operating_point
 
@@ -418,7 +418,7 @@ class Service:
                 "lead_time_source": None if last is None else last.lead_time_source,
                 "refit_at": None
                 if last is None or last.refit_at is None
-                else last.refit_at.isoformat(),
+                else timestamp.utc_text(last.refit_at),
                 "operating_point": self._point_json(name),
                 "floors_ahead": [
                     floors.at(dt.datetime.fromtimestamp(start + 60 * m, dt.UTC))
@@ -427,7 +427,10 @@ class Service:
             }
         if workload is not None:
             return bodies[workload]
-        return {"at": None if report is None else report.at.isoformat(), "workloads": bodies}
+        return {
+            "at": None if report is None else timestamp.utc_text(report.at),
+            "workloads": bodies,
+        }
 
     def _point_json(self, name: str) -> dict[str, Any]:
         choice, chosen_at, point, factor = self.core.choice_view(name)
@@ -437,7 +440,7 @@ class Service:
             "hold": point.hold.value,
             "level_factor": factor,
             "chosen": choice is not None,
-            "chosen_at": None if chosen_at is None else chosen_at.isoformat(),
+            "chosen_at": None if chosen_at is None else timestamp.utc_text(chosen_at),
         }
         if choice is None:
             body["reason"] = "no re-selection yet: the spec's quantile and hold"
@@ -462,7 +465,9 @@ class Service:
         if self._db is None:
             return []
         rows = self._db.latest_decisions(limit, workload)
-        return [{**dataclasses.asdict(r), "decided_at": r.decided_at.isoformat()} for r in rows]
+        return [
+            {**dataclasses.asdict(r), "decided_at": timestamp.utc_text(r.decided_at)} for r in rows
+        ]
 
     def report_html(self) -> str:
         if self._core is None:

@@ -101,6 +101,10 @@ class Forecast:
     coverage_p90: float | None
     coverage_p99: float | None
     selection: Selection
+    # the history the model was fitted on: its span (first observed bucket to the end of the
+    # last complete one) and its observed input intervals (dropouts masked)
+    history_s: float
+    history_points: int
     # what the P90/P99 spread above the median was multiplied by in this forecast, from the
     # last day's residuals (forecaster/widening.py; 1: not widened)
     band_widened_by: float = 1.0
@@ -500,4 +504,6 @@ def forecast(
         coverage_p99=selection.coverage_p99,
         selection=selection,
         band_widened_by=widen_by,
+        history_s=prepared.history_s,
+        history_points=int(np.isfinite(prepared.cleaned.to_numpy(dtype=float)).sum()),
     )

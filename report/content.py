@@ -82,12 +82,9 @@ def _coarsen(values: pd.Series, step_s: int) -> pd.Series:
 
 
 def forecast_view(history: pd.Series, forecast: fc.Forecast, column: str) -> model.ForecastView:
+    """The forecast and the history shown before it (`HISTORY_SHOWN_S`); the days and points
+    are those the model was fitted on (the forecast's own), which may be more than shown."""
     interval = forecast.input_interval_s
-    observed = history.dropna()
-    days = 0.0
-    if len(observed):
-        span = observed.index[-1] - observed.index[0]
-        days = (span.total_seconds() + interval) / 86400
     shown = history[history.index >= history.index[-1] - pd.Timedelta(seconds=HISTORY_SHOWN_S)]
     # A whole number of model buckets per plot step, so plot buckets never straddle them.
     step = forecast.resolution_s * max(1, math.ceil(PLOT_STEP_S / forecast.resolution_s))
@@ -98,8 +95,8 @@ def forecast_view(history: pd.Series, forecast: fc.Forecast, column: str) -> mod
         p50=_series(_coarsen(frame["p50"], step)),
         p90=_series(_coarsen(frame["p90"], step)),
         p99=_series(_coarsen(frame["p99"], step)),
-        history_points=len(observed),
-        history_days=days,
+        history_points=forecast.history_points,
+        history_days=forecast.history_s / 86400,
         resolution_s=forecast.resolution_s,
     )
 
@@ -252,7 +249,7 @@ def simulation_view(result: results.SimulationResult) -> model.Simulation:
             reserved_usd=r.cost_by_type.reserved,
             spot_usd=r.cost_by_type.spot,
             on_demand_usd=r.cost_by_type.on_demand,
-            overflow_usd=r.api_overflow_usd or 0.0,
+            overflow_usd=r.api_overflow_usd,
             scale_events=r.scale_events,
             gpu_hours_vs_oracle=vs(r.gpu_hours, oracle.gpu_hours if oracle else None),
             cost_vs_oracle=vs(r.cost_usd, oracle.cost_usd if oracle else None),

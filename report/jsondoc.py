@@ -10,9 +10,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum
 
+from kernel import timestamp
 from report import model
 
 JsonValue = None | bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"]
@@ -54,7 +55,7 @@ def _plain(value: object) -> JsonValue:
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return timestamp.utc_text(value)
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
     raise TypeError(f"report field of type {type(value).__name__} has no JSON form")

@@ -205,7 +205,8 @@ class PolicyRow:
     reserved_usd: float
     spot_usd: float
     on_demand_usd: float
-    overflow_usd: float  # unserved demand priced at the API fallback rate (0 when unpriced)
+    # unserved demand priced at the API fallback rate; None when the spec does not price it
+    overflow_usd: float | None
     scale_events: int
     gpu_hours_vs_oracle: float | None  # None when the oracle was not run
     cost_vs_oracle: float | None

@@ -63,6 +63,8 @@ def test_json_format(excerpt: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["plan", "--trace", str(excerpt), "--format", "json"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert document["version"] == 1
+    # the same form as the CSV's timestamps and the report's JSON: UTC with a Z
+    assert document["forecast"]["start"].endswith(":00Z")
     (workload,) = document["workloads"]
     assert workload["name"] == "chat-llama-8b"
     cost = workload["cost"]

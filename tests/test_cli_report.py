@@ -250,6 +250,8 @@ def test_replay_agrees_with_prescale_simulate(
         assert got("unserved_minutes") == unserved
         assert (got("unserved_runs") == 0) == (unserved == 0)
         assert got("gpu_hours_vs_oracle") == pytest.approx(policy["gpu_hours_vs_oracle"])
+        # unpriced overflow is null in both, not a price of zero in one
+        assert got("overflow_usd") == policy["api_overflow_usd"]
         for kind in ("reserved", "spot", "on_demand"):
             assert got(f"{kind}_usd") == pytest.approx(policy["cost_by_type"][kind], abs=1e-5)
 

@@ -17,6 +17,7 @@ from actuator import outputs, plausibility, workloads
 from actuator.commands import inputs
 from forecaster import forecast as forecasting
 from forecaster import series
+from kernel import timestamp
 from planner import demand, fleet, mix, spec, step
 
 HORIZON_S = 7 * 86400
@@ -87,7 +88,7 @@ def write_csv(path: Path, planned: Sequence[fleet.PlannedWorkload]) -> None:
             frame.insert(0, "workload", item.workload.name)
         frames.append(frame)
     table = pd.concat(frames)
-    table.index = pd.DatetimeIndex(table.index).strftime("%Y-%m-%dT%H:%M:%SZ")
+    table.index = pd.DatetimeIndex(table.index).strftime(timestamp.FORMAT)
     table.index.name = "timestamp"
     outputs.write_text(outputs.Output("--out", path), table.to_csv())
 
@@ -218,7 +219,7 @@ def as_json(
             "model": predicted.model.value,
             "reason": predicted.reason.value,
             "resolution_s": predicted.resolution_s,
-            "start": predicted.frame.index[0].isoformat(),
+            "start": timestamp.utc_text(predicted.frame.index[0]),
         },
         "workloads": [_workload_json(item, predicted.input_interval_s) for item in planned],
     }
@@ -274,7 +275,7 @@ def _workload_json(item: fleet.PlannedWorkload, interval_s: int) -> dict[str, An
         if shortfall is None
         else {
             "minutes": shortfall.minutes,
-            "worst_at": shortfall.worst_at.isoformat(),
+            "worst_at": timestamp.utc_text(shortfall.worst_at),
             "worst_wanted": shortfall.worst_wanted,
             "worst_granted": shortfall.worst_granted,
             "explanation": shortfall.explanation,

@@ -14,7 +14,7 @@ import pandas as pd
 import yaml
 
 from actuator import clock
-from kernel import errors
+from kernel import errors, timestamp
 
 if TYPE_CHECKING:
     from actuator import daemon
@@ -204,7 +204,7 @@ class JsonLines(logging.Formatter):
 
 def _tick_line(report: daemon.TickReport, w: daemon.WorkloadTick) -> dict[str, Any]:
     return {
-        "at": report.at.isoformat(),
+        "at": timestamp.utc_text(report.at),
         "workload": w.workload,
         "floor": w.floor,
         "targets": {d.target.capacity_type.value: d.replicas for d in w.decisions},

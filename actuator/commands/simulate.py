@@ -21,7 +21,7 @@ from actuator import outputs, pool, workloads
 from actuator.commands import inputs
 from actuator.commands import simulate_output as output
 from forecaster import forecast, series
-from kernel import errors
+from kernel import errors, timestamp
 from planner import spec
 from simulator import cold_start, lineup, results
 
@@ -344,7 +344,7 @@ def write_timeseries(
                 frame.insert(0, "workload", result.workload)
             frames.append(frame)
     joined = pd.concat(frames)
-    joined.index = pd.DatetimeIndex(joined.index).strftime("%Y-%m-%dT%H:%M:%SZ")
+    joined.index = pd.DatetimeIndex(joined.index).strftime(timestamp.FORMAT)
     joined.index.name = "timestamp"
     _write(path, "--timeseries", joined.to_csv(float_format="%.6g"))
 

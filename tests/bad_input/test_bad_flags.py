@@ -26,6 +26,12 @@ CASES = [
         id="horizon-negative",
     ),
     pytest.param(
+        # A value with a minus, as its own word: the flag's value, not an unknown flag.
+        ["report", "--horizon", "-1d"],
+        ["--horizon ('-1d') is not a positive duration", "write it like 90s"],
+        id="horizon-negative-word",
+    ),
+    pytest.param(
         ["forecast", "--horizon", "10y"],
         ["--horizon ('10y') is 315,360,000 s, more than the 12w6d limit", "pass 12w6d or less"],
         id="horizon-decade",

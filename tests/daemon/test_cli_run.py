@@ -25,7 +25,7 @@ def test_once_at_ticks_as_of_that_time_prints_it_and_stores_it(
     path = config_file(tmp_path)
     assert cli.main(["run", "--config", str(path), "--once", "--at", "1995-08-28T09:00Z"]) == 0
     line = json.loads(capsys.readouterr().out)
-    assert line["at"] == "1995-08-28T09:00:00+00:00"
+    assert line["at"] == "1995-08-28T09:00:00Z"
     assert line["outcomes"] == {"on_demand": "exported"}
     assert line["lead_time_source"] == "spec_fallback"
     db = store.Store.connect(f"sqlite:///{tmp_path / 'prescale.db'}")

@@ -116,7 +116,7 @@ def test_the_choice_is_exported_on_metrics_and_the_plan(tmp_path: Path) -> None:
         "cooldown",
     )
     assert point["chosen"] is True and point["met"] is True and point["level_factor"] == factor
-    assert point["chosen_at"] == MORNING.isoformat()
+    assert point["chosen_at"] == "1995-08-29T04:00:00Z"  # MORNING
     assert point["reason"] == _choice().reason
     assert [row["chosen"] for row in point["frontier"]] == [True, False]
 

@@ -55,3 +55,22 @@ def test_one_writes_and_the_other_takes_over_within_the_lease_duration(
     later = b_.run_once(NOON + dt.timedelta(hours=2))
     assert outcome(later) in {"applied", "unchanged"}
     print("b took over after", taken_over_after_s, "s; outcome", outcome(later))
+
+
+def test_a_standby_says_the_floor_the_leader_writes_within_the_hpas_max(
+    admin: kube.Client, namespace: str, tmp_path: Path
+) -> None:
+    """The HPA's maxReplicas (2) is below what the plan wants at noon: the leader writes 2 and
+    the standby's decision (stored, exported, shown by /api/v1/plan) is 2 as well, not the
+    plan's number that no HPA would take."""
+    cluster_objects.apply(admin.api, cluster_objects.deployment(namespace, "llama", replicas=1))
+    cluster_objects.apply(admin.api, cluster_objects.hpa(namespace, "llama-od", "llama", 1, 2))
+    wall = clock.ManualClock(dt.datetime.now(dt.UTC))
+    a = replica(tmp_path, namespace, "prescale-a", admin, wall)
+    b_ = replica(tmp_path, namespace, "prescale-b", admin, wall)
+    assert a.renew_lease_now() is True and b_.renew_lease_now() is False
+    led = a.run_once(NOON).workloads[0]
+    stood = b_.run_once(NOON).workloads[0]
+    assert led.floor is not None and led.floor > 2  # the plan wants more than the HPA allows
+    assert (led.decisions[0].outcome.value, led.decisions[0].replicas) == ("applied", 2)
+    assert (stood.decisions[0].outcome.value, stood.decisions[0].replicas) == ("standby", 2)

@@ -135,6 +135,17 @@ def test_replica_plot_steps_show_real_totals(history: pd.Series, forecast: fc.Fo
         assert view.needed.values[i] == window["needed"].max()
 
 
+def test_history_days_are_the_fits_not_the_shown_window(
+    history: pd.Series, forecast: fc.Forecast
+) -> None:
+    """The daemon passes only the history it shows; the report still says what the model was
+    fitted on (three days here, where the last day alone is passed)."""
+    shown = history[history.index >= history.index[-1] - pd.Timedelta(days=1)]
+    view = content.workload_report(_inputs(shown, forecast, _workload())).forecast
+    assert view.history_days == pytest.approx(3.0)
+    assert view.history_points == len(history)
+
+
 def test_forecast_view_and_accuracy(history: pd.Series, forecast: fc.Forecast) -> None:
     section = content.workload_report(_inputs(history, forecast, _workload()))
     view = section.forecast
