@@ -2,13 +2,15 @@
 `admin` and `scaledobject_crd` come from tests/kube_fixtures.py): `namespace` gives each test a
 namespace of its own, `proxy` and `wire` put a fault-injecting proxy in front of the API server,
 and `deployed` is deploy/ applied by `kubectl apply --server-side -k` (the README's command)
-next to target namespaces `inference` (bound by deploy/base) and `billing` (not bound).
+next to target namespaces `inference` (bound by deploy/base) and `billing` (not bound);
+`sa_kubeconfig` writes a kubeconfig with a ServiceAccount's own token, and `prescale_sa` is a
+client with the token of deploy/base's ServiceAccount.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import cluster_objects
@@ -37,6 +39,39 @@ def deployed(
     # The Prometheus Operator's CRD, minimal and ours: the base's ServiceMonitor needs it.
     cluster_objects.register_crd(admin.api, manifests.SERVICEMONITOR_CRD)
     return manifests.apply(control_plane, manifests.DEPLOY)
+
+
+@pytest.fixture(scope="session")
+def sa_kubeconfig(
+    admin: kube.Client, control_plane: kube_cluster.ControlPlane
+) -> Callable[[str, str, Path], Path]:
+    """`sa_kubeconfig(namespace, account, path)` writes at `path`, and returns it, a kubeconfig for
+    the API server holding ServiceAccount namespace/account's own short-lived token (from the
+    TokenRequest API)."""
+
+    def write(namespace: str, account: str, path: Path) -> Path:
+        return cluster_objects.token_kubeconfig(
+            admin.api,
+            api_url=control_plane.api_url,
+            ca_file=control_plane.ca_file,
+            namespace=namespace,
+            account=account,
+            path=path,
+        )
+
+    return write
+
+
+@pytest.fixture(scope="module")
+def prescale_sa(
+    deployed: str,
+    sa_kubeconfig: Callable[[str, str, Path], Path],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> kube.Client:
+    """A client with the token of deploy/base's ServiceAccount prescale/prescale, once `deployed`
+    is applied; one per test module, and its retries do not sleep."""
+    kubeconfig = sa_kubeconfig("prescale", "prescale", tmp_path_factory.mktemp("sa") / "kubeconfig")
+    return kube.connect(kubeconfig, sleep=lambda _s: None)
 
 
 @pytest.fixture

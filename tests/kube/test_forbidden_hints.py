@@ -4,35 +4,13 @@ RoleBinding of ClusterRole prescale-targets (a target's namespace) or its Role f
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import cluster_objects
-import kube_cluster
 import manifests
 import pytest
 
 from actuator import kube, kubeapi
 
 OTHER = manifests.OTHER  # a namespace deploy/base does not bind
-
-
-@pytest.fixture(scope="module")
-def prescale_sa(
-    admin: kube.Client,
-    control_plane: kube_cluster.ControlPlane,
-    deployed: str,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[kube.Client]:
-    """A client with the token of deploy/base's ServiceAccount prescale/prescale."""
-    kubeconfig = cluster_objects.token_kubeconfig(
-        admin.api,
-        api_url=control_plane.api_url,
-        ca_file=control_plane.ca_file,
-        namespace="prescale",
-        account="prescale",
-        path=tmp_path_factory.mktemp("hints") / "kubeconfig",
-    )
-    yield kube.connect(kubeconfig, sleep=lambda _s: None)
 
 
 def _unbound_fix(verb: str, resource: str, namespace: str) -> str:

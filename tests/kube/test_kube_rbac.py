@@ -5,11 +5,10 @@ everything else. tests/kube/test_deploy.py runs the daemon itself with that toke
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import cluster_objects
-import kube_cluster
 import kubernetes
 import manifests
 import pytest
@@ -21,28 +20,10 @@ TARGETS = manifests.TARGETS  # the namespace deploy/base's RoleBinding gives pre
 OTHER = manifests.OTHER  # a namespace it was not given
 
 
-def _token_kubeconfig(
-    admin: kube.Client, plane: kube_cluster.ControlPlane, namespace: str, account: str, folder: Path
-) -> Path:
-    return cluster_objects.token_kubeconfig(
-        admin.api,
-        api_url=plane.api_url,
-        ca_file=plane.ca_file,
-        namespace=namespace,
-        account=account,
-        path=folder / "kubeconfig",
-    )
-
-
-@pytest.fixture(scope="module")
-def prescale_sa(
-    admin: kube.Client,
-    control_plane: kube_cluster.ControlPlane,
-    deployed: str,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[kube.Client]:
-    """deploy/ applied by `kubectl apply --server-side -k`, targets in `inference` and `billing`,
-    and a client holding the ServiceAccount's own short-lived token."""
+@pytest.fixture(scope="module", autouse=True)
+def targets_and_secrets(admin: kube.Client, deployed: str) -> None:
+    """Targets in `inference` and `billing` (deploy/ applied by `kubectl apply --server-side -k`),
+    and Secrets prescale must not read: a target's and its own API token's."""
     for namespace in (TARGETS, OTHER):
         cluster_objects.apply(admin.api, cluster_objects.deployment(namespace, "llama", replicas=1))
         cluster_objects.apply(admin.api, cluster_objects.hpa(namespace, "llama-od", "llama", 1, 10))
@@ -59,10 +40,6 @@ def prescale_sa(
                 "stringData": {"token": "not-for-prescale"},
             },
         )
-    kubeconfig = _token_kubeconfig(
-        admin, control_plane, "prescale", "prescale", tmp_path_factory.mktemp("sa")
-    )
-    yield kube.connect(kubeconfig, sleep=lambda _s: None)
 
 
 @pytest.mark.parametrize(
@@ -161,7 +138,7 @@ def test_the_service_account_cannot_touch_a_namespace_it_was_not_given(
 def test_a_dry_run_proves_a_missing_write_permission(
     prescale_sa: kube.Client,
     admin: kube.Client,
-    control_plane: kube_cluster.ControlPlane,
+    sa_kubeconfig: Callable[[str, str, Path], Path],
     tmp_path: Path,
 ) -> None:
     """A ServiceAccount that may only view (the built-in `view` ClusterRole) reads the HPA but its
@@ -188,7 +165,7 @@ def test_a_dry_run_proves_a_missing_write_permission(
             "subjects": [{"kind": "ServiceAccount", "name": "viewer", "namespace": TARGETS}],
         },
     )
-    viewer = kube.connect(_token_kubeconfig(admin, control_plane, TARGETS, "viewer", tmp_path))
+    viewer = kube.connect(sa_kubeconfig(TARGETS, "viewer", tmp_path / "kubeconfig"))
     target = kube.Target(kube.TargetKind.HPA, TARGETS, "llama-od")
     floor = kube.read(viewer, target).floor_replicas
     with pytest.raises(errors.ActuationError, match="forbidden"):

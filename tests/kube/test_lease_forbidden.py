@@ -13,12 +13,12 @@ import json
 import logging
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import cluster_objects
 import daemon_builders as b
-import kube_cluster
 import pytest
 import yaml
 
@@ -61,7 +61,10 @@ def grant_leases(admin: kube.Client, namespace: str, verbs: list[str]) -> None:
 
 @pytest.fixture
 def account(
-    admin: kube.Client, namespace: str, control_plane: kube_cluster.ControlPlane, tmp_path: Path
+    admin: kube.Client,
+    namespace: str,
+    sa_kubeconfig: Callable[[str, str, Path], Path],
+    tmp_path: Path,
 ) -> Path:
     """A kubeconfig with the token of a ServiceAccount that may drive the HPA `llama-od` in the
     namespace and nothing else."""
@@ -77,14 +80,7 @@ def account(
         cluster_objects.apply(admin.api, obj)
     cluster_objects.apply(admin.api, cluster_objects.deployment(namespace, "llama", replicas=1))
     cluster_objects.apply(admin.api, cluster_objects.hpa(namespace, "llama-od", "llama", 1, 20))
-    return cluster_objects.token_kubeconfig(
-        admin.api,
-        api_url=control_plane.api_url,
-        ca_file=control_plane.ca_file,
-        namespace=namespace,
-        account=ACCOUNT,
-        path=tmp_path / "kubeconfig",
-    )
+    return sa_kubeconfig(namespace, ACCOUNT, tmp_path / "kubeconfig")
 
 
 def _errors(caplog: pytest.LogCaptureFixture) -> list[str]:
