@@ -7,7 +7,9 @@ Only translation lives here: config targets become `kube.Target`s, `kube.TargetS
 apply under the field manager `prescale`, conflicts answered with a fresh read, bounds) are the
 adapter's. A write that changed a floor is said once: one INFO line, and one Event on the
 target (`kubectl describe` shows what moved, from what to what, and why); an Event that cannot
-be written is a warning, never a failed write.
+be written is a warning, never a failed write. One guard is added: after the API server failed
+a call, the tick's other calls fail at once for a while (`UNREACHABLE_PAUSE_S`), so an outage
+costs a tick one call's retries, not every target's.
 """
 
 from __future__ import annotations
@@ -18,11 +20,21 @@ import os
 import socket
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from actuator import config, daemon, kube, kubeapi, lease, store
 from kernel import errors
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+
+# After the API server failed a call (`kubeapi.UnreachableError`: the retry policy spent), the
+# other calls of the tick are not sent for this long: a tick over many targets would otherwise
+# spend the policy's 7.5 s of backoff, and each attempt's timeout, on every target in turn, and
+# run for minutes. Shorter than the minute tick, so every tick tries the server again, once,
+# with the whole policy.
+UNREACHABLE_PAUSE_S = 30.0
 
 # Where a Pod finds its own namespace (the ServiceAccount's mount).
 NAMESPACE_FILE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
@@ -55,7 +67,8 @@ class Targets:
 
     `identity` is this replica's name in the Events it records (the Pod's, by default);
     `clock` stamps them: the wall clock, even when the tick runs "as of" another time, because
-    an Event says when the write happened.
+    an Event says when the write happened. It also times the pause after the server failed a
+    call (`UNREACHABLE_PAUSE_S`): calls in the pause fail at once, without a request.
     """
 
     def __init__(
@@ -68,9 +81,30 @@ class Targets:
         self._client = client
         self._identity = identity or own_identity(None)
         self._clock = clock
+        # when the server last failed a call, and how (None: the last call was answered)
+        self._unreachable: tuple[dt.datetime, str] | None = None
+
+    def _call(self, target: config.Target, request: Callable[[], _T]) -> _T:
+        """`request` unless the server failed a call less than `UNREACHABLE_PAUSE_S` ago."""
+        if self._unreachable is not None:
+            since, problem = self._unreachable
+            elapsed_s = (self._clock() - since).total_seconds()
+            if 0 <= elapsed_s < UNREACHABLE_PAUSE_S:
+                raise kubeapi.UnreachableError(
+                    f"{target.ref}: not tried: the API server failed a call {elapsed_s:.0f} s "
+                    f"ago ({problem}); the first call after {UNREACHABLE_PAUSE_S:g} s tries "
+                    "again"
+                )
+        try:
+            result = request()
+        except kubeapi.UnreachableError as exc:
+            self._unreachable = (self._clock(), str(exc))
+            raise
+        self._unreachable = None
+        return result
 
     def read(self, target: config.Target) -> daemon.Reading:
-        status = kube.read(self._client, target_of(target))
+        status = self._call(target, lambda: kube.read(self._client, target_of(target)))
         return daemon.Reading(
             floor=status.floor_replicas,
             max_replicas=status.max_replicas,
@@ -79,7 +113,9 @@ class Targets:
 
     def write(self, target: config.Target, replicas: int, *, dry_run: bool, reason: str) -> None:
         written = target_of(target)
-        outcome = kube.apply_floor(self._client, written, replicas, dry_run=dry_run)
+        outcome = self._call(
+            target, lambda: kube.apply_floor(self._client, written, replicas, dry_run=dry_run)
+        )
         if not outcome.written or outcome.dry_run:
             return  # nothing changed in the cluster: nothing to say
         log.info(
@@ -120,7 +156,9 @@ class Targets:
     ) -> Sequence[store.ColdStartRecord]:
         return [
             store.ColdStartRecord(pod_uid=c.pod_uid, ready_at=c.ready_at, lead_time_s=c.lead_time_s)
-            for c in kube.cold_starts(self._client, target_of(target), since)
+            for c in self._call(
+                target, lambda: kube.cold_starts(self._client, target_of(target), since)
+            )
         ]
 
 

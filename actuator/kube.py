@@ -446,6 +446,8 @@ def apply_floor(client: Client, target: Target, replicas: int, *, dry_run: bool)
         except kubeapi.ConflictError as conflict:
             log.debug("kube conflict target=%s: %s; reading again", target, conflict)
             continue
+        except kubeapi.UnreachableError:
+            raise  # the server did not answer: a confirming read would not either
         except errors.ActuationError as exc:
             # An apply to a deleted object is a create from our one-field fragment, which the
             # server refuses as invalid (422) or not found: a fresh read tells which it was.

@@ -64,6 +64,12 @@ class ConflictError(errors.ActuationError):
     """The object changed between our read and our write, or already exists (HTTP 409)."""
 
 
+class UnreachableError(errors.ActuationError):
+    """The API server did not answer usefully within the retry policy: connection errors,
+    timeouts, 5xx or 429 to the last attempt, or a Retry-After beyond the cap. The next call
+    to the same server is likely to fare the same (`cluster.Targets` then waits a while)."""
+
+
 @dataclass(frozen=True)
 class Access:
     """What one call asks the API server for, in RBAC's terms: so a 403 can say what to grant."""
@@ -195,7 +201,7 @@ def call(
             retry_after_s = _retry_after_s(exc) if status == 429 else None
             if retry_after_s is not None:
                 if retry_after_s > policy.retry_after_cap_s:
-                    raise errors.ActuationError(
+                    raise UnreachableError(
                         f"{what}: server asks to retry after {retry_after_s:g} s, more than "
                         f"{policy.retry_after_cap_s:g} s; giving up for now"
                     ) from exc
@@ -208,7 +214,7 @@ def call(
             )
             client.sleep(wait_s)
             delay_s = min(delay_s * 2, policy.backoff_cap_s)
-    raise errors.ActuationError(f"{what}: gave up after {policy.attempts} attempts; last: {last}")
+    raise UnreachableError(f"{what}: gave up after {policy.attempts} attempts; last: {last}")
 
 
 def custom(client: Client) -> kubernetes.client.CustomObjectsApi:

@@ -34,7 +34,17 @@ import numpy as np
 import prometheus_server
 import yaml
 
-from actuator import cluster, config, daemon, kube, kubeapi, prometheus_source, source, store
+from actuator import (
+    clock,
+    cluster,
+    config,
+    daemon,
+    kube,
+    kubeapi,
+    prometheus_source,
+    source,
+    store,
+)
 from actuator.commands import inputs
 
 METRIC = "prescale_fault_requests_total"
@@ -282,6 +292,9 @@ class Rig:
     workloads: tuple[str, ...]
     waits: list[float]
     ledger: Ledger = field(default_factory=Ledger)
+    # The targets' wall clock follows the ticks' minutes, as it does in a running daemon (its
+    # pause after a failed call then ends by the next tick, `cluster.UNREACHABLE_PAUSE_S`).
+    wall: clock.ManualClock = field(default_factory=lambda: clock.ManualClock(NOW))
 
     @classmethod
     def build(
@@ -334,7 +347,7 @@ class Rig:
     ) -> daemon.Daemon:
         """A daemon as after a restart: state from the store (`db`, else the rig's), the same
         parts."""
-        targets = cluster.Targets(self.kube_client)
+        targets = cluster.Targets(self.kube_client, clock=self.wall.now)
         sources: dict[str, daemon.DemandSource] = {
             name: prometheus_source.PrometheusSource(source_of(self.prom.url, name))
             for name in self.workloads
@@ -349,6 +362,7 @@ class Rig:
         )
 
     def tick(self, now: dt.datetime) -> daemon.TickReport:
+        self.wall.set(now)
         report = self.core.run_once(now)
         self.ledger.add(report)
         return report
