@@ -392,12 +392,16 @@ class Refits:
                 start_s,
                 tuple(int(v) for v in caps),
                 keep_from_s=now.timestamp(),
+                fill_from_s=now.timestamp(),
             )
+        # the minutes of the bucket under way (before the plan's first) take its first floor
+        # where no earlier plan covers them, as at a start
         live.floors = tick.overlay(
             live.floors,
             start_s,
             _within_caps(start_s, floors, live.caps),
             keep_from_s=now.timestamp(),
+            fill_from_s=now.timestamp(),
         )
         live.planned = planned.targets
         live.frame = made.frame

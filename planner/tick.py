@@ -56,23 +56,40 @@ def plan_start_s(planned: plan.Plan) -> float:
     return float(pd.Timestamp(planned.targets.index[0]).timestamp())
 
 
-def extend(floors: Floors, planned: plan.Plan, *, keep_from_s: float | None = None) -> Floors:
+def extend(
+    floors: Floors,
+    planned: plan.Plan,
+    *,
+    keep_from_s: float | None = None,
+    fill_from_s: float | None = None,
+) -> Floors:
     """`floors` with `planned`'s floor column in force from its first minute on.
 
     `keep_from_s` drops minutes before it (the daemon has no use for the past; the simulator
-    keeps it for its record).
+    keeps it for its record); `fill_from_s` as in `overlay`.
     """
     new = tuple(planned.targets["floor"].to_numpy(dtype="int64").tolist())
-    return overlay(floors, plan_start_s(planned), new, keep_from_s=keep_from_s)
+    return overlay(
+        floors, plan_start_s(planned), new, keep_from_s=keep_from_s, fill_from_s=fill_from_s
+    )
 
 
 def overlay(
-    floors: Floors, start_s: float, new: tuple[int, ...], *, keep_from_s: float | None = None
+    floors: Floors,
+    start_s: float,
+    new: tuple[int, ...],
+    *,
+    keep_from_s: float | None = None,
+    fill_from_s: float | None = None,
 ) -> Floors:
     """`floors` with the floors `new` in force from `start_s` on (one per minute).
 
     Minutes before `start_s` keep the older floor (NO_FLOOR where none covered them); the
     simulator's level correction overlays a re-planned floor this way between refits.
+    `fill_from_s` (the refit's minute) gives the minutes from it to `start_s` that no plan
+    covers the new plan's first floor: the forecast starts after the bucket under way at the
+    refit, and at a start nothing else covers that bucket's minutes, which would otherwise be
+    stepped on with no floor at all (reactive only).
     """
     if floors.values and start_s > floors.start_s:
         offset = round((start_s - floors.start_s) / MINUTE_S)
@@ -81,10 +98,29 @@ def overlay(
         merged = Floors(floors.start_s, kept + missing + new)
     else:
         merged = Floors(start_s, new)
+    if fill_from_s is not None and new and start_s > fill_from_s:
+        merged = _filled(merged, fill_from_s, start_s, new[0])
     if keep_from_s is not None and keep_from_s > merged.start_s:
         drop = min(math.floor((keep_from_s - merged.start_s) / MINUTE_S), len(merged.values))
         merged = Floors(merged.start_s + drop * MINUTE_S, merged.values[drop:])
     return merged
+
+
+def _filled(floors: Floors, from_s: float, until_s: float, floor: int) -> Floors:
+    """`floors` with `floor` at the minutes from `from_s` to `until_s` that no plan covers
+    (the minutes on `until_s`'s grid, so the filled ones line up with the plan's)."""
+    first_s = until_s - math.ceil((until_s - from_s) / MINUTE_S) * MINUTE_S
+    values = list(floors.values)
+    start_s = floors.start_s
+    if first_s < start_s:
+        values[:0] = [NO_FLOOR] * round((start_s - first_s) / MINUTE_S)
+        start_s = first_s
+    low = round((first_s - start_s) / MINUTE_S)
+    high = round((until_s - start_s) / MINUTE_S)
+    for i in range(low, high):
+        if values[i] == NO_FLOOR:
+            values[i] = floor
+    return Floors(start_s, tuple(values))
 
 
 def step_on_floors(  # noqa: PLR0917 - positional on the per-minute path, see docstring

@@ -122,7 +122,10 @@ class Prescale:
         found = self._shared.first_plans.get(key)
         if found is None:
             made = self._plan(first.forecast)
-            found = (made, tick.extend(tick.Floors.empty(), made))
+            # the minutes before the first plan's (a bucket under way) take its first floor,
+            # as the daemon's first plan does
+            start_s = self._start.timestamp()
+            found = (made, tick.extend(tick.Floors.empty(), made, fill_from_s=start_s))
             self._shared.first_plans[key] = found
         self.first_plan, self._floors = found
         self._reserved = self.first_plan.reserved if reserved is None else reserved

@@ -157,3 +157,15 @@ def test_a_stated_quantile_is_planned_as_it_stands_with_no_point_chosen(tmp_path
     # the same spec without the key: a point is due at once
     plain, _ = b.build(b.config_data(tmp_path / "plain.db"))
     assert plain.choices_due(MONDAY_NOON) is True
+
+
+def test_a_start_inside_a_bucket_steps_on_the_forecast_floor_at_once(tmp_path: Path) -> None:
+    """Started at 12:03, the forecast begins with the 12:05 bucket (12:00 is under way): the
+    ticks at 12:03 and 12:04 step on the plan's first floor, not on none (reactive only)."""
+    core, _ = b.build(b.config_data(tmp_path / "prescale.db"))
+    start = MONDAY_NOON + 3 * MINUTE
+    ticks = [core.run_once(now).workloads[0] for now in minutes(start, 3)]
+    assert ticks[0].refit_at == start
+    floors = [t.floor for t in ticks]
+    assert None not in floors and floors[0] == floors[2]
+    assert [t.decisions[0].reason for t in ticks[:2]] == ["forecast_floor"] * 2
