@@ -30,12 +30,16 @@ def plan_all(
     predicted: forecast.Forecast,
     *,
     cold_starts: Mapping[str, Iterable[lead_time.ColdStart]] | None = None,
+    forecasts: Mapping[str, forecast.Forecast] | None = None,
 ) -> list[PlannedWorkload]:
     """Plan every workload on the one forecast; pooled workloads share their GPU budget.
 
     `cold_starts` maps a workload's name to its observed cold starts (the daemon learns them
-    from the cluster); a workload without any plans with its spec's lead time.
+    from the cluster); a workload without any plans with its spec's lead time. `forecasts`
+    maps a workload's name to the forecast it is planned on instead of `predicted` (the same
+    forecast at the workload's operating point, `simulator.predictive.at_point`).
     """
+    own = forecasts or {}
     now = predicted.frame.index[0].to_pydatetime()
     observed = cold_starts or {}
     leads = {w.name: lead_time.learn(w, observed.get(w.name, ()), now=now) for w in specs}
@@ -48,14 +52,17 @@ def plan_all(
             pools.setdefault(w.pool, []).append(w)
         else:
             plans[w.name] = plan.build_plan(
-                w, predicted, lead_time_s=leads[w.name].seconds, request=shapes[w.name]
+                w,
+                own.get(w.name, predicted),
+                lead_time_s=leads[w.name].seconds,
+                request=shapes[w.name],
             )
     for pool, members in pools.items():
         pooled = budget.plan_pool(
             pool,
             members[0].pool_gpu_budget or 0,
             members,
-            [predicted] * len(members),
+            [own.get(w.name, predicted) for w in members],
             lead_times_s=[leads[w.name].seconds for w in members],
             requests=[shapes[w.name] for w in members],
         )

@@ -19,7 +19,7 @@ import pandas as pd
 
 from forecaster import forecast as fc
 from forecaster import series as fseries
-from planner import cost, demand, lead_time, mix, plan, spec
+from planner import cost, demand, lead_time, mix, operating, plan, spec
 from report import caveats, model
 from simulator import results
 
@@ -48,6 +48,9 @@ class WorkloadInputs:
     simulation: results.SimulationResult | None
     request: spec.RequestShape  # the request shape the plan used (measured or the spec's)
     shadow: model.ShadowScore | None = None  # the live daemon's shadow score, as data
+    # the operating point the plan was made at (a replay's choice for the SLO); None: the
+    # spec's provisioning quantile
+    point: operating.OperatingPoint | None = None
 
 
 def interval_label(column: str, interval_s: int) -> str:
@@ -298,6 +301,12 @@ def operating_point_view(choice: results.Choice | None) -> model.OperatingPointV
     )
 
 
+def provisioned_for(w: spec.WorkloadSpec, point: operating.OperatingPoint | None) -> str:
+    if point is None or point.band_scale is None:
+        return w.provisioning_quantile.value
+    return f"band {point.band_scale:g}, chosen for the SLO"
+
+
 def workload_report(inputs: WorkloadInputs) -> model.WorkloadReport:
     w, p = inputs.workload, inputs.plan
     targets = p.targets
@@ -311,6 +320,7 @@ def workload_report(inputs: WorkloadInputs) -> model.WorkloadReport:
         capacity_per_replica=p.capacity_per_replica,
         target_utilization=w.target_utilization,
         provisioning_quantile=w.provisioning_quantile.value,
+        provisioned_for=provisioned_for(w, inputs.point),
         min_replicas=w.min_replicas,
         max_replicas=w.max_replicas,
         column=inputs.column,

@@ -120,7 +120,7 @@ def _workload(w: model.WorkloadReport) -> list[str]:
         f"{w.kind}, {w.gpus_per_replica} x {text(w.gpu)} per replica, "
         f"{_r(w.capacity_per_replica, Fmt.decimal1)} {w.unit} per replica at "
         f"{w.target_utilization * 100:.0f} % target utilisation, provisioned for "
-        f"{w.provisioning_quantile}, {w.min_replicas}-{w.max_replicas} replicas.",
+        f"{w.provisioned_for}, {w.min_replicas}-{w.max_replicas} replicas.",
         "",
         f"- History: `{w.history.source_unit}` from the source; {w.history.conversion}",
         f"- Peak replicas: {w.peak_planned} planned, {w.peak_needed} needed ({w.peak_gpus} GPUs)",

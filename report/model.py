@@ -16,7 +16,7 @@ from forecaster import forecast
 from planner import lead_time, spec
 
 # Bump the major part when a field is renamed or removed, the minor part when one is added.
-SCHEMA_VERSION = "2.3"
+SCHEMA_VERSION = "2.4"
 
 
 class CaveatKind(StrEnum):
@@ -206,6 +206,7 @@ class PolicyRow:
     spot_usd: float
     on_demand_usd: float
     # unserved demand priced at the API fallback rate; None when the spec does not price it
+    # (2.4; 0 before)
     overflow_usd: float | None
     scale_events: int
     gpu_hours_vs_oracle: float | None  # None when the oracle was not run
@@ -282,7 +283,10 @@ class WorkloadReport:
     gpus_per_replica: int
     capacity_per_replica: float
     target_utilization: float
-    provisioning_quantile: str
+    provisioning_quantile: str  # the spec's
+    # where the plan sits on the forecast: the spec's quantile ("p90"), or the band point of
+    # the operating point a replay chose for the SLO ("band 0.5, chosen for the SLO")
+    provisioned_for: str
     min_replicas: int
     max_replicas: int
     column: str

@@ -17,7 +17,7 @@ def render(w: model.WorkloadReport, p: str) -> str:
         f'<p class="sub">{escape(w.kind)} &middot; {w.gpus_per_replica} x {escape(w.gpu)} per '
         f"replica &middot; {units.render(w.capacity_per_replica, Fmt.decimal1)} "
         f"{escape(w.unit)} per replica at {w.target_utilization * 100:.0f} % target utilisation "
-        f"&middot; provisioned for {escape(w.provisioning_quantile)} &middot; "
+        f"&middot; provisioned for {escape(w.provisioned_for)} &middot; "
         f"{w.min_replicas}-{w.max_replicas} replicas &middot; column "
         f"<code>{escape(w.column)}</code></p>"
         f'<p class="sub">History: <code>{escape(w.history.source_unit)}</code> from the source; '
@@ -179,7 +179,7 @@ def _replicas(w: model.WorkloadReport) -> str:
         '<p class="legend">'
         + "".join(f"<span>{elements.swatch(k)}</span>" for k in spec.CapacityType)
         + f'<span><span class="line" style="border-color:{plots.NEEDED_COLOUR}"></span>'
-        f"needed at {escape(w.provisioning_quantile)}</span></p>"
+        f"needed at {escape(w.provisioned_for)}</span></p>"
     )
     return "<h3>Needed vs planned replicas</h3>" + chart + legend
 

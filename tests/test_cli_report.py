@@ -114,6 +114,18 @@ def document(report_dir: Path) -> dict[str, jsondoc.JsonValue]:
     return loaded
 
 
+@pytest.fixture(scope="module")
+def plain_document(
+    inputs_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, jsondoc.JsonValue]:
+    """The same report without --simulate: every workload at its spec's quantile."""
+    out = tmp_path_factory.mktemp("plain-report") / "out"
+    args = [a for a in _report_args(inputs_dir, out) if a != "--simulate"]
+    assert cli.main(args) == 0
+    loaded: dict[str, jsondoc.JsonValue] = json.loads((out / "report.json").read_text())
+    return loaded
+
+
 def test_writes_three_files_covering_every_workload(
     report_dir: Path, document: dict[str, jsondoc.JsonValue]
 ) -> None:
@@ -122,7 +134,7 @@ def test_writes_three_files_covering_every_workload(
         "report.json",
         "report.md",
     ]
-    assert document["schema_version"] == "2.3"
+    assert document["schema_version"] == "2.4"
     names = [jsondoc.resolve(document, f"workloads.{i}.name") for i in range(2)]
     assert names == ["chat-llama-8b", "vision-vit"]
     markdown = (report_dir / "report.md").read_text()
@@ -155,10 +167,12 @@ def test_each_workload_says_the_source_unit_and_its_conversion(
 
 def test_numbers_agree_with_prescale_plan(
     inputs_dir: Path,
-    document: dict[str, jsondoc.JsonValue],
+    plain_document: dict[str, jsondoc.JsonValue],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """`prescale plan --format json` on the same inputs prints the report's plan figures."""
+    """`prescale plan --format json` on the same inputs prints the report's plan figures (a
+    report without a replay: both plan at the spec's quantile)."""
+    document = plain_document
     trace_args = ["--trace", str(inputs_dir / "excerpt.csv.gz")]
     workload_args = ["--workload", str(inputs_dir / "workloads.yaml")]
     capsys.readouterr()
@@ -201,6 +215,38 @@ def test_numbers_agree_with_prescale_plan(
     fleet_usd = sum(w["cost"]["dollars_per_week"] for w in planned["workloads"])
     assert jsondoc.resolve(document, "fleet.usd_per_week") == pytest.approx(fleet_usd)
     assert jsondoc.resolve(document, "fleet.budget_bound_workloads") == ["chat-llama-8b"]
+
+
+def test_a_replay_that_chose_a_point_plans_next_week_at_it(
+    report_dir: Path,
+    document: dict[str, jsondoc.JsonValue],
+    plain_document: dict[str, jsondoc.JsonValue],
+) -> None:
+    """With --simulate, a workload whose replay chose an operating point for its SLO is
+    planned at that point's band, not at the spec's quantile: the report says so, and its plan
+    is not the plain report's (the chat workload's chosen band here is not P90's 1)."""
+    markdown = (report_dir / "report.md").read_text()
+    moved = 0
+    for i in range(2):
+        view = jsondoc.resolve(document, f"workloads.{i}.simulation.operating_point")
+        said = jsondoc.resolve(document, f"workloads.{i}.provisioned_for")
+        quantile = jsondoc.resolve(document, f"workloads.{i}.provisioning_quantile")
+        if not isinstance(view, dict):
+            assert said == quantile
+            continue
+        chosen = view["chosen"]
+        assert isinstance(chosen, str) and chosen.startswith("band ")
+        band = chosen.split(",")[0]
+        assert said == f"{band}, chosen for the SLO"
+        assert f"provisioned for {said}," in markdown
+        if band != "band 1":
+            moved += 1
+            path = f"workloads.{i}.cost.total_usd_per_week"
+            assert jsondoc.resolve(document, path) != jsondoc.resolve(plain_document, path)
+    assert moved >= 1
+    # the chat workload planned at its point stays within its pool's 4 GPUs
+    peak_gpus = jsondoc.resolve(document, "workloads.0.peak_gpus")
+    assert isinstance(peak_gpus, int) and peak_gpus <= 4
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ file on one trace, and write report.html, report.json and report.md to a directo
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,7 +17,7 @@ from forecaster import forecast as fc
 from kernel import errors
 from planner import budget, fleet
 from report import content, html, jsondoc, markdown, model
-from simulator import lineup, results
+from simulator import lineup, predictive, results
 
 log = logging.getLogger(__name__)
 
@@ -134,15 +135,35 @@ def build(request: Request, *, now: datetime) -> model.Report:
     with errors.named(FLAGS):
         selection = lineup.prescale_selection(history, options) if replay_s else None
     prediction = fc.forecast(history.values, horizon_s=request.horizon_s)
-    sections = []
-    # The same plans `prescale plan` prints: one forecast, pools within their budgets.
-    planned_all = fleet.plan_all(specs, history, prediction)
-    simulations: list[results.SimulationResult | None] = [None] * len(planned_all)
+    simulations: list[results.SimulationResult | None] = [None] * len(specs)
     if replay_s:
-        tasks = [lineup.Task(p.workload, history, options, selection) for p in planned_all]
+        tasks = [lineup.Task(w, history, options, selection) for w in specs]
         jobs = pool.default_jobs(len(tasks)) if request.jobs is None else request.jobs
         with errors.named(FLAGS):
             simulations = list(pool.run_all(lineup.run_task, tasks, jobs))
+    # A workload whose replay chose an operating point for its SLO is planned at that point
+    # (its band point and scale-in hold), so next week's plan is the policy the replay scored.
+    points = {
+        w.name: s.operating_point.point
+        for w, s in zip(specs, simulations, strict=True)
+        if s is not None and s.operating_point is not None
+    }
+    planned_specs = [
+        dataclasses.replace(w, scale_in_hold=points[w.name].hold) if w.name in points else w
+        for w in specs
+    ]
+    # The same plans `prescale plan` prints: one forecast, pools within their budgets.
+    planned_all = fleet.plan_all(
+        planned_specs,
+        history,
+        prediction,
+        forecasts={
+            w.name: predictive.at_point(w, prediction, points[w.name], 1.0)
+            for w in planned_specs
+            if w.name in points
+        },
+    )
+    sections = []
     for planned, simulation in zip(planned_all, simulations, strict=True):
         sections.append(
             content.WorkloadInputs(
@@ -155,6 +176,7 @@ def build(request: Request, *, now: datetime) -> model.Report:
                 budget_note=budget_note(planned.shortfall),
                 simulation=simulation,
                 request=planned.request,
+                point=points.get(planned.workload.name),
             )
         )
     return content.report(

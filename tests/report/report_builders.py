@@ -180,6 +180,7 @@ def workload(**overrides: Any) -> model.WorkloadReport:
         capacity_per_replica=16.0,
         target_utilization=0.8,
         provisioning_quantile="p90",
+        provisioned_for="p90",
         min_replicas=1,
         max_replicas=64,
         column="requests",
