@@ -691,6 +691,7 @@ class Daemon:
                     budget_note=None,
                     simulation=None,
                     request=live.request or workload.spec.request,
+                    choice=live.choice,  # the point the daemon plans at, if it chose one
                 )
             )
         return inputs

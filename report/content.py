@@ -19,7 +19,7 @@ import pandas as pd
 
 from forecaster import forecast as fc
 from forecaster import series as fseries
-from planner import cost, demand, lead_time, mix, operating, plan, spec
+from planner import cost, demand, lead_time, mix, plan, spec
 from report import caveats, model
 from simulator import results
 
@@ -48,9 +48,9 @@ class WorkloadInputs:
     simulation: results.SimulationResult | None
     request: spec.RequestShape  # the request shape the plan used (measured or the spec's)
     shadow: model.ShadowScore | None = None  # the live daemon's shadow score, as data
-    # the operating point the plan was made at (a replay's choice for the SLO); None: the
+    # the operating point the plan was made at, chosen for the SLO on the history; None: the
     # spec's provisioning quantile
-    point: operating.OperatingPoint | None = None
+    choice: results.Choice | None = None
 
 
 def interval_label(column: str, interval_s: int) -> str:
@@ -271,11 +271,13 @@ def simulation_view(result: results.SimulationResult) -> model.Simulation:
         forecast_refits=result.forecast_refits,
         cold_start=result.cold_start.describe(),
         policies=rows,
-        operating_point=operating_point_view(result.operating_point),
+        operating_point=operating_point_view(result.operating_point, "the warm-up"),
     )
 
 
-def operating_point_view(choice: results.Choice | None) -> model.OperatingPointView | None:
+def operating_point_view(
+    choice: results.Choice | None, replayed_on: str
+) -> model.OperatingPointView | None:
     """The choice and every point replayed, cheapest first; `efficient` marks the points
     `prescale simulate` prints (results.frontier_rows)."""
     if choice is None:
@@ -288,6 +290,7 @@ def operating_point_view(choice: results.Choice | None) -> model.OperatingPointV
         met=choice.met,
         reason=choice.reason,
         windows=len(choice.windows),
+        replayed_on=replayed_on,
         frontier=tuple(
             model.FrontierPoint(
                 point=f.point.describe(),
@@ -299,12 +302,6 @@ def operating_point_view(choice: results.Choice | None) -> model.OperatingPointV
             for f in ordered
         ),
     )
-
-
-def provisioned_for(w: spec.WorkloadSpec, point: operating.OperatingPoint | None) -> str:
-    if point is None or point.band_scale is None:
-        return w.provisioning_quantile.value
-    return f"band {point.band_scale:g}, chosen for the SLO"
 
 
 def workload_report(inputs: WorkloadInputs) -> model.WorkloadReport:
@@ -320,7 +317,9 @@ def workload_report(inputs: WorkloadInputs) -> model.WorkloadReport:
         capacity_per_replica=p.capacity_per_replica,
         target_utilization=w.target_utilization,
         provisioning_quantile=w.provisioning_quantile.value,
-        provisioned_for=provisioned_for(w, inputs.point),
+        provisioned_for=w.provisioning_quantile.value
+        if inputs.choice is None
+        else inputs.choice.point.provisioned_for(w.provisioning_quantile),
         min_replicas=w.min_replicas,
         max_replicas=w.max_replicas,
         column=inputs.column,
@@ -340,6 +339,7 @@ def workload_report(inputs: WorkloadInputs) -> model.WorkloadReport:
         budget_note=inputs.budget_note,
         simulation=simulation_view(inputs.simulation) if inputs.simulation else None,
         shadow=inputs.shadow,
+        plan_point=operating_point_view(inputs.choice, "the history"),
     )
 
 

@@ -224,6 +224,7 @@ def _workload(w: model.WorkloadReport) -> list[str]:
             ],
         )
     )
+    out.extend(_operating_point(w.plan_point))
     if w.simulation is not None:
         s = w.simulation
         out.extend(
@@ -297,8 +298,8 @@ def _operating_point(v: model.OperatingPointView | None) -> list[str]:
     return [
         "",
         f"Operating point for the SLO of {_r(v.slo_served_minutes_pct, Fmt.served_pct)} of minutes "
-        f"served: {text(v.chosen)} ({text(v.reason)}). Frontier on the warm-up's last "
-        f"{v.windows} validation window(s):",
+        f"served: {text(v.chosen)} ({text(v.reason)}). Frontier on the last "
+        f"{v.windows} validation window(s) of {v.replayed_on}:",
         "",
         _table(
             ["Operating point", "Minutes served (over the windows)", "GPU-hours", "Chosen"],

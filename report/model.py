@@ -237,6 +237,9 @@ class OperatingPointView:
     reason: str
     windows: int  # validation windows replayed
     frontier: tuple[FrontierPoint, ...]  # every point replayed, cheapest first
+    # whose last weeks the windows are: "the warm-up" (the what-if replay's choice) or "the
+    # history" (the choice next week is planned at; 2.4)
+    replayed_on: str
 
 
 @dataclass(frozen=True)
@@ -303,6 +306,9 @@ class WorkloadReport:
     budget_note: str | None  # set when the pool's GPU budget cut this workload's plan
     simulation: Simulation | None
     shadow: ShadowScore | None = None  # the live daemon's shadow score; None elsewhere
+    # the operating point next week is planned at, chosen for the SLO on the history; None:
+    # the spec's quantile (stated as an expert override, or no choice made; 2.4)
+    plan_point: OperatingPointView | None = None
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,7 @@ def render(w: model.WorkloadReport, p: str) -> str:
         parts.append(f'<p class="explain">GPU budget: {escape(w.budget_note)}</p>')
     parts.append(_forecast(w, p))
     parts.append(_replicas(w))
+    parts.append(_operating_point(w.plan_point, f"{p}.plan_point"))
     parts.append(_cost(w, p))
     parts.append(_reservation(w, p))
     parts.append(
@@ -424,7 +425,7 @@ def _operating_point(v: model.OperatingPointView | None, p: str) -> str:
         "<h4>Operating point for the SLO</h4><p>prescale replayed operating points (band, "
         "level correction, scale-in hold) on the last "
         + elements.number(v.windows, Fmt.integer, f"{p}.windows")
-        + " validation window(s) of its warm-up, walk-forward, for the SLO of "
+        + f" validation window(s) of {escape(v.replayed_on)}, walk-forward, for the SLO of "
         + elements.number(v.slo_served_minutes_pct, Fmt.served_pct, f"{p}.slo_served_minutes_pct")
         + f" of minutes served, and chose <b>{escape(v.chosen)}</b>{figures}. "
         + escape(v.reason[:1].upper() + v.reason[1:])

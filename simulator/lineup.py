@@ -130,6 +130,38 @@ def run_task(task: Task) -> results.SimulationResult:
     return run(task.workload, task.trace, task.options, selection=task.selection)
 
 
+@dataclass(frozen=True)
+class PointTask:
+    """One workload's operating-point choice for the week after its trace, as plain frozen
+    inputs for `choose_task` (a pool's worker, like `Task`)."""
+
+    workload: spec.WorkloadSpec
+    trace: series.Trace
+    refit_every_s: int = predictive.DEFAULT_REFIT_EVERY_S
+    seed: int = 0
+
+
+def choose_task(task: PointTask) -> results.Choice | None:
+    """The operating point for the workload's SLO, chosen on the whole trace (its last weeks
+    replayed walk-forward, as `run` chooses on a warm-up and the daemon on what it has read),
+    with the spec's lead time and the planner's mix; None for a spec stating its provisioning
+    quantile (an expert override: planned as it stands)."""
+    if task.workload.quantile_override:
+        return None
+    history = replay.history(task.trace)
+    return operating_point.choose(
+        operating_point_inputs(
+            task.workload,
+            history,
+            lead_time_s=task.workload.lead_time_s,
+            mix_mode=results.MixMode.PLANNER,
+            refit_every_s=task.refit_every_s,
+            resolution_s=forecast_resolution_s(task.trace),
+            seed=task.seed,
+        )
+    )
+
+
 def forecast_resolution_s(trace: series.Trace) -> int:
     """The model resolution for a trace: the forecaster's default, or the trace's own interval
     when coarser (an hourly trace held per minute carries nothing finer than its hour, and a

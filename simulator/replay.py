@@ -66,13 +66,25 @@ def minute_trace(trace: series.Trace) -> series.Trace:
     )
 
 
-def split(trace: series.Trace, replay_s: int, *, mask_dropouts: bool = True) -> Replay:
-    """Replay the last `replay_s` seconds of `trace` (per minute); warm up on the rest."""
+def _without_dropouts(trace: series.Trace, mask_dropouts: bool) -> tuple[series.Trace, np.ndarray]:
+    """The trace with its collection dropouts as gaps (when `mask_dropouts`), and their mask."""
     dropped = np.zeros(len(trace.values), dtype=bool)
     if mask_dropouts and len(trace.values):
         dropped = outliers.dropout_mask(trace.values, trace.interval_s)
         if dropped.any():
             trace = _masked(trace, dropped)
+    return trace, dropped
+
+
+def history(trace: series.Trace, *, mask_dropouts: bool = True) -> series.Trace:
+    """The whole trace as a history per minute, dropouts masked as `split` masks them: what a
+    choice for the week after the trace is made on (nothing replayed)."""
+    return minute_trace(_without_dropouts(trace, mask_dropouts)[0])
+
+
+def split(trace: series.Trace, replay_s: int, *, mask_dropouts: bool = True) -> Replay:
+    """Replay the last `replay_s` seconds of `trace` (per minute); warm up on the rest."""
+    trace, dropped = _without_dropouts(trace, mask_dropouts)
     minutes = minute_trace(trace)
     total = len(minutes.values)
     replay_minutes = replay_s // MINUTE_S

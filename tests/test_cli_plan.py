@@ -119,7 +119,7 @@ def test_max_replicas_binding_is_reported(
     [
         pytest.param(
             {"slo": {"served_minutes": "99.9%"}},
-            "slo         99.9 % of minutes served: planned here at p90; the operating point",
+            "slo         99.9 % of minutes served: band ",
             id="slo-chosen-by-replay",
         ),
         pytest.param({"provisioning_quantile": "p99"}, None, id="expert-override"),
@@ -132,13 +132,25 @@ def test_the_table_says_where_the_plan_stands_against_the_slo(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """`plan` plans at the spec's quantile; the point meeting the SLO is chosen by replay
-    (simulate, the daemon): the table says so unless the quantile is the user's override."""
+    """`plan` plans at the operating point chosen for the SLO by replaying the history, and
+    says which and how it was chosen; a quantile stated as the user's override is planned as
+    it stands, with no replay."""
     example = yaml.safe_load(inputs.example_path(inputs.EXAMPLE_WORKLOAD).read_text())
     path = _workload_file(tmp_path, {**example, **changes})
     assert cli.main(["plan", "--trace", str(excerpt), "--workload", str(path)]) == 0
     text = capsys.readouterr().out
+    assert (
+        cli.main(["plan", "--trace", str(excerpt), "--workload", str(path), "--format", "json"])
+        == 0
+    )
+    (planned,) = json.loads(capsys.readouterr().out)["workloads"]
     if line is None:
         assert "provisioned at p99" in text and "\nslo " not in text
+        assert planned["operating_point"] is None
     else:
-        assert line in text
+        point = planned["operating_point"]
+        assert point["slo_served_pct"] == 99.9 and point["met"] in (True, False)
+        band = f"band {point['band_scale']:g}"
+        assert f"provisioned at {band}, chosen for the SLO" in text
+        assert f"{line}{point['band_scale']:g}," in text
+        assert "chosen by replaying" in text and point["reason"] in text

@@ -14,11 +14,12 @@ from typing import Any
 import pandas as pd
 
 from actuator import outputs, plausibility, workloads
-from actuator.commands import inputs
+from actuator.commands import inputs, operating
 from forecaster import forecast as forecasting
 from forecaster import series
 from kernel import timestamp
 from planner import demand, fleet, mix, spec, step
+from simulator import results
 
 HORIZON_S = 7 * 86400
 CSV_COLUMNS = ("reserved", "spot", "on_demand", "total", "needed")
@@ -69,14 +70,15 @@ def run(args: argparse.Namespace) -> int:
     plausibility.warn_spikes(loaded)
     specs = plausibility.without_unfounded_reservations(specs, loaded)
     predicted = forecasting.forecast(loaded.values, horizon_s=HORIZON_S)
-    planned = fleet.plan_all(specs, loaded, predicted)
+    at_points = operating.plan(specs, loaded, predicted)
+    planned = at_points.planned
     if args.out is not None:
         write_csv(args.out, planned)
     if args.format == "json":
-        json.dump(as_json(planned, predicted), sys.stdout, indent=2)
+        json.dump(as_json(planned, predicted, at_points.choices), sys.stdout, indent=2)
         print()
     else:
-        print(as_table(planned, predicted, loaded))
+        print(as_table(planned, predicted, loaded, at_points.choices))
     return 0
 
 
@@ -117,7 +119,10 @@ def _saved(planned: float, other: float) -> str:
 
 
 def as_table(
-    planned: Sequence[fleet.PlannedWorkload], predicted: forecasting.Forecast, loaded: series.Trace
+    planned: Sequence[fleet.PlannedWorkload],
+    predicted: forecasting.Forecast,
+    loaded: series.Trace,
+    choices: Sequence[results.Choice | None],
 ) -> str:
     start = predicted.frame.index[0]
     lines = [
@@ -130,24 +135,31 @@ def as_table(
             f"note        the forecast is {predicted.reason.value}: a reserved base is a long "
             "commitment, check it against more history before buying"
         )
-    for item in planned:
-        lines.extend(["", *_workload_table(item, predicted.input_interval_s)])
+    for item, choice in zip(planned, choices, strict=True):
+        lines.extend(["", *_workload_table(item, predicted.input_interval_s, choice)])
     return "\n".join(lines)
 
 
-def _workload_table(item: fleet.PlannedWorkload, interval_s: int) -> list[str]:
+def _workload_table(
+    item: fleet.PlannedWorkload, interval_s: int, choice: results.Choice | None
+) -> list[str]:
     w, p, c = item.workload, item.plan, item.plan.cost
     lines = [
         f"workload    {w.name} ({w.kind.value}, {w.unit.value}, {w.gpus_per_replica} x {w.gpu})",
         f"demand      {_shape(w, item.request)}",
         f"history     {demand.describe(w, item.request, interval_s)}",
         f"capacity    {_amount(p.capacity_per_replica)} {w.unit.value} per replica at "
-        f"{w.target_utilization:.0%} target, provisioned at {w.provisioning_quantile.value}",
-        *_operating_line(w),
+        f"{w.target_utilization:.0%} target, provisioned at {_provisioned_for(w, choice)}",
+        *_operating_line(w, choice),
         f"lead time   {p.lead_time_s} s ({item.lead_time.source.value}), cooldown "
         f"{w.cooldown_s} s, replicas {w.min_replicas}..{w.max_replicas}",
-        f"scale-in    after {step.hold_s(w, p.lead_time_s)} s without a higher want (the longer "
-        "of the cooldown and the lead time)",
+        f"scale-in    after {step.hold_s(w, p.lead_time_s)} s without a higher want ("
+        + (
+            "the cooldown"
+            if w.scale_in_hold is spec.HoldRule.COOLDOWN
+            else "the longer of the cooldown and the lead time"
+        )
+        + ")",
         f"horizon     {c.hours:.1f} h; reserved base {p.reserved} (a replica is reserved when "
         f"needed more than {mix.break_even_fraction(w.prices):.0%} of the time: "
         f"{w.prices.reserved_per_gpu_hour:.2f} / {w.prices.on_demand_per_gpu_hour:.2f} $/GPU-h)",
@@ -192,16 +204,22 @@ def _workload_table(item: fleet.PlannedWorkload, interval_s: int) -> list[str]:
     return lines
 
 
-def _operating_line(w: spec.WorkloadSpec) -> list[str]:
-    """Where the plan stands against the SLO: `plan` plans at the spec's quantile; the point
-    that meets the SLO is chosen by replay, which `simulate` and the daemon run and `plan`
-    does not (an expert override of the quantile is planned as it stands everywhere)."""
-    if w.quantile_override:
+def _provisioned_for(w: spec.WorkloadSpec, choice: results.Choice | None) -> str:
+    if choice is None:
+        return w.provisioning_quantile.value
+    return choice.point.provisioned_for(w.provisioning_quantile)
+
+
+def _operating_line(w: spec.WorkloadSpec, choice: results.Choice | None) -> list[str]:
+    """How the plan's point was chosen for the SLO (commands/operating.py); nothing for an
+    expert override of the quantile, planned as it stands."""
+    if choice is None:
         return []
+    met = "met" if choice.met else "not met: the point that served most"
     return [
-        f"slo         {w.slo.served_minutes_pct:g} % of minutes served: planned here at "
-        f"{w.provisioning_quantile.value}; the operating point that meets it is chosen by "
-        "replaying the history (prescale simulate, and the daemon), which may plan more or less"
+        f"slo         {w.slo.served_minutes_pct:g} % of minutes served: "
+        f"{choice.point.describe()}, chosen by replaying {len(choice.windows)} window(s) of the "
+        f"history ({met}; {choice.reason})"
     ]
 
 
@@ -211,7 +229,9 @@ def _minutes_over_max(item: fleet.PlannedWorkload) -> int:
 
 
 def as_json(
-    planned: Sequence[fleet.PlannedWorkload], predicted: forecasting.Forecast
+    planned: Sequence[fleet.PlannedWorkload],
+    predicted: forecasting.Forecast,
+    choices: Sequence[results.Choice | None],
 ) -> dict[str, Any]:
     return {
         "version": JSON_VERSION,
@@ -221,11 +241,16 @@ def as_json(
             "resolution_s": predicted.resolution_s,
             "start": timestamp.utc_text(predicted.frame.index[0]),
         },
-        "workloads": [_workload_json(item, predicted.input_interval_s) for item in planned],
+        "workloads": [
+            _workload_json(item, predicted.input_interval_s, choice)
+            for item, choice in zip(planned, choices, strict=True)
+        ],
     }
 
 
-def _workload_json(item: fleet.PlannedWorkload, interval_s: int) -> dict[str, Any]:
+def _workload_json(
+    item: fleet.PlannedWorkload, interval_s: int, choice: results.Choice | None
+) -> dict[str, Any]:
     w, p, c = item.workload, item.plan, item.plan.cost
     total = p.targets["total"]
     shortfall = item.shortfall
@@ -240,6 +265,17 @@ def _workload_json(item: fleet.PlannedWorkload, interval_s: int) -> dict[str, An
         },
         "capacity_per_replica": p.capacity_per_replica,
         "provisioning_quantile": w.provisioning_quantile.value,
+        # the operating point planned at, chosen for the SLO; null: the spec's quantile
+        "operating_point": None
+        if choice is None
+        else {
+            "band_scale": choice.point.band_scale,
+            "level_correction": choice.point.level_correction,
+            "hold": choice.point.hold.value,
+            "slo_served_pct": choice.slo.served_minutes_pct,
+            "met": choice.met,
+            "reason": choice.reason,
+        },
         "lead_time": {"seconds": p.lead_time_s, "source": item.lead_time.source.value},
         "reserved_base": p.reserved,
         "minutes_needing_more_than_max_replicas": _minutes_over_max(item),

@@ -4,7 +4,6 @@ file on one trace, and write report.html, report.json and report.md to a directo
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from actuator import outputs, plausibility, pool, workloads
-from actuator.commands import inputs
+from actuator.commands import inputs, operating
 from forecaster import forecast as fc
 from kernel import errors
-from planner import budget, fleet
+from planner import budget
 from report import content, html, jsondoc, markdown, model
-from simulator import lineup, predictive, results
+from simulator import lineup, results
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +67,8 @@ def register(subparsers: Any) -> None:
         "--jobs",
         type=int,
         default=None,
-        help="with --simulate: workloads replayed in parallel processes (default: one per "
-        "core; 1 = serial)",
+        help="workloads whose operating points are chosen (and, with --simulate, replayed) in "
+        "parallel processes (default: one per core; 1 = serial)",
     )
     parser.add_argument(
         "--out", type=Path, default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})"
@@ -96,7 +95,7 @@ class Request:
     horizon_s: int
     replay_s: int | None  # None: no what-if replay
     seed: int
-    jobs: int | None = None  # replay processes (None: one per core)
+    jobs: int | None = None  # processes choosing points and replaying (None: one per core)
 
 
 def request_of(args: argparse.Namespace) -> Request:
@@ -135,36 +134,18 @@ def build(request: Request, *, now: datetime) -> model.Report:
     with errors.named(FLAGS):
         selection = lineup.prescale_selection(history, options) if replay_s else None
     prediction = fc.forecast(history.values, horizon_s=request.horizon_s)
+    jobs = pool.default_jobs(len(specs)) if request.jobs is None else request.jobs
+    # Next week at each workload's operating point for its SLO (commands/operating.py), the
+    # same plans `prescale plan` prints; the what-if replay chooses its own on its warm-up.
+    at_points = operating.plan(specs, history, prediction, jobs=jobs)
     simulations: list[results.SimulationResult | None] = [None] * len(specs)
     if replay_s:
         tasks = [lineup.Task(w, history, options, selection) for w in specs]
-        jobs = pool.default_jobs(len(tasks)) if request.jobs is None else request.jobs
         with errors.named(FLAGS):
             simulations = list(pool.run_all(lineup.run_task, tasks, jobs))
-    # A workload whose replay chose an operating point for its SLO is planned at that point
-    # (its band point and scale-in hold), so next week's plan is the policy the replay scored.
-    points = {
-        w.name: s.operating_point.point
-        for w, s in zip(specs, simulations, strict=True)
-        if s is not None and s.operating_point is not None
-    }
-    planned_specs = [
-        dataclasses.replace(w, scale_in_hold=points[w.name].hold) if w.name in points else w
-        for w in specs
-    ]
-    # The same plans `prescale plan` prints: one forecast, pools within their budgets.
-    planned_all = fleet.plan_all(
-        planned_specs,
-        history,
-        prediction,
-        forecasts={
-            w.name: predictive.at_point(w, prediction, points[w.name], 1.0)
-            for w in planned_specs
-            if w.name in points
-        },
-    )
     sections = []
-    for planned, simulation in zip(planned_all, simulations, strict=True):
+    rows = zip(at_points.planned, simulations, at_points.choices, strict=True)
+    for planned, simulation, choice in rows:
         sections.append(
             content.WorkloadInputs(
                 workload=planned.workload,
@@ -176,7 +157,7 @@ def build(request: Request, *, now: datetime) -> model.Report:
                 budget_note=budget_note(planned.shortfall),
                 simulation=simulation,
                 request=planned.request,
-                point=points.get(planned.workload.name),
+                choice=choice,
             )
         )
     return content.report(

@@ -167,6 +167,7 @@ def chosen_point() -> model.OperatingPointView:
             point("band 0.25 hold cooldown", 99.4, 1340.0, False),
             point("band 1.00", 99.97, 1420.0, True),
         ),
+        replayed_on="the warm-up",
     )
 
 
