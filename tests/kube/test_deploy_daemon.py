@@ -15,11 +15,11 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import cluster_objects
-import kube_cluster
 import kubernetes
 import manifests
 import pytest
@@ -79,20 +79,12 @@ def _run(
 
 @pytest.fixture
 def sa_env(
-    admin: kube.Client,
-    control_plane: kube_cluster.ControlPlane,
+    sa_kubeconfig: Callable[[str, str, Path], Path],
     prometheus_history: History,
     tmp_path: Path,
 ) -> dict[str, str]:
     """The variables a run out of the cluster needs, with the ServiceAccount's own token."""
-    kubeconfig = cluster_objects.token_kubeconfig(
-        admin.api,
-        api_url=control_plane.api_url,
-        ca_file=control_plane.ca_file,
-        namespace="prescale",
-        account="prescale",
-        path=tmp_path / "kubeconfig",
-    )
+    kubeconfig = sa_kubeconfig("prescale", "prescale", tmp_path / "kubeconfig")
     return {
         "PRESCALE_KUBERNETES__KUBECONFIG": str(kubeconfig),
         "PRESCALE_LEADER_ELECTION__LEASE_NAMESPACE": "prescale",
