@@ -295,6 +295,12 @@ def _operating_point(v: model.OperatingPointView | None) -> list[str]:
     simulate` prints them)."""
     if v is None:
         return []
+    if not v.windows:
+        return [
+            "",
+            f"Operating point for the SLO of {_r(v.slo_served_minutes_pct, Fmt.served_pct)} of "
+            f"minutes served: not chosen, {text(v.reason)}.",
+        ]
     return [
         "",
         f"Operating point for the SLO of {_r(v.slo_served_minutes_pct, Fmt.served_pct)} of minutes "

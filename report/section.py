@@ -399,6 +399,14 @@ def _operating_point(v: model.OperatingPointView | None, p: str) -> str:
     the Markdown table)."""
     if v is None:
         return ""
+    if not v.windows:
+        return (
+            "<h4>Operating point for the SLO</h4><p>Not chosen for the SLO of "
+            + elements.number(
+                v.slo_served_minutes_pct, Fmt.served_pct, f"{p}.slo_served_minutes_pct"
+            )
+            + f" of minutes served: {escape(v.reason)}.</p>"
+        )
     chosen = next((i for i, f in enumerate(v.frontier) if f.chosen), None)
     figures = ""
     if chosen is not None:

@@ -154,3 +154,17 @@ def test_the_table_says_where_the_plan_stands_against_the_slo(
         assert f"provisioned at {band}, chosen for the SLO" in text
         assert f"{line}{point['band_scale']:g}," in text
         assert "chosen by replaying" in text and point["reason"] in text
+
+
+def test_a_day_of_history_is_planned_at_the_quantile_and_says_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No validation window fits in one day: no point is chosen, the table says so once."""
+    frame = pd.read_csv(inputs.example_path(inputs.EXAMPLE_TRACE))
+    path = tmp_path / "day.csv.gz"
+    with gzip.open(path, "wt") as out:
+        frame.tail(1440).to_csv(out, index=False)
+    assert cli.main(["plan", "--trace", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert "provisioned at p90\n" in text
+    assert "slo         99.5 % of minutes served: no point chosen, too little history" in text

@@ -215,6 +215,11 @@ def _operating_line(w: spec.WorkloadSpec, choice: results.Choice | None) -> list
     expert override of the quantile, planned as it stands."""
     if choice is None:
         return []
+    if not choice.windows:
+        return [
+            f"slo         {w.slo.served_minutes_pct:g} % of minutes served: no point chosen, "
+            f"{choice.reason}"
+        ]
     met = "met" if choice.met else "not met: the point that served most"
     return [
         f"slo         {w.slo.served_minutes_pct:g} % of minutes served: "

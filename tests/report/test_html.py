@@ -156,6 +156,27 @@ def test_a_chosen_operating_point_shows_its_frontier_plot() -> None:
     }
 
 
+def test_a_point_not_chosen_for_want_of_history_is_a_sentence_not_a_plot() -> None:
+    """Next week's plan at the spec's quantile because no validation window fits: the report
+    says why, in words, with no empty frontier drawn (HTML and Markdown)."""
+    unchosen = dataclasses.replace(
+        build.chosen_point(),
+        chosen="quantile, no level correction, hold lead_time",
+        met=False,
+        reason="too little history for a validation window (needs 2 days): the spec's quantile",
+        windows=0,
+        frontier=(),
+        replayed_on="the history",
+    )
+    report = build.report(build.workload(plan_point=unchosen))
+    page = html.render(report)
+    assert "plot-frontier" not in page
+    assert "Not chosen for the SLO of" in page and "too little history" in page
+    text = markdown.render(report)
+    assert "minutes served: not chosen, too little history for a validation window" in text
+    assert "| Operating point |" not in text
+
+
 def test_prescales_misses_are_said_in_runs_only_when_it_missed() -> None:
     """The sentence under the replay's table: its numbers are the JSON's, the cold start named;
     a replay where prescale served every minute has no such sentence (the columns stay)."""
