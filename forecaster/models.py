@@ -136,9 +136,12 @@ def seasonal_profile(y: np.ndarray, steps: int, period: int, periods_back: int) 
     if k < 1:
         return recent_level(y, steps, period)
     stack = y[y.size - k * period :].reshape(k, period)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        profile = np.nanmedian(stack, axis=0)
+    # the median of the phases that have data: no all-NaN slice, so no warning to silence
+    # (`warnings.catch_warnings` is not thread-safe, and the daemon forecasts in threads)
+    seen = np.isfinite(stack).any(axis=0)
+    profile = np.full(period, np.nan)
+    if seen.any():
+        profile[seen] = np.nanmedian(stack[:, seen], axis=0)
     profile = fill_gaps(profile, max(1, period // 7) if period > 7 else period)
     recent_span = min(period, max(1, period // 7))
     recent = y[-recent_span:]
