@@ -26,7 +26,16 @@ import pandas as pd
 from forecaster import forecast, series
 from kernel import errors
 from planner import capacity, demand, mix, operating, spec
-from simulator import cold_start, engine, operating_point, predictive, replay, results, rivals
+from simulator import (
+    cold_start,
+    engine,
+    fits,
+    operating_point,
+    predictive,
+    replay,
+    results,
+    rivals,
+)
 from simulator import scenario as scenario_
 
 DAY_S = 86400
@@ -74,7 +83,7 @@ def run(
     world = scenario(workload, split, cold, options.seed, request)
     resolution_s = forecast_resolution_s(trace)
     if selection is None and results.PolicyName.PRESCALE in options.policies:
-        selection = forecast.select(split.warmup.values, resolution_s=resolution_s)
+        selection = fits.select(split.warmup.values, resolution_s=resolution_s)
     choice = None
     if (
         options.choose_operating_point
@@ -188,7 +197,7 @@ def prescale_selection(trace: series.Trace, options: Options) -> forecast.Select
     """
     if results.PolicyName.PRESCALE not in options.policies:
         return None
-    return forecast.select(
+    return fits.select(
         warmup_and_replay(trace, options).warmup.values, resolution_s=forecast_resolution_s(trace)
     )
 

@@ -36,7 +36,7 @@ import pandas as pd
 
 from forecaster import forecast, series
 from planner import operating, spec
-from simulator import cold_start, engine, predictive, replay, results, schedule, spot
+from simulator import cold_start, engine, fits, predictive, replay, results, schedule, spot
 from simulator import scenario as scenario_
 
 DAY_S = 86400
@@ -178,7 +178,7 @@ def _window(inputs: Inputs, start: int, stop: int) -> Window:
     world = _scenario(inputs.workload, split, cold, inputs)
     return Window(
         before=before,
-        selection=forecast.select(before.values, resolution_s=inputs.resolution_s),
+        selection=fits.select(before.values, resolution_s=inputs.resolution_s),
         world=world,
         draws=spot.InterruptionDraws.draw(inputs.seed, world.minutes),
         shared=predictive.Shared(),

@@ -29,7 +29,7 @@ import pandas as pd
 
 from forecaster import forecast, level, series
 from planner import operating, plan, spec, step, tick
-from simulator import engine, results
+from simulator import engine, fits, results
 
 HOUR_S = 3600
 WEEK_S = 7 * 86400
@@ -114,7 +114,7 @@ class Prescale:
         self._warmup = history
         self._start = pd.Timestamp(history.index[-1]) + pd.Timedelta(minutes=1)
         self._observed: list[float] = []
-        self.selection = selection if selection is not None else forecast.select(history)
+        self.selection = selection if selection is not None else fits.select(history)
         first = self._refit(0, WEEK_S)
         # the first plan whole: its reserved base, capacity and first targets are used; later
         # refits only need their floor column (`_refit_floors`)
@@ -242,7 +242,7 @@ class Prescale:
         if made is None:
             # a refit on the chosen model reads only the last FIT_HISTORY_S (forecast.py)
             history = self.history_at(minute, within_s=forecast.FIT_HISTORY_S)
-            made = forecast.forecast(history, horizon_s=horizon_s, selection=self.selection)
+            made = fits.refit(history, horizon_s=horizon_s, selection=self.selection)
             forecasts[minute] = made
         if self._level is not None and minute > 0:
             self._factor = self._next_factor(minute, self._level)

@@ -10,7 +10,7 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
+import arrivals
 import pandas as pd
 import pytest
 
@@ -18,17 +18,6 @@ from actuator import workloads
 from forecaster import forecast as fc
 from planner import lead_time, plan, spec
 from report import content, model
-
-START = pd.Timestamp("2026-01-05T00:00Z")  # a Monday
-
-
-def _history(days: int = 3, seed: int = 7) -> pd.Series:
-    """Requests per minute: 60 + 40 sin(day) + Poisson noise, peaking at 14:00 UTC."""
-    rng = np.random.default_rng(seed)
-    index = pd.date_range(START, periods=days * 1440, freq="min", tz="UTC")
-    minutes = np.arange(index.size)
-    rate = 60 + 40 * np.sin(2 * np.pi * (minutes % 1440 - 480) / 1440)
-    return pd.Series(rng.poisson(rate).astype(float), index=index)
 
 
 def _workload(**overrides: Any) -> spec.WorkloadSpec:
@@ -53,7 +42,7 @@ def _workload(**overrides: Any) -> spec.WorkloadSpec:
 
 @pytest.fixture(scope="module")
 def history() -> pd.Series:
-    return _history()
+    return arrivals.daily_wave()
 
 
 @pytest.fixture(scope="module")
