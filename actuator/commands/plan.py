@@ -13,11 +13,11 @@ from typing import Any
 
 import pandas as pd
 
-from actuator import outputs, plausibility, workloads
+from actuator import outputs, plausibility, pool, workloads
 from actuator.commands import inputs, operating
 from forecaster import forecast as forecasting
 from forecaster import series
-from kernel import timestamp
+from kernel import errors, timestamp
 from planner import demand, fleet, mix, spec, step
 from simulator import results
 
@@ -55,12 +55,22 @@ def register(subparsers: Any) -> None:
     inputs.add_workload_argument(parser)
     parser.add_argument("--out", type=Path, default=None, help="write per-minute targets (CSV)")
     parser.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="workloads whose operating points are chosen in parallel processes (default: one "
+        "per core; 1 = serial)",
+    )
+    parser.add_argument(
         "--format", choices=("table", "json"), default="table", help="table (default) or json"
     )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    wrong_jobs = pool.jobs_problem(args.jobs)
+    if wrong_jobs is not None:
+        raise errors.InputError(wrong_jobs)
     if args.out is not None:
         outputs.check([outputs.Output("--out", args.out)], inputs.files_read(args))
     history = inputs.load_history(args)
@@ -70,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     plausibility.warn_spikes(loaded)
     specs = plausibility.without_unfounded_reservations(specs, loaded)
     predicted = forecasting.forecast(loaded.values, horizon_s=HORIZON_S)
-    at_points = operating.plan(specs, loaded, predicted)
+    at_points = operating.plan(specs, loaded, predicted, jobs=args.jobs)
     planned = at_points.planned
     if args.out is not None:
         write_csv(args.out, planned)

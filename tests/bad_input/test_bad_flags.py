@@ -104,6 +104,11 @@ CASES = [
         id="header-shape",
     ),
     pytest.param(
+        ["plan", "--trace", "{trace}", "--workload", "{workload}", "--jobs", "0"],
+        ["--jobs (0) must be at least 1 (1 = serial)"],
+        id="plan-jobs-zero",
+    ),
+    pytest.param(
         ["simulate", "--trace", "{trace}", "--workload", "{workload}", "--seed", "-1"],
         ["--seed (-1) must be a whole number from 0 to", "pass e.g. --seed 1"],
         id="seed-negative",
