@@ -69,11 +69,12 @@ _forecasts: _Recent[tuple[bytes, int, int], tuple[forecast.Selection, forecast.F
 
 
 def digest(values: pd.Series) -> bytes:
-    """The arrivals' content: their values (NaN as NaN), first timestamp and length."""
+    """The arrivals' content: their values (NaN as NaN), first and last timestamps and length
+    (so the same values at another interval are other arrivals)."""
     data = np.ascontiguousarray(values.to_numpy(dtype=np.float64))
-    first = pd.Timestamp(values.index[0]).value if len(values) else 0
+    ends = [pd.Timestamp(values.index[i]).value for i in (0, -1)] if len(values) else [0, 0]
     hashed = hashlib.blake2b(data.tobytes(), digest_size=16)
-    hashed.update(np.array([first, len(values)], dtype=np.int64).tobytes())
+    hashed.update(np.array([*ends, len(values)], dtype=np.int64).tobytes())
     return hashed.digest()
 
 

@@ -34,6 +34,11 @@ def test_other_arrivals_horizons_or_selections_are_not_taken_for_them() -> None:
     moved.iloc[-1] += 1.0  # one minute differs
     assert fits.refit(moved, horizon_s=6 * 3600, selection=chosen) is not made
     assert fits.refit(history, horizon_s=7 * 3600, selection=chosen) is not made
+    # the same values every 5 minutes are other arrivals
+    coarse = pd.Series(
+        history.to_numpy(), index=pd.date_range(history.index[0], periods=len(history), freq="5min")
+    )
+    assert fits.digest(coarse) != fits.digest(history)
     other = forecast.select(history)  # an equal choice, another object: refit with it
     assert fits.refit(history, horizon_s=6 * 3600, selection=other) is not made
 
