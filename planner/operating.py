@@ -29,13 +29,6 @@ class OperatingPoint:
     level_correction: bool
     hold: HoldRule
 
-    def provisioned_for(self, quantile: spec.ProvisioningQuantile) -> str:
-        """Where a plan at this point sits on the forecast, in words ("band 0.5, chosen for
-        the SLO"); the spec's `quantile` when the point keeps it."""
-        if self.band_scale is None:
-            return quantile.value
-        return f"band {self.band_scale:g}, chosen for the SLO"
-
     def describe(self) -> str:
         band = "quantile" if self.band_scale is None else f"band {self.band_scale:g}"
         level = "level correction" if self.level_correction else "no level correction"

@@ -317,9 +317,7 @@ def workload_report(inputs: WorkloadInputs) -> model.WorkloadReport:
         capacity_per_replica=p.capacity_per_replica,
         target_utilization=w.target_utilization,
         provisioning_quantile=w.provisioning_quantile.value,
-        provisioned_for=w.provisioning_quantile.value
-        if inputs.choice is None
-        else inputs.choice.point.provisioned_for(w.provisioning_quantile),
+        provisioned_for=results.provisioned_for(w, inputs.choice),
         min_replicas=w.min_replicas,
         max_replicas=w.max_replicas,
         column=inputs.column,

@@ -107,6 +107,14 @@ class Choice:
     reason: str
 
 
+def provisioned_for(workload: spec.WorkloadSpec, choice: Choice | None) -> str:
+    """Where a plan at `choice`'s point sits on the forecast, in words ("band 0.5, chosen for
+    the SLO"); the spec's quantile with no choice, or a choice that keeps it."""
+    if choice is None or choice.point.band_scale is None:
+        return workload.provisioning_quantile.value
+    return f"band {choice.point.band_scale:g}, chosen for the SLO"
+
+
 def frontier_rows(choice: Choice) -> list[tuple[Frontier, bool]]:
     """(point, chosen) per efficient grid point, cheapest first: a point is left out when a
     cheaper one serves as much over the windows (the chosen one always stays)."""

@@ -159,7 +159,7 @@ def _workload_table(
         f"demand      {_shape(w, item.request)}",
         f"history     {demand.describe(w, item.request, interval_s)}",
         f"capacity    {_amount(p.capacity_per_replica)} {w.unit.value} per replica at "
-        f"{w.target_utilization:.0%} target, provisioned at {_provisioned_for(w, choice)}",
+        f"{w.target_utilization:.0%} target, provisioned at {results.provisioned_for(w, choice)}",
         *_operating_line(w, choice),
         f"lead time   {p.lead_time_s} s ({item.lead_time.source.value}), cooldown "
         f"{w.cooldown_s} s, replicas {w.min_replicas}..{w.max_replicas}",
@@ -212,12 +212,6 @@ def _workload_table(
             f"{s.explanation}"
         )
     return lines
-
-
-def _provisioned_for(w: spec.WorkloadSpec, choice: results.Choice | None) -> str:
-    if choice is None:
-        return w.provisioning_quantile.value
-    return choice.point.provisioned_for(w.provisioning_quantile)
 
 
 def _operating_line(w: spec.WorkloadSpec, choice: results.Choice | None) -> list[str]:
