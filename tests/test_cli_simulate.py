@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,8 +15,7 @@ import pytest
 import yaml
 
 from actuator import cli
-from actuator.commands import inputs
-from actuator.commands import simulate as simulate_command
+from actuator.commands import inputs, progress
 from simulator import operating_point, results
 
 MINUTES_PER_DAY = 1440
@@ -169,16 +169,39 @@ def test_timeseries_has_a_row_per_policy_and_minute(
 
 def test_the_progress_bar_reports_replayed_days() -> None:
     stream = io.StringIO()
-    bar = simulate_command.ProgressBar(stream)
+    bar = progress.ProgressBar(stream)
     bar(results.PolicyName.REACTIVE, 720, 1440)
     assert stream.getvalue() == "\rreactive  [###############...............]   0.5/1.0 d"
 
 
 def test_the_progress_bar_names_the_workload_when_several_replay() -> None:
     stream = io.StringIO()
-    bar = simulate_command.ProgressBar(stream, label="chat-big (2/2) ")
+    bar = progress.ProgressBar(stream, label="chat-big (2/2) ")
     bar(results.PolicyName.ORACLE, 1440, 1440)
     assert stream.getvalue() == "\rchat-big (2/2) oracle    [" + "#" * 30 + "]   1.0/1.0 d"
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_workload_counter_notes_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """plan's and report's note while operating points are chosen: a line per finished
+    workload, cleared at the last; nothing when stderr is a pipe or a file."""
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    assert progress.counter("chose operating points for", 3, 2) is None
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    done = progress.counter("chose operating points for", 3, 2)
+    assert done is not None
+    done(1)
+    assert (
+        terminal.getvalue().rstrip()
+        == "\rchose operating points for 1/3 workloads in 2 processes ..."
+    )
+    done(3)
+    assert terminal.getvalue().endswith("\r" + " " * 70 + "\r")
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from actuator import pool
+from actuator.commands import progress
 from forecaster import forecast, series
 from planner import fleet, spec
 from simulator import lineup, predictive, results
@@ -40,7 +41,15 @@ def plan(
     plan the fleet on `predicted` at those points."""
     workers = pool.default_jobs(len(specs)) if jobs is None else jobs
     tasks = [lineup.PointTask(w, history) for w in specs]
-    choices: list[results.Choice | None] = list(pool.run_all(lineup.choose_task, tasks, workers))
+    # only choices take time: a progress note when any is made (on a terminal)
+    note = (
+        progress.counter("chose operating points for", len(tasks), workers)
+        if any(not w.quantile_override for w in specs)
+        else None
+    )
+    choices: list[results.Choice | None] = list(
+        pool.run_all(lineup.choose_task, tasks, workers, on_done=note)
+    )
     points = {w.name: c.point for w, c in zip(specs, choices, strict=True) if c is not None}
     at_points = [
         dataclasses.replace(w, scale_in_hold=points[w.name].hold) if w.name in points else w

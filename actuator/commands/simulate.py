@@ -13,19 +13,17 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import pandas as pd
 
 from actuator import outputs, pool, workloads
-from actuator.commands import inputs
+from actuator.commands import inputs, progress
 from actuator.commands import simulate_output as output
 from forecaster import forecast, series
 from kernel import errors, timestamp
 from planner import spec
 from simulator import cold_start, lineup, results
-
-BAR_WIDTH = 30
 
 EPILOG = """examples:
   prescale simulate                                 (bundled NASA trace and example workload)
@@ -163,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
         # Every workload replays the same warm-up, so prescale's model choice (the backtest,
         # the slow part) is made once and shared, as `prescale report --simulate` does.
         if terminal:
-            ProgressBar(sys.stderr).note("choosing the forecast model on the warm-up ...")
+            progress.ProgressBar(sys.stderr).note("choosing the forecast model on the warm-up ...")
         with errors.named(FLAGS):
             selection = lineup.prescale_selection(loaded, options)
     jobs = pool.default_jobs(len(chosen)) if args.jobs is None else args.jobs
@@ -175,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
         results = []
         for number, workload in enumerate(chosen, start=1):
             label = f"{workload.name} ({number}/{len(chosen)}) " if len(chosen) > 1 else ""
-            bar = ProgressBar(sys.stderr, label=label) if terminal else None
+            bar = progress.ProgressBar(sys.stderr, label=label) if terminal else None
             if bar is not None:
                 bar.note(f"{label}fitting the forecast on the warm-up ...")
             with errors.named(FLAGS):
@@ -221,7 +219,7 @@ def _replay_in_parallel(
 ) -> list[results.SimulationResult]:
     """Every workload's replay in `jobs` processes (actuator/pool.py): the serial results."""
     tasks = [lineup.Task(w, loaded, options, selection) for w in chosen]
-    bar = ProgressBar(sys.stderr) if terminal else None
+    bar = progress.ProgressBar(sys.stderr) if terminal else None
 
     def done(count: int) -> None:
         if bar is not None:
@@ -301,33 +299,6 @@ def _workloads(args: argparse.Namespace, problems: list[str]) -> tuple[spec.Work
         f"({', '.join(s.name for s in specs)}); pass one of those"
     )
     return ()
-
-
-class ProgressBar:
-    """A one-line progress bar on a terminal: replayed days per policy."""
-
-    def __init__(self, stream: TextIO, *, label: str = "") -> None:
-        self._stream = stream
-        self._label = label  # e.g. the workload's name when several are replayed
-
-    def note(self, text: str) -> None:
-        self._stream.write(f"\r{text:<70}")
-        self._stream.flush()
-
-    def __call__(self, policy: results.PolicyName, minute: int, minutes: int) -> None:
-        done = minute / minutes if minutes else 1.0
-        filled = round(done * BAR_WIDTH)
-        days = minutes / 1440
-        self._stream.write(
-            f"\r{self._label}{policy.value:<9} [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] "
-            f"{done * days:5.1f}/{days:.1f} d"
-        )
-        self._stream.flush()
-
-    def done(self) -> None:
-        width = 70 + len(self._label)
-        self._stream.write("\r" + " " * width + "\r")
-        self._stream.flush()
 
 
 def write_timeseries(
