@@ -47,6 +47,8 @@ def plan(
         if any(not w.quantile_override for w in specs)
         else None
     )
+    if note is not None:
+        note(0)
     choices: list[results.Choice | None] = list(
         pool.run_all(lineup.choose_task, tasks, workers, on_done=note)
     )
