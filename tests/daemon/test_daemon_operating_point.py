@@ -97,8 +97,12 @@ def test_the_choice_is_exported_on_metrics_and_the_plan(tmp_path: Path) -> None:
     try:
         metrics = b.http_get(served.server.port, "/metrics")
         body = json.loads(b.http_get(served.server.port, "/api/v1/plan/chat"))
+        page = b.http_get(served.server.port, "/report")
     finally:
         served.server.close()
+    # the live report names the point the daemon plans at, and draws the frontier it chose on
+    assert "provisioned for band 0.5, chosen for the SLO" in page
+    assert page.count('class="plot plot-frontier"') == 1
     for line in (
         'prescale_operating_point_band_scale{workload="chat"} 0.5',
         'prescale_operating_point_level_correction{workload="chat"} 1.0',
