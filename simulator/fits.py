@@ -6,14 +6,16 @@ functions of the arrivals they read, not of the workload: arrivals are what pres
 and load is arrivals times a per-workload constant. So every workload on one trace replayed in
 one process (the operating-point chooser's windows, the what-if replay's refits) would fit the
 same models on the same minutes, once per workload. `select` and `refit` keep what they made,
-keyed by the arrivals' content (a digest of their values and first minute) and the other
-arguments, and return the same object to every caller: results are exactly those of the
+keyed by the arrivals' content (a digest of their values, first and last minutes) and the
+other arguments, and return the same object to every caller: results are exactly those of the
 uncached calls, and the objects are read-only, as `predictive.Shared`'s are.
 
-The memory is bounded (`MAX_ENTRIES` of each, least recently used dropped); a forked pool
-worker starts with its parent's entries. The digest reads the arrivals once per call, far
-less than the fit it saves (plan on ten workloads of the bundled trace: 16.2 -> 12.2 s; report
---simulate on fifty: 119 -> 101 s, the same report.json).
+A replay takes its warm-up's digest once and extends it by each minute it observes, so a
+refit's key costs next to nothing (hashing the whole history at every refit made a 60-day
+replay 20 % slower: 7.4 -> 8.9 s; keyed this way 6.2 s against 6.7 s before the memo). The
+memory is bounded (`MAX_ENTRIES` of each, least recently used dropped); a forked pool worker
+starts with its parent's entries. Measured: plan on ten workloads of the bundled trace 16.2 ->
+12.3 s, on fifty 70 -> 45 s; report --simulate on fifty 119 -> 101 s, the same report.json.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import TypeVar
 
 import numpy as np
@@ -88,12 +91,21 @@ def select(history: pd.Series, *, resolution_s: int | None = None) -> forecast.S
 
 
 def refit(
-    history: pd.Series, *, horizon_s: int, selection: forecast.Selection
+    arrivals: bytes,
+    history: Callable[[], pd.Series],
+    *,
+    horizon_s: int,
+    selection: forecast.Selection,
 ) -> forecast.Forecast:
-    """`forecast.forecast(history, horizon_s=..., selection=...)`, made once per content."""
-    key = (digest(history), horizon_s, id(selection))
+    """`forecast.forecast(history(), horizon_s=..., selection=...)`, made once per content.
+
+    `arrivals` names the history's content (equal for equal histories, as `digest` would be):
+    the caller derives it without reading the whole history again at every refit (a replay
+    hashes its warm-up once and each minute it observes once, `predictive.Prescale`), and
+    `history` is only called when the forecast is not here yet."""
+    key = (arrivals, horizon_s, id(selection))
     found = _forecasts.recall(key)
     if found is None or found[0] is not selection:
-        made = forecast.forecast(history, horizon_s=horizon_s, selection=selection)
+        made = forecast.forecast(history(), horizon_s=horizon_s, selection=selection)
         found = _forecasts.remember(key, (selection, made))
     return found[1]

@@ -20,6 +20,7 @@ same one), else the first plan's.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 from dataclasses import dataclass, field
 
@@ -114,6 +115,10 @@ class Prescale:
         self._warmup = history
         self._start = pd.Timestamp(history.index[-1]) + pd.Timedelta(minutes=1)
         self._observed: list[float] = []
+        # the warm-up's digest extended by each minute observed, the key of a refit's history
+        # (`fits.refit`): each value is hashed once, not the whole history at every refit
+        self._arrivals_hash: hashlib.blake2b | None = None
+        self._hashed = 0
         self.selection = selection if selection is not None else fits.select(history)
         first = self._refit(0, WEEK_S)
         # the first plan whole: its reserved base, capacity and first targets are used; later
@@ -241,13 +246,31 @@ class Prescale:
         made = forecasts.get(minute)
         if made is None:
             # a refit on the chosen model reads only the last FIT_HISTORY_S (forecast.py)
-            history = self.history_at(minute, within_s=forecast.FIT_HISTORY_S)
-            made = fits.refit(history, horizon_s=horizon_s, selection=self.selection)
+            made = fits.refit(
+                self._arrivals_key(minute),
+                lambda: self.history_at(minute, within_s=forecast.FIT_HISTORY_S),
+                horizon_s=horizon_s,
+                selection=self.selection,
+            )
             forecasts[minute] = made
         if self._level is not None and minute > 0:
             self._factor = self._next_factor(minute, self._level)
         self._remember_expected(made)
         return Refit(minute=minute, forecast=made)
+
+    def _arrivals_key(self, minute: int) -> bytes:
+        """The content of the arrivals known at `minute`: the warm-up and the minutes observed
+        before it (what `history_at` reads), as a digest."""
+        if self._arrivals_hash is None:
+            # taken once per replay that refits at all (a replay sharing its refits through
+            # `Shared` finds them there and never gets here)
+            self._arrivals_hash = hashlib.blake2b(fits.digest(self._warmup), digest_size=16)
+        observed = self._observed[self._hashed : minute]
+        self._arrivals_hash.update(np.asarray(observed, dtype=np.float64).tobytes())
+        self._hashed = max(self._hashed, minute)
+        key = self._arrivals_hash.copy()
+        key.update(np.int64(minute).tobytes())
+        return key.digest()
 
     def _refit_floors(self, refit: Refit) -> tuple[float, tuple[int, ...]]:
         """The floor column of the refit's plan at the factor in force (`plan_at`'s floor,

@@ -46,9 +46,9 @@ def test_profile_is_scaled_to_the_recent_level() -> None:
 
 def test_a_phase_with_no_data_on_any_day_is_filled_without_a_warning() -> None:
     """Hour 5 is missing on all three days: the profile fills it from earlier phases, and no
-    all-NaN RuntimeWarning escapes (the median skips the empty phase instead of silencing
-    it: warnings.catch_warnings is not thread-safe, and the daemon forecasts in threads, where
-    one leaked in a CI run)."""
+    warning escapes the call. (The fix this came with, a median that skips the empty phase
+    instead of silencing numpy's all-NaN warning with the thread-unsafe catch_warnings, shows
+    only under threads; this test holds the filling, which both forms do.)"""
     y = np.full(72, 10.0)
     y[5::24] = np.nan
     with warnings.catch_warnings():
